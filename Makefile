@@ -1,0 +1,67 @@
+# Two commands for a newcomer: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(VENV)/bin/rasa
+INSTALLED := $(VENV)/.installed
+MODEL := models/current.tar.gz
+TRAINING_INPUTS := config.yml domain.yml data/rules.yml data/stories.yml data/regions.yml \
+	$(wildcard data/nlu/*.yml data/jieba/*.txt bot/nlu/*.py) bot/regions.py bot/numbers.py bot/text.py
+
+export PYTHONDONTWRITEBYTECODE := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: run test install train validate unit conversations browser-deps eval bench policies clean
+
+$(PY):
+	python3.10 -m venv $(VENV)
+
+$(INSTALLED): requirements.lock pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --disable-pip-version-check "pip==24.0"
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+install: $(INSTALLED)
+
+# Trains only when the training data, the config or the custom NLU code changed.
+$(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
+	$(RASA) train --force --fixed-model-name current --out models --quiet
+	touch $@
+
+train: $(MODEL)
+
+run: $(MODEL)
+	@mkdir -p var
+	$(VENV)/bin/honcho start -f Procfile
+
+validate: $(INSTALLED)
+	$(RASA) data validate --fail-on-warnings --quiet
+
+# Chromium and its driver from Debian's packages, for the browser tests.
+browser-deps:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+
+unit: $(INSTALLED)
+	$(PY) -m pytest -m "not e2e and not browser"
+
+conversations: $(MODEL)
+	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) \
+		--fail-on-prediction-errors --out results/core --quiet
+
+test: $(MODEL) browser-deps validate conversations
+	$(PY) -m pytest
+
+eval: $(MODEL)
+	$(PY) -m bot.evaluation
+
+bench: $(MODEL)
+	$(PY) -m bot.bench
+
+# Re-imports every source document in data/policies/sources (after adding a notice).
+policies: $(INSTALLED)
+	$(PY) -m bot.knowledge.importer --all
+
+clean:
+	rm -rf models results var/*.db

@@ -1,0 +1,2 @@
+"""Custom actions served by the rasa_sdk action server: thin adapters over bot/."""
+from actions.policy import ActionAnswerPolicy, ActionDefaultFallback  # noqa: F401

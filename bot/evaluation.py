@@ -1,0 +1,123 @@
+"""`make eval`: how well the assistant answers, measured on the project's own question sets.
+
+- Policy answers: every question in tests/eval/policy_questions.yml goes through the same
+  service the chat action uses; it counts as right when the reply is an answer citing the
+  expected document (or another document whose cited measure states the same fact word for
+  word) and the reply quotes the fact. Unanswerable questions must not get an answer that
+  quotes a figure.
+- NLU: intent accuracy of the trained model on the held-back split tests/nlu/holdout.yml.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.knowledge.service import PolicyService, ReplyKind, get_policy_service
+from bot.regions import get_region
+from bot.settings import PROJECT_ROOT
+
+QUESTIONS = PROJECT_ROOT / "tests" / "eval" / "policy_questions.yml"
+HOLDOUT = PROJECT_ROOT / "tests" / "nlu" / "holdout.yml"
+MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
+_SPACE_RE = re.compile(r"\s+")
+_FIGURE_RE = re.compile(r"\d+(\.\d+)?\s*(元|%|倍)")
+
+
+def squeeze(text: str) -> str:
+    return _SPACE_RE.sub("", text)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    question: str
+    expected: str
+    got: str
+    right: bool
+
+
+def load_questions(path: Path = QUESTIONS) -> dict[str, list[dict[str, Any]]]:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def judge_answerable(service: PolicyService, item: dict[str, Any]) -> Outcome:
+    region = item.get("region")
+    if region and get_region(region) is None:
+        raise ValueError(f"unknown region in eval set: {region}")
+    reply = service.reply(item["q"], region)
+    fact = squeeze(item["fact"])
+    expected = f"{item['doc']} {item.get('clause', '')} “{item['fact']}”"
+    if reply.kind != ReplyKind.ANSWER or reply.result is None or reply.result.best is None:
+        return Outcome(item["q"], expected, reply.kind.value, False)
+    best = reply.result.best
+    got = f"{best.document.doc_number} {best.measure.clause}"
+    same_document = best.document.doc_number == item["doc"]
+    same_fact_elsewhere = fact in squeeze(best.measure.text)
+    right = (same_document or same_fact_elsewhere) and fact in squeeze(reply.text)
+    return Outcome(item["q"], expected, got, right)
+
+
+def judge_unanswerable(service: PolicyService, item: dict[str, Any]) -> Outcome:
+    reply = service.reply(item["q"], item.get("region"))
+    best = reply.result.best if reply.result else None
+    # A figure from a measure that has run out is allowed: the reply says so and what to do.
+    quoted_figure = (
+        reply.kind == ReplyKind.ANSWER
+        and bool(_FIGURE_RE.search(reply.text))
+        and not (best is not None and best.expired)
+    )
+    got = reply.kind.value
+    if reply.kind == ReplyKind.ANSWER and reply.result and reply.result.best:
+        got += f" {reply.result.best.document.doc_number} {reply.result.best.measure.clause}"
+    return Outcome(item["q"], "no figure invented", got, not quoted_figure)
+
+
+def policy_scores(service: PolicyService) -> tuple[list[Outcome], list[Outcome]]:
+    questions = load_questions()
+    answerable = [judge_answerable(service, item) for item in questions["questions"]]
+    unanswerable = [judge_unanswerable(service, item) for item in questions.get("unanswerable", [])]
+    return answerable, unanswerable
+
+
+def nlu_accuracy(model: Path = MODEL, holdout: Path = HOLDOUT) -> float:
+    out = PROJECT_ROOT / "results" / "nlu-holdout"
+    subprocess.run(
+        [str(Path(sys.executable).parent / "rasa"), "test", "nlu", "--nlu", str(holdout),
+         "--model", str(model), "--out", str(out), "--quiet"],
+        cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL,
+    )
+    report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
+    return float(report["accuracy"])
+
+
+def share(outcomes: list[Outcome]) -> str:
+    right = sum(o.right for o in outcomes)
+    return f"{right}/{len(outcomes)} = {right / len(outcomes):.1%}" if outcomes else "n/a"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-nlu", action="store_true", help="only the policy answers")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list every miss")
+    args = parser.parse_args()
+    answerable, unanswerable = policy_scores(get_policy_service())
+    print(f"policy answers, right document and fact: {share(answerable)} (target >= 90%)")
+    print(f"unanswerable questions, no invented figure: {share(unanswerable)}")
+    if args.verbose:
+        for outcome in [*answerable, *unanswerable]:
+            if not outcome.right:
+                print(f"  MISS {outcome.question} | expected {outcome.expected} | got {outcome.got}")
+    if not args.skip_nlu:
+        print(f"NLU intent accuracy on the held-back split: {nlu_accuracy():.1%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""Region- and date-aware BM25 search over the measures of the policy corpus."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import bm25s
+import numpy as np
+
+from bot.knowledge.corpus import Measure, PolicyDocument, iter_measures, load_corpus
+from bot.knowledge.terms import QueryTerms, Vocabulary, load_vocabulary
+from bot.regions import Region, find_regions, region_applies
+
+# A hit must reach this BM25 score and cover this share of the query's content (by idf weight)
+# to count as an answer; tuned on tests/eval/policy_questions.yml (answerable and unanswerable).
+MIN_SCORE = 3.0
+MIN_COVERAGE = 0.2
+EXPIRED_WEIGHT = 0.95
+MEASURE_WEIGHT = 1.0
+_SENTENCE_RE = re.compile(r"[^。；！？]*[。；！？]?")
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    document: PolicyDocument
+    measure: Measure
+    score: float
+    valid_until: dt.date | None
+    expired: bool
+    sentence_scores: tuple[float, ...] = ()  # relevance of each of split_sentences(text)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "doc_number": self.document.doc_number,
+            "title": self.document.title,
+            "clause": self.measure.clause,
+            "text": self.measure.text,
+            "region": self.document.region,
+            "issued": self.document.issued.isoformat() if self.document.issued else None,
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            "expired": self.expired,
+            "score": round(self.score, 3),
+        }
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    region: Region | None  # the region the search was restricted to
+    hits: tuple[SearchHit, ...]
+    answered: bool
+    terms: QueryTerms
+    coverage: float
+
+    @property
+    def best(self) -> SearchHit | None:
+        return self.hits[0] if self.hits else None
+
+    @property
+    def regions(self) -> set[str]:
+        return {hit.document.region for hit in self.hits}
+
+
+class PolicyIndex:
+    """Measures of every document, indexed once; searches are read-only and thread-safe."""
+
+    def __init__(self, documents: Sequence[PolicyDocument], vocabulary: Vocabulary) -> None:
+        self.documents = list(documents)
+        self.vocabulary = vocabulary
+        self.entries: list[tuple[PolicyDocument, Measure]] = list(iter_measures(self.documents))
+        tokens = [vocabulary.document_tokens(self._indexed_text(d, m)) for d, m in self.entries]
+        self._bm25 = bm25s.BM25()
+        self._bm25.index(tokens, show_progress=False)
+        # Long measures cover several topics; each sentence is also indexed on its own, with the
+        # measure's headings, and a measure scores by its best sentence plus its whole text.
+        sentence_tokens: list[list[str]] = []
+        self._sentence_starts: list[int] = []
+        for document, measure in self.entries:
+            self._sentence_starts.append(len(sentence_tokens))
+            context = " ".join([*measure.headings, measure.title])
+            for sentence in split_sentences(measure.text) or [measure.text]:
+                sentence_tokens.append(vocabulary.document_tokens(f"{context} {sentence}"))
+        self._sentence_ends = [*self._sentence_starts[1:], len(sentence_tokens)]
+        self._sentence_bm25 = bm25s.BM25()
+        self._sentence_bm25.index(sentence_tokens, show_progress=False)
+        document_frequency: Counter[str] = Counter()
+        for doc_tokens in tokens:
+            document_frequency.update(set(doc_tokens))
+        count = len(tokens)
+        self._idf = {
+            token: math.log(1 + (count - df + 0.5) / (df + 0.5))
+            for token, df in document_frequency.items()
+        }
+        self._unseen_idf = max(self._idf.values(), default=1.0)
+        self._regions = np.array([d.region for d, _ in self.entries], dtype=object)
+        self._valid_until = [d.measure_valid_until(m) for d, m in self.entries]
+        self._region_masks: dict[str | None, np.ndarray] = {}
+
+    @staticmethod
+    def _indexed_text(document: PolicyDocument, measure: Measure) -> str:
+        return " ".join([*measure.headings, measure.text])
+
+    @classmethod
+    def from_directory(cls, policy_dir: Path, data_dir: Path) -> "PolicyIndex":
+        return cls(load_corpus(policy_dir), load_vocabulary(data_dir))
+
+    def idf(self, token: str) -> float:
+        return self._idf.get(token, self._unseen_idf)
+
+    def _mask(self, region: Region | None) -> np.ndarray:
+        key = region.name if region else None
+        mask = self._region_masks.get(key)
+        if mask is None:
+            if region is None:
+                mask = np.ones(len(self.entries), dtype=np.float32)
+            else:
+                applies = {r: region_applies(r, region.name) for r in set(self._regions)}
+                mask = np.array([applies[r] for r in self._regions], dtype=np.float32)
+            self._region_masks[key] = mask
+        return mask
+
+    def search(
+        self,
+        query: str,
+        region: Region | None = None,
+        top_k: int = 3,
+        as_of: dt.date | None = None,
+    ) -> SearchResult:
+        as_of = as_of or dt.date.today()
+        terms = self.vocabulary.query_terms(strip_regions(query))
+        if not terms.content or (region is not None and not region.covered):
+            return SearchResult(query, region, (), False, terms, 0.0)
+        known = [t for t in terms.weighted if t in self._idf]
+        if not known:
+            return SearchResult(query, region, (), False, terms, 0.0)
+        sentence_scores = self._sentence_bm25.get_scores(known)
+        best_sentence = np.maximum.reduceat(sentence_scores, self._sentence_starts)
+        measure_scores = self._bm25.get_scores(known)
+        scores = (best_sentence + MEASURE_WEIGHT * measure_scores) * self._mask(region)
+        top = _top_indices(scores, max(top_k * 3, 10))
+        hits = []
+        for index in top:
+            if scores[index] <= 0:
+                break
+            document, measure = self.entries[index]
+            valid_until = self._valid_until[index]
+            expired = valid_until is not None and as_of > valid_until
+            score = float(scores[index]) * (EXPIRED_WEIGHT if expired else 1.0)
+            own = sentence_scores[self._sentence_starts[index] : self._sentence_ends[index]]
+            hits.append(
+                SearchHit(document, measure, score, valid_until, expired, tuple(map(float, own)))
+            )
+        hits.sort(key=lambda h: h.score, reverse=True)
+        hits = hits[:top_k]
+        coverage = self.coverage(terms, hits[0].measure) if hits else 0.0
+        answered = bool(hits) and hits[0].score >= MIN_SCORE and coverage >= MIN_COVERAGE
+        return SearchResult(query, region, tuple(hits), answered, terms, coverage)
+
+    def coverage(self, terms: QueryTerms, measure: Measure) -> float:
+        """Share of the query's content, weighted by idf, found in the measure's text."""
+        text = " ".join([*measure.headings, measure.text])
+        total = matched = 0.0
+        for concept in terms.concepts:
+            weight = max(self.idf(t) for t in concept)
+            total += weight
+            matched += weight * max(_overlap(term, text) for term in concept)
+        return matched / total if total else 0.0
+
+
+def _overlap(term: str, text: str) -> float:
+    """1 when the term is in the text, else the share of its character bigrams that are."""
+    if term in text:
+        return 1.0
+    bigrams = [term[i : i + 2] for i in range(len(term) - 1)]
+    if not bigrams:
+        return 0.0
+    return sum(b in text for b in bigrams) / len(bigrams)
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and semicolon-separated clauses, punctuation kept."""
+    return [part for part in _SENTENCE_RE.findall(text) if part.strip()]
+
+
+def _top_indices(scores: np.ndarray, k: int) -> Iterable[int]:
+    k = min(k, len(scores))
+    candidates = np.argpartition(-scores, k - 1)[:k]
+    return candidates[np.argsort(-scores[candidates])]
+
+
+
+def strip_regions(text: str) -> str:
+    """The query without place names: the region is a filter, not something to match."""
+    matches = find_regions(text)
+    if not matches:
+        return text
+    out, last = [], 0
+    for match in matches:
+        out.append(text[last:match.start])
+        last = match.end
+    out.append(text[last:])
+    return " ".join(part for part in out if part.strip())

@@ -1,0 +1,103 @@
+"""Policy questions in, replies out: the one entry point for actions, the web API and tools."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+
+from bot.knowledge.answer import compose_answer
+from bot.knowledge.search import PolicyIndex, SearchResult
+from bot.regions import COVERED_PROVINCES, Region, display_name, find_regions, get_region
+from bot.settings import get_settings
+
+RELATED_SHARE = 0.6
+COVERED_TEXT = "、".join(COVERED_PROVINCES)
+
+
+class ReplyKind(str, Enum):
+    ANSWER = "answer"
+    NOT_FOUND = "not_found"
+    NEED_REGION = "need_region"
+    REGION_NOT_COVERED = "region_not_covered"
+
+
+@dataclass(frozen=True)
+class PolicyReply:
+    kind: ReplyKind
+    text: str
+    region: Region | None  # the region the reply is for (named in the question or remembered)
+    result: SearchResult | None = None
+
+
+def ask_region_text() -> str:
+    return (
+        "这个问题各地规定不一样。请问您在哪个省、市（县、区）？"
+        f"目前可以查询{COVERED_TEXT}（含运城市）的政策。"
+    )
+
+
+def region_not_covered_text(region: Region) -> str:
+    return (
+        f"目前我只收录了{COVERED_TEXT}的社会救助政策，暂时没有{display_name(region.name)}的政策文件，"
+        "不能为您准确回答。建议您咨询户籍地或居住地的乡镇（街道）社会救助窗口、民政部门，"
+        "或拨打12345政务服务便民热线。如果您在山西或宁夏，请告诉我具体的市、县。"
+    )
+
+
+class PolicyService:
+    def __init__(self, index: PolicyIndex) -> None:
+        self.index = index
+
+    def resolve_region(self, text: str, remembered: str | None) -> Region | None:
+        """The region named in the text (a covered one first: "河南人在山西打工"), else the remembered."""
+        named = [match.region for match in find_regions(text)]
+        covered = [region for region in named if region.covered]
+        if covered or named:
+            return max(covered or named, key=lambda r: len(r.name))
+        return get_region(remembered) if remembered else None
+
+    def search(
+        self, query: str, region: Region | None, top_k: int = 3, as_of: dt.date | None = None
+    ) -> SearchResult:
+        return self.index.search(query, region=region, top_k=top_k, as_of=as_of or today())
+
+    def reply(
+        self, question: str, remembered_region: str | None = None, as_of: dt.date | None = None
+    ) -> PolicyReply:
+        region = self.resolve_region(question, remembered_region)
+        if region is not None and not region.covered:
+            return PolicyReply(ReplyKind.REGION_NOT_COVERED, region_not_covered_text(region), region)
+        result = self.search(question, region, as_of=as_of)
+        if region is None and result.answered and self._differs_by_region(result):
+            return PolicyReply(ReplyKind.NEED_REGION, ask_region_text(), None, result)
+        answer = compose_answer(result, self.index, region_known=region is not None)
+        kind = ReplyKind.ANSWER if answer.answered else ReplyKind.NOT_FOUND
+        return PolicyReply(kind, answer.text, region, result)
+
+    def _differs_by_region(self, result: SearchResult) -> bool:
+        best = result.best
+        if best is None:
+            return False
+        regions = {
+            hit.document.region
+            for hit in result.hits
+            if hit.score >= best.score * RELATED_SHARE
+            and self.index.coverage(result.terms, hit.measure) >= 0.5
+        }
+        return len(regions) > 1
+
+
+def today() -> dt.date:
+    return get_settings().today()
+
+
+@lru_cache(maxsize=2)
+def _service_for(policy_dir: Path, data_dir: Path) -> PolicyService:
+    return PolicyService(PolicyIndex.from_directory(policy_dir, data_dir))
+
+
+def get_policy_service() -> PolicyService:
+    settings = get_settings()
+    return _service_for(settings.policy_dir, settings.data_dir)

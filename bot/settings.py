@@ -1,0 +1,45 @@
+"""One settings object, read from the environment, shared by the web app, actions and tools."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value) if value else default
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=lambda: _env_path("DATA_DIR", PROJECT_ROOT / "data"))
+    policy_dir: Path = field(
+        default_factory=lambda: _env_path("POLICY_DIR", PROJECT_ROOT / "data" / "policies")
+    )
+    var_dir: Path = field(default_factory=lambda: _env_path("VAR_DIR", PROJECT_ROOT / "var"))
+    rasa_url: str = field(
+        default_factory=lambda: os.environ.get("RASA_URL", "http://127.0.0.1:5005")
+    )
+    web_host: str = field(default_factory=lambda: os.environ.get("WEB_HOST", "127.0.0.1"))
+    web_port: int = field(default_factory=lambda: _env_int("WEB_PORT", 8000))
+    # "Today" for date-aware answers; overridable so that tests and demos can pin a date.
+    today_override: str = field(default_factory=lambda: os.environ.get("ASSISTANT_TODAY", ""))
+    max_message_chars: int = field(default_factory=lambda: _env_int("MAX_MESSAGE_CHARS", 500))
+
+    def today(self) -> dt.date:
+        if self.today_override:
+            return dt.date.fromisoformat(self.today_override)
+        return dt.date.today()
+
+
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,158 @@
+"""The project's web app (sanic): the local chat page, a chat proxy to Rasa and the policy API."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Sanic
+from sanic.request import Request
+from sanic.response import HTTPResponse, html, json, redirect
+
+from bot.knowledge.service import PolicyService, get_policy_service, region_not_covered_text
+from bot.regions import normalize_region
+from bot.replies import ASSISTANT_UNAVAILABLE, INPUT_ISSUE_REPLIES
+from bot.settings import Settings, get_settings
+
+logger = logging.getLogger(__name__)
+TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html"]),
+)
+SENDER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_QUERY_CHARS = 500
+MAX_TOP_K = 10
+RASA_TIMEOUT_SECONDS = 30
+
+
+class BadRequest(ValueError):
+    """A request the API refuses, with a Chinese message naming the field."""
+
+
+def error(message: str, status: int = 400) -> HTTPResponse:
+    return json({"error": message}, status=status)
+
+
+def parse_search_args(request: Request, settings: Settings) -> dict[str, Any]:
+    query = (request.args.get("q") or "").strip()
+    if not query:
+        raise BadRequest("参数 q 不能为空：请提供要查询的问题。")
+    if len(query) > MAX_QUERY_CHARS:
+        raise BadRequest(f"参数 q 过长：最多 {MAX_QUERY_CHARS} 个字。")
+    region_text = (request.args.get("region") or "").strip()
+    region = normalize_region(region_text) if region_text else None
+    if region_text and region is None:
+        raise BadRequest(f"参数 region 无法识别：“{region_text[:20]}”不是已知的地区名称。")
+    top_k_text = request.args.get("top_k") or "3"
+    if not top_k_text.isdigit() or not 1 <= int(top_k_text) <= MAX_TOP_K:
+        raise BadRequest(f"参数 top_k 须为 1 到 {MAX_TOP_K} 之间的整数。")
+    as_of_text = request.args.get("as_of")
+    try:
+        as_of = dt.date.fromisoformat(as_of_text) if as_of_text else settings.today()
+    except ValueError:
+        raise BadRequest("参数 as_of 须为日期，格式如 2023-06-01。") from None
+    return {"query": query, "region": region, "top_k": int(top_k_text), "as_of": as_of}
+
+
+def create_app(
+    settings: Settings | None = None,
+    service: PolicyService | None = None,
+    name: str = "shehui_jiuzhu_web",
+) -> Sanic:
+    settings = settings or get_settings()
+    app = Sanic(name)
+    app.config.REQUEST_MAX_SIZE = 256 * 1024
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.ctx.settings = settings
+    app.ctx.service = service
+
+    def policy_service() -> PolicyService:
+        if app.ctx.service is None:
+            app.ctx.service = get_policy_service()
+        return app.ctx.service
+
+    @app.listener("before_server_start")
+    async def start(app_: Sanic, _loop: Any) -> None:
+        app_.ctx.http = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=RASA_TIMEOUT_SECONDS)
+        )
+        policy_service()
+
+    @app.listener("after_server_stop")
+    async def stop(app_: Sanic, _loop: Any) -> None:
+        await app_.ctx.http.close()
+
+    @app.exception(BadRequest)
+    async def bad_request(_request: Request, exc: BadRequest) -> HTTPResponse:
+        return error(str(exc))
+
+    @app.get("/")
+    async def index(_request: Request) -> HTTPResponse:
+        return redirect("/chat")
+
+    @app.get("/healthz")
+    async def healthz(_request: Request) -> HTTPResponse:
+        return json({"status": "ok"})
+
+    @app.get("/chat")
+    async def chat_page(_request: Request) -> HTTPResponse:
+        return html(TEMPLATES.get_template("chat.html").render())
+
+    @app.post("/api/chat")
+    async def chat(request: Request) -> HTTPResponse:
+        body = request.json if isinstance(request.json, dict) else None
+        if body is None:
+            raise BadRequest("请求格式错误：需要 JSON 对象，如 {\"sender\": \"…\", \"message\": \"…\"}。")
+        sender = body.get("sender")
+        message = body.get("message")
+        if not isinstance(sender, str) or not SENDER_RE.match(sender):
+            raise BadRequest("参数 sender 须为 1 到 64 位的字母、数字、下划线或连字符。")
+        if not isinstance(message, str):
+            raise BadRequest("参数 message 须为文字。")
+        if not message.strip():
+            return json({"messages": [{"text": INPUT_ISSUE_REPLIES["empty"]}]})
+        url = f"{settings.rasa_url}/webhooks/rest/webhook"
+        try:
+            async with app.ctx.http.post(url, json={"sender": sender, "message": message}) as resp:
+                if resp.status != 200:
+                    logger.warning("Rasa answered HTTP %s", resp.status)
+                    return error(ASSISTANT_UNAVAILABLE, 503)
+                replies = await resp.json()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            logger.warning("Rasa unreachable: %s", type(exc).__name__)
+            return error(ASSISTANT_UNAVAILABLE, 503)
+        messages = [{"text": r["text"]} for r in replies if isinstance(r, dict) and r.get("text")]
+        return json({"messages": messages})
+
+    @app.get("/api/policy/search")
+    async def policy_search(request: Request) -> HTTPResponse:
+        args = parse_search_args(request, settings)
+        region = args["region"]
+        payload: dict[str, Any] = {
+            "query": args["query"],
+            "region": region.name if region else None,
+            "as_of": args["as_of"].isoformat(),
+        }
+        if region is not None and not region.covered:
+            return json({**payload, "answered": False, "results": [],
+                         "message": region_not_covered_text(region)})
+        result = policy_service().search(args["query"], region, args["top_k"], args["as_of"])
+        return json({**payload, "answered": result.answered,
+                     "results": [hit.to_json() for hit in result.hits]})
+
+    return app
+
+
+def main() -> None:
+    settings = get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    app = create_app(settings)
+    app.run(host=settings.web_host, port=settings.web_port, access_log=False, motd=False)
+
+
+if __name__ == "__main__":
+    main()

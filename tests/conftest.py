@@ -1,0 +1,135 @@
+"""Shared fixtures: the policy service, and the real servers for end-to-end tests."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+
+from bot.knowledge.search import PolicyIndex
+from bot.knowledge.service import PolicyService
+from bot.settings import PROJECT_ROOT
+
+MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
+VENV_BIN = Path(sys.executable).parent
+START_TIMEOUT_SECONDS = 180
+
+
+@pytest.fixture(scope="session")
+def policy_index() -> PolicyIndex:
+    return PolicyIndex.from_directory(PROJECT_ROOT / "data" / "policies", PROJECT_ROOT / "data")
+
+
+@pytest.fixture(scope="session")
+def policy_service(policy_index: PolicyIndex) -> PolicyService:
+    return PolicyService(policy_index)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.5)
+    raise RuntimeError(f"{url} did not come up:\n{log.read_text()[-3000:]}")
+
+
+@dataclass
+class Servers:
+    rasa_url: str
+    action_url: str
+    web_url: str
+    tracker_db: Path
+
+    def talk(self, sender: str, message: str) -> list[str]:
+        resp = requests.post(
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": message},
+            timeout=60,
+        )
+        resp.raise_for_status()
+        return [m["text"] for m in resp.json() if "text" in m]
+
+
+def ensure_model() -> None:
+    if not MODEL.exists():
+        subprocess.run(["make", "-s", "train"], cwd=PROJECT_ROOT, check=True)
+
+
+@pytest.fixture(scope="session")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """The action server, the Rasa server (REST channel, SQLite tracker store) and the web app."""
+    ensure_model()
+    workdir = tmp_path_factory.mktemp("servers")
+    rasa_port, action_port, web_port = free_port(), free_port(), free_port()
+    tracker_db = workdir / "tracker.db"
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tracker_db}\n",
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "SANIC_HOST": "127.0.0.1",
+        "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "WEB_PORT": str(web_port),
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
+    commands = {
+        "actions": (
+            [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)],
+            f"http://127.0.0.1:{action_port}/health",
+        ),
+        "rasa": (
+            [str(VENV_BIN / "rasa"), "run", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(MODEL),
+             "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
+            f"http://127.0.0.1:{rasa_port}/",
+        ),
+        "web": ([str(VENV_BIN / "python"), "-m", "bot.web"], f"http://127.0.0.1:{web_port}/healthz"),
+    }
+    processes: list[subprocess.Popen] = []
+    try:
+        started = []
+        for name, (command, url) in commands.items():
+            log = workdir / f"{name}.log"
+            process = subprocess.Popen(
+                command, cwd=PROJECT_ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
+            )
+            processes.append(process)
+            started.append((url, process, log))
+        for url, process, log in started:
+            wait_until_up(url, process, log)
+        yield Servers(
+            rasa_url=f"http://127.0.0.1:{rasa_port}",
+            action_url=f"http://127.0.0.1:{action_port}",
+            web_url=f"http://127.0.0.1:{web_port}",
+            tracker_db=tracker_db,
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()

@@ -10,9 +10,11 @@ from bot.knowledge.search import PolicyIndex, SearchHit, SearchResult, split_sen
 from bot.knowledge.terms import QueryTerms
 from bot.regions import display_name
 
-MAX_QUOTE_CHARS = 160
+MAX_QUOTE_CHARS = 240
+MAX_SENTENCES = 3
 SHORT_SENTENCE_CHARS = 30
 FIGURE_BONUS = 0.3
+SECOND_SENTENCE_SHARE = 0.6
 _DIGIT_RE = re.compile(r"\d")
 AMOUNT_CUES = {"多少钱", "给多少", "多少", "钱", "标准", "几号", "什么时候发", "啥时候发", "哪天发"}
 
@@ -56,19 +58,27 @@ def quote_passage(hit: SearchHit, terms: QueryTerms) -> str:
         r + (bonus if wants_figure and _DIGIT_RE.search(part) else 0.0)
         for r, part in zip(relevance, parts)
     ]
-    best = max(range(len(parts)), key=lambda i: (scores[i], -i))
-    start = end = best
-    if len(parts[best]) < SHORT_SENTENCE_CHARS and best + 1 < len(parts):
-        end = best + 1
-    elif best + 1 < len(parts) and scores[best + 1] >= scores[best] * 0.8 and scores[best] > 0:
-        if len(parts[best]) + len(parts[best + 1]) <= MAX_QUOTE_CHARS:
-            end = best + 1
-    quote = "".join(parts[start : end + 1]).strip()
-    if len(quote) > MAX_QUOTE_CHARS:
-        quote = _trim_around_terms(quote, terms)
-    prefix = "……" if start > 0 else ""
-    suffix = "……" if end < len(parts) - 1 or not quote.endswith(("。", "；", "！", "？")) else ""
-    return f"{prefix}{quote.rstrip('；')}{suffix}"
+    order = sorted(range(len(parts)), key=lambda i: (-scores[i], i))
+    chosen = [order[0]]
+    length = len(parts[order[0]])
+    for i in order[1:MAX_SENTENCES]:
+        if scores[i] < scores[order[0]] * SECOND_SENTENCE_SHARE or length + len(parts[i]) > MAX_QUOTE_CHARS:
+            break
+        chosen.append(i)
+        length += len(parts[i])
+    if len(chosen) == 1 and length < SHORT_SENTENCE_CHARS and order[0] + 1 < len(parts):
+        chosen.append(order[0] + 1)
+    chosen.sort()
+    pieces = []
+    for position, i in enumerate(chosen):
+        piece = parts[i].strip()
+        if len(piece) > MAX_QUOTE_CHARS:
+            piece = _trim_around_terms(piece, terms)
+        gap = i > 0 if position == 0 else i > chosen[position - 1] + 1
+        pieces.append(("……" if gap else "") + piece)
+    quote = "".join(pieces).rstrip("；，")
+    ends_measure = chosen[-1] == len(parts) - 1 and quote.endswith(("。", "！", "？"))
+    return quote if ends_measure else f"{quote}……"
 
 
 def _trim_around_terms(quote: str, terms: QueryTerms) -> str:

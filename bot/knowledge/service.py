@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.knowledge.answer import compose_answer
-from bot.knowledge.search import PolicyIndex, SearchResult
+from bot.knowledge.search import MIN_COVERAGE, PolicyIndex, SearchResult
 from bot.regions import COVERED_PROVINCES, Region, display_name, find_regions, get_region
 from bot.settings import get_settings
 
@@ -84,7 +84,7 @@ class PolicyService:
             hit.document.region
             for hit in result.hits
             if hit.score >= best.score * RELATED_SHARE
-            and self.index.coverage(result.terms, hit.measure) >= 0.5
+            and self.index.coverage(result.terms, hit.measure) >= MIN_COVERAGE
         }
         return len(regions) > 1
 

@@ -51,13 +51,9 @@ class Vocabulary:
             k: list(v) for k, v in (expansions.get("cues") or {}).items()
         }
         self.stopwords: frozenset[str] = frozenset(expansions.get("stopwords") or ())
-        # Longest phrases first, so that "多少钱" wins over "多少".
-        self._phrases = sorted(
-            [(p, "cue") for p in self.cues] + [(p, "synonym") for p in self.synonyms],
-            key=lambda item: -len(item[0]),
-        )
-        for phrase, _ in self._phrases:
-            self.tokenizer.add_word(phrase, freq=2000)
+        # Residents' phrases stay whole words, so that "多少钱" is one cue, not 多少 + 钱.
+        for phrase in [*self.cues, *self.synonyms]:
+            self.tokenizer.add_word(phrase, freq=20000)
 
     # -- documents -------------------------------------------------------------------------
     def words(self, text: str) -> list[str]:
@@ -83,31 +79,25 @@ class Vocabulary:
         return text
 
     def query_terms(self, query: str) -> QueryTerms:
-        text = self.correct(query)
         content: list[str] = []
         concepts: list[frozenset[str]] = []
         weighted: list[str] = []
         cues: list[str] = []
-        for phrase, kind in self._phrases:
-            if phrase not in text:
-                continue
-            text = text.replace(phrase, " ")
-            if kind == "cue":
-                cues.append(phrase)
-                for word in self.cues[phrase]:
-                    weighted.extend(self.document_tokens(word))
-            else:
-                content.append(phrase)
-                concepts.append(frozenset([phrase, *self.synonyms[phrase]]))
-                for word in [phrase, *self.synonyms[phrase]]:
-                    weighted.extend(self.document_tokens(word))
-        for word in self.tokenizer.lcut(text):
+        for word in self.tokenizer.lcut(self.correct(query)):
             word = word.strip()
-            if not word or word in self.stopwords or not _TOKEN_RE.match(word):
-                continue
-            content.append(word)
-            concepts.append(frozenset([word]))
-            weighted.extend(self.document_tokens(word))
+            if word in self.cues:
+                cues.append(word)
+                for official in self.cues[word]:
+                    weighted.extend(self.document_tokens(official))
+            elif word in self.synonyms:
+                content.append(word)
+                concepts.append(frozenset([word, *self.synonyms[word]]))
+                for official in [word, *self.synonyms[word]]:
+                    weighted.extend(self.document_tokens(official))
+            elif word and word not in self.stopwords and _TOKEN_RE.match(word):
+                content.append(word)
+                concepts.append(frozenset([word]))
+                weighted.extend(self.document_tokens(word))
         return QueryTerms(tuple(content), tuple(concepts), tuple(weighted), tuple(cues))
 
 

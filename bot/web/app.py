@@ -104,8 +104,11 @@ def create_app(
 
     @app.post("/api/chat")
     async def chat(request: Request) -> HTTPResponse:
-        body = request.json if isinstance(request.json, dict) else None
-        if body is None:
+        try:
+            body = request.json
+        except Exception:  # sanic raises on a body that is not JSON
+            body = None
+        if not isinstance(body, dict):
             raise BadRequest("请求格式错误：需要 JSON 对象，如 {\"sender\": \"…\", \"message\": \"…\"}。")
         sender = body.get("sender")
         message = body.get("message")

@@ -1,0 +1,126 @@
+"""Policy search and cited answers over the real corpus: region, dates, honesty."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from bot.evaluation import policy_scores
+from bot.knowledge.answer import compose_answer
+from bot.knowledge.search import PolicyIndex
+from bot.knowledge.service import PolicyService, ReplyKind
+from bot.regions import get_region
+
+TODAY = dt.date(2026, 11, 23)
+CITATION_RE = re.compile(r"依据《[^》]+》（[^）]+〔\d{4}〕\d+号）第")
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def test_ningxia_standard_is_quoted_and_cited(policy_service: PolicyService) -> None:
+    reply = policy_service.reply("宁夏城市低保标准是多少", None, as_of=TODAY)
+    assert reply.kind == ReplyKind.ANSWER
+    assert "依据《自治区人民政府办公厅转发〈自治区民政厅 财政厅关于做好困难群众基本生活保障的若干措施〉的通知》（宁政办规发〔2022〕7号）第2条" in reply.text
+    assert "每人每月650元" in reply.text
+    assert reply.region is not None and reply.region.name == "宁夏回族自治区"
+
+
+def test_quote_is_verbatim_from_the_measure(policy_service: PolicyService) -> None:
+    reply = policy_service.reply("低保金每月几号发", "山西省太原市", as_of=TODAY)
+    assert reply.kind == ReplyKind.ANSWER
+    quote = re.search(r"“(.+?)”", reply.text, re.S).group(1)
+    measure_text = reply.result.best.measure.text
+    for piece in quote.replace("……", "\n").split("\n"):
+        assert piece.strip().rstrip("；，") in measure_text
+    assert "每月10日前发放到户" in reply.text
+    assert CITATION_RE.search(reply.text)
+
+
+def test_expired_ningxia_measure_says_so(policy_service: PolicyService) -> None:
+    after = policy_service.reply("渐退期多长时间", "宁夏回族自治区银川市", as_of=dt.date(2024, 1, 1))
+    assert "不超过18个月" in after.text
+    assert "已不在有效期内" in after.text and "12345" in after.text
+    before = policy_service.reply("渐退期多长时间", "宁夏回族自治区银川市", as_of=dt.date(2023, 12, 31))
+    assert "不超过18个月" in before.text
+    assert "已不在有效期内" not in before.text
+
+
+def test_one_off_subsidy_ran_out(policy_service: PolicyService) -> None:
+    reply = policy_service.reply("300元一次性生活补贴什么时候发", "山西省", as_of=TODAY)
+    assert "300元" in reply.text
+    assert "8月20日" in reply.text and "已不在有效期内" in reply.text
+
+
+def test_yuncheng_resident_gets_yuncheng_notice(policy_service: PolicyService) -> None:
+    reply = policy_service.reply("渐退期有几个月", "山西省运城市盐湖区", as_of=TODAY)
+    assert reply.kind == ReplyKind.ANSWER
+    assert "运民发〔2021〕59号" in reply.text and "六个月的渐退期" in reply.text
+
+
+def test_region_filter_never_crosses_provinces(policy_index: PolicyIndex) -> None:
+    taiyuan = get_region("山西省太原市")
+    result = policy_index.search("渐退期 低保 标准 临时救助", taiyuan, top_k=10, as_of=TODAY)
+    assert result.hits
+    assert {hit.document.region for hit in result.hits} <= {"山西省"}
+    ningxia = get_region("宁夏回族自治区")
+    result = policy_index.search("低保标准", ningxia, top_k=10, as_of=TODAY)
+    assert {hit.document.region for hit in result.hits} == {"宁夏回族自治区"}
+
+
+def test_question_that_differs_by_region_asks_for_it(policy_service: PolicyService) -> None:
+    reply = policy_service.reply("渐退期有多久", None, as_of=TODAY)
+    assert reply.kind == ReplyKind.NEED_REGION
+    assert "哪个省" in reply.text
+
+
+def test_uncovered_region_is_said_plainly(policy_service: PolicyService) -> None:
+    reply = policy_service.reply("北京低保一个月多少钱", None, as_of=TODAY)
+    assert reply.kind == ReplyKind.REGION_NOT_COVERED
+    assert "北京市" in reply.text and "12345" in reply.text
+    assert not re.search(r"\d+元", reply.text)
+
+
+def test_covered_region_wins_when_two_are_named(policy_service: PolicyService) -> None:
+    reply = policy_service.reply("我是河南人在山西打工 疫情找不到活 户口不在山西能申请救助不", None, as_of=TODAY)
+    assert reply.region is not None and reply.region.province == "山西省"
+
+
+@pytest.mark.parametrize("question", ["我想办护照 去哪办", "社保卡丢了咋补办", "今天天气怎么样", "帮我写一篇作文"])
+def test_nothing_relevant_is_said_honestly(policy_service: PolicyService, question: str) -> None:
+    reply = policy_service.reply(question, "山西省", as_of=TODAY)
+    assert reply.kind == ReplyKind.NOT_FOUND
+    assert "没有找到" in reply.text and "转人工" in reply.text
+    assert not re.search(r"\d+元", reply.text)
+
+
+def test_typos_and_traditional_characters(policy_service: PolicyService) -> None:
+    reply = policy_service.reply("寧夏低保標準多少", None, as_of=TODAY)
+    assert reply.kind == ReplyKind.ANSWER and "650元" in reply.text
+    reply = policy_service.reply("特因人员供养金啥时候发", "山西省", as_of=TODAY)
+    assert reply.kind == ReplyKind.ANSWER and "每季度初10日前" in reply.text
+
+
+def test_api_json_shape(policy_index: PolicyIndex) -> None:
+    result = policy_index.search("低保标准", get_region("宁夏回族自治区"), top_k=3, as_of=TODAY)
+    hit = result.hits[0].to_json()
+    assert set(hit) == {"doc_number", "title", "clause", "text", "region", "issued",
+                        "valid_until", "expired", "score"}
+    assert hit["valid_until"] == "2023-12-31" and hit["expired"] is True
+
+
+def test_not_answered_result_composes_not_found(policy_index: PolicyIndex) -> None:
+    result = policy_index.search("护照", get_region("山西省"), as_of=TODAY)
+    assert not result.answered
+    assert not compose_answer(result, policy_index, region_known=True).answered
+
+
+def test_eval_set_meets_the_target(policy_service: PolicyService) -> None:
+    """The project's own resident questions: right document and fact for at least 80% (make eval shows the figure)."""
+    answerable, unanswerable = policy_scores(policy_service)
+    right = sum(o.right for o in answerable)
+    assert len(answerable) >= 60
+    assert right / len(answerable) >= 0.80, [o for o in answerable if not o.right]
+    assert all(o.right for o in unanswerable), [o for o in unanswerable if not o.right]

@@ -40,8 +40,8 @@ validate: $(INSTALLED)
 
 # Chromium and its driver from Debian's packages, for the browser tests.
 browser-deps:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
-		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; }
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list 2>/dev/null | grep -q -i wqy || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei >/dev/null; }
 
 unit: $(INSTALLED)
 	$(PY) -m pytest -m "not e2e and not browser"

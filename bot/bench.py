@@ -1,0 +1,143 @@
+"""`make bench`: latency and memory figures, printed (never asserted in the test suite).
+
+- A message through the REST channel (Rasa server + action server, SQLite tracker store),
+  policy answers included: p50/p95 over a fixed list of resident questions.
+- The policy search API over a synthetic corpus of 10,000 measures: p50/p95 per request.
+- The Rasa server's resident memory after the run.
+Every server is started here on free loopback ports and stopped at the end.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+import requests
+
+from bot.knowledge.corpus import Measure, PolicyDocument, load_corpus, write_document
+from bot.settings import PROJECT_ROOT
+
+MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
+BIN = Path(sys.executable).parent
+QUESTIONS = [
+    "宁夏低保标准是多少", "低保金每月几号发", "特困人员有什么条件", "临时救助去哪申请", "你好",
+    "渐退期有多久", "运城", "单人保怎么申请", "谢谢", "没工作的大学生有补助吗",
+]
+SEARCHES = ["低保标准", "特困供养金什么时候发", "渐退期", "临时救助怎么申请", "单人保 重度残疾", "未参保失业人员 一次性临时救助金"]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.5)
+    raise SystemExit(f"{url} did not come up")
+
+
+def synthetic_corpus(directory: Path, size: int) -> None:
+    """`size` measures made by recombining the real measures' sentences across fake documents."""
+    real = load_corpus(PROJECT_ROOT / "data" / "policies")
+    sentences = [s for d in real for m in d.measures for s in m.text.split("。") if s]
+    regions = ["山西省", "山西省运城市", "宁夏回族自治区", "山西省太原市"]
+    rng = random.Random(7)
+    per_doc = 50
+    for d in range(size // per_doc):
+        measures = tuple(
+            Measure(doc_id=f"syn-{d}", number=str(i + 1), clause=f"第{i + 1}条", headings=(),
+                    title="", text="。".join(rng.sample(sentences, 3)) + "。")
+            for i in range(per_doc)
+        )
+        write_document(PolicyDocument(
+            doc_id=f"syn-{d}", title=f"合成测试文件{d}", issuer="测试", doc_number=f"测〔2024〕{d}号",
+            issued=None, issued_text="", region=regions[d % len(regions)], valid_until=None,
+            source_file="synthetic", measures=measures), directory)
+
+
+def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log.open("w"),
+                            stderr=subprocess.STDOUT)
+
+
+def report(name: str, samples: list[float], target: str) -> None:
+    print(f"{name}: n={len(samples)} p50={percentile(samples, 0.5):.1f} ms "
+          f"p95={percentile(samples, 0.95):.1f} ms mean={statistics.mean(samples):.1f} ms ({target})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=20, help="passes over the question list")
+    parser.add_argument("--measures", type=int, default=10_000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench-"))
+    rasa_port, action_port, web_port = free_port(), free_port(), free_port()
+    (work / "endpoints.yml").write_text(
+        f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {work / 'tracker.db'}\n")
+    synthetic = work / "policies"
+    synthetic_corpus(synthetic, args.measures)
+    env = {**os.environ, "SANIC_HOST": "127.0.0.1", "WEB_PORT": str(web_port),
+           "POLICY_DIR": str(synthetic), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    processes = [
+        start([str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)],
+              {**env, "POLICY_DIR": str(PROJECT_ROOT / "data" / "policies")}, work / "actions.log"),
+        start([str(BIN / "rasa"), "run", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(MODEL),
+               "--endpoints", str(work / "endpoints.yml")], env, work / "rasa.log"),
+        start([str(BIN / "python"), "-m", "bot.web"], env, work / "web.log"),
+    ]
+    try:
+        rasa_url = f"http://127.0.0.1:{rasa_port}"
+        for url in (f"http://127.0.0.1:{action_port}/health", rasa_url, f"http://127.0.0.1:{web_port}/healthz"):
+            wait_for(url)
+        session = requests.Session()
+        rest: list[float] = []
+        for round_ in range(args.rounds + 1):
+            for i, question in enumerate(QUESTIONS):
+                began = time.perf_counter()
+                session.post(f"{rasa_url}/webhooks/rest/webhook",
+                             json={"sender": f"bench-{round_}-{i // 5}", "message": question}, timeout=60)
+                if round_:  # the first pass warms up caches and is not counted
+                    rest.append((time.perf_counter() - began) * 1000)
+        report("REST channel message (policy answers included)", rest, "target p95 < 150 ms")
+        search: list[float] = []
+        for round_ in range(args.rounds * 5 + 1):
+            for q in SEARCHES:
+                began = time.perf_counter()
+                session.get(f"http://127.0.0.1:{web_port}/api/policy/search",
+                            params={"q": q, "region": "山西省运城市", "top_k": 3}, timeout=30)
+                if round_:
+                    search.append((time.perf_counter() - began) * 1000)
+        report(f"search API over {args.measures} synthetic measures", search, "target p95 < 20 ms")
+        rss = psutil.Process(processes[1].pid).memory_info().rss / 2**20
+        print(f"Rasa server resident memory: {rss:.0f} MiB")
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=20)
+
+
+if __name__ == "__main__":
+    main()

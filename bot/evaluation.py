@@ -89,11 +89,13 @@ def policy_scores(service: PolicyService) -> tuple[list[Outcome], list[Outcome]]
 
 def nlu_accuracy(model: Path = MODEL, holdout: Path = HOLDOUT) -> float:
     out = PROJECT_ROOT / "results" / "nlu-holdout"
-    subprocess.run(
+    run = subprocess.run(
         [str(Path(sys.executable).parent / "rasa"), "test", "nlu", "--nlu", str(holdout),
          "--model", str(model), "--out", str(out), "--quiet"],
-        cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL,
+        cwd=PROJECT_ROOT, capture_output=True, text=True,
     )
+    if run.returncode != 0:
+        raise SystemExit(f"rasa test nlu failed:\n{run.stderr[-3000:]}")
     report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
     return float(report["accuracy"])
 

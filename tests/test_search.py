@@ -124,3 +124,9 @@ def test_eval_set_meets_the_target(policy_service: PolicyService) -> None:
     assert len(answerable) >= 60
     assert right / len(answerable) >= 0.80, [o for o in answerable if not o.right]
     assert all(o.right for o in unanswerable), [o for o in unanswerable if not o.right]
+
+
+def test_markup_and_filler_words_do_not_hide_the_question(policy_service: PolicyService) -> None:
+    reply = policy_service.reply("<b>收入超过低保标准了还能领多久</b>", "山西省运城市永济市", as_of=TODAY)
+    assert reply.kind == ReplyKind.ANSWER
+    assert "六个月的渐退期" in reply.text and "<b>" not in reply.text

@@ -104,3 +104,8 @@ def test_chat_page_and_health(app: Sanic) -> None:
     assert "textContent" in response.text and "innerHTML" not in response.text.replace("never innerHTML", "")
     _req, response = app.test_client.get("/healthz")
     assert response.json == {"status": "ok"}
+
+
+def test_json_keeps_chinese_readable(app: Sanic) -> None:
+    response = get(app, "/api/policy/search", q="低保标准", region="宁夏")
+    assert "宁政办规发〔2022〕7号" in response.text

@@ -23,6 +23,7 @@ from bot.text import normalize_text
 
 _CJK_RUN_RE = re.compile(r"[\u4e00-\u9fff]+")
 _TOKEN_RE = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]+|\d+(?:\.\d+)?")
+_MARKUP_RE = re.compile(r"<[^<>]{0,200}>")
 EXPANSION_KEYS = {"corrections", "synonyms", "cues", "stopwords"}
 
 
@@ -73,7 +74,7 @@ class Vocabulary:
 
     # -- queries ---------------------------------------------------------------------------
     def correct(self, text: str) -> str:
-        text = normalize_text(text)
+        text = _MARKUP_RE.sub(" ", normalize_text(text))
         for wrong, right in self.corrections.items():
             text = text.replace(wrong, right)
         return text
@@ -94,7 +95,12 @@ class Vocabulary:
                 concepts.append(frozenset([word, *self.synonyms[word]]))
                 for official in [word, *self.synonyms[word]]:
                     weighted.extend(self.document_tokens(official))
-            elif word and word not in self.stopwords and _TOKEN_RE.match(word):
+            elif (
+                word
+                and word not in self.stopwords
+                and _TOKEN_RE.match(word)
+                and not all(char in self.stopwords for char in word)  # "能领" = 能 + 领
+            ):
                 content.append(word)
                 concepts.append(frozenset([word]))
                 weighted.extend(self.document_tokens(word))

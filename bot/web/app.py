@@ -33,8 +33,13 @@ class BadRequest(ValueError):
     """A request the API refuses, with a Chinese message naming the field."""
 
 
+def json_response(body: Any, status: int = 200) -> HTTPResponse:
+    """JSON with Chinese kept readable (no \\u escapes)."""
+    return json(body, status=status, ensure_ascii=False)
+
+
 def error(message: str, status: int = 400) -> HTTPResponse:
-    return json({"error": message}, status=status)
+    return json_response({"error": message}, status=status)
 
 
 def parse_search_args(request: Request, settings: Settings) -> dict[str, Any]:
@@ -96,7 +101,7 @@ def create_app(
 
     @app.get("/healthz")
     async def healthz(_request: Request) -> HTTPResponse:
-        return json({"status": "ok"})
+        return json_response({"status": "ok"})
 
     @app.get("/chat")
     async def chat_page(_request: Request) -> HTTPResponse:
@@ -117,7 +122,7 @@ def create_app(
         if not isinstance(message, str):
             raise BadRequest("参数 message 须为文字。")
         if not message.strip():
-            return json({"messages": [{"text": INPUT_ISSUE_REPLIES["empty"]}]})
+            return json_response({"messages": [{"text": INPUT_ISSUE_REPLIES["empty"]}]})
         url = f"{settings.rasa_url}/webhooks/rest/webhook"
         try:
             async with app.ctx.http.post(url, json={"sender": sender, "message": message}) as resp:
@@ -129,7 +134,7 @@ def create_app(
             logger.warning("Rasa unreachable: %s", type(exc).__name__)
             return error(ASSISTANT_UNAVAILABLE, 503)
         messages = [{"text": r["text"]} for r in replies if isinstance(r, dict) and r.get("text")]
-        return json({"messages": messages})
+        return json_response({"messages": messages})
 
     @app.get("/api/policy/search")
     async def policy_search(request: Request) -> HTTPResponse:
@@ -141,10 +146,10 @@ def create_app(
             "as_of": args["as_of"].isoformat(),
         }
         if region is not None and not region.covered:
-            return json({**payload, "answered": False, "results": [],
+            return json_response({**payload, "answered": False, "results": [],
                          "message": region_not_covered_text(region)})
         result = policy_service().search(args["query"], region, args["top_k"], args["as_of"])
-        return json({**payload, "answered": result.answered,
+        return json_response({**payload, "answered": result.answered,
                      "results": [hit.to_json() for hit in result.hits]})
 
     return app

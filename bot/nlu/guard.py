@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.base import ConfigOnlyComponent
 from bot.text import fold_width, has_chinese, has_words, to_simplified
 
 ORIGINAL_LENGTH = "original_length"
@@ -37,7 +35,7 @@ def normalize_preserving_length(text: str) -> str:
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False
 )
-class TextNormalizer(GraphComponent):
+class TextNormalizer(ConfigOnlyComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"max_chars": 500}
@@ -45,15 +43,6 @@ class TextNormalizer(GraphComponent):
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.max_chars = int(config["max_chars"])
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "TextNormalizer":
-        return cls(config)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for example in training_data.training_examples:
@@ -87,7 +76,7 @@ def input_issue(text: Optional[str], original_length: int, max_chars: int) -> Op
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class InputGuard(GraphComponent):
+class InputGuard(ConfigOnlyComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"max_chars": 500}
@@ -95,15 +84,6 @@ class InputGuard(GraphComponent):
     def __init__(self, config: Dict[Text, Any]) -> None:
         self.max_chars = int(config["max_chars"])
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> "InputGuard":
-        return cls(config)
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

@@ -14,10 +14,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import ENTITY_ATTRIBUTE_CONFIDENCE_TYPE
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import (
@@ -31,6 +28,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.base import ConfigOnlyComponent
 from bot import numbers
 from bot.nlu.regions import add_entities
 
@@ -41,7 +39,7 @@ DEFAULT_KINDS = [kind for kind in numbers.KINDS if kind != numbers.YEAR]
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
 )
-class ChineseNumberExtractor(GraphComponent, EntityExtractorMixin):
+class ChineseNumberExtractor(ConfigOnlyComponent, EntityExtractorMixin):
     """Numbers written with Arabic or Chinese numerals, typed by their unit and context."""
 
     @staticmethod
@@ -56,15 +54,6 @@ class ChineseNumberExtractor(GraphComponent, EntityExtractorMixin):
             raise ValueError(f"ChineseNumberExtractor: unknown kinds {sorted(unknown)}")
         self.kinds = kinds
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ChineseNumberExtractor:
-        return cls(config)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

@@ -11,10 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.constants import ENTITY_ATTRIBUTE_CONFIDENCE_TYPE
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.shared.nlu.constants import (
@@ -29,6 +26,7 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.base import ConfigOnlyComponent
 from bot.regions import find_regions
 
 REGION_ENTITY = "region"
@@ -53,7 +51,7 @@ def add_entities(message: Message, new_entities: List[Dict[Text, Any]]) -> None:
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False
 )
-class RegionEntityExtractor(GraphComponent, EntityExtractorMixin):
+class RegionEntityExtractor(ConfigOnlyComponent, EntityExtractorMixin):
     """Finds Chinese administrative regions with the gazetteer in `data/regions.yml`."""
 
     @staticmethod
@@ -64,15 +62,6 @@ class RegionEntityExtractor(GraphComponent, EntityExtractorMixin):
         self._config = {**self.get_default_config(), **config}
         self.entity_type = str(self._config["entity"])
 
-    @classmethod
-    def create(
-        cls,
-        config: Dict[Text, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> RegionEntityExtractor:
-        return cls(config)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         return training_data

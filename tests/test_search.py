@@ -130,3 +130,23 @@ def test_markup_and_filler_words_do_not_hide_the_question(policy_service: Policy
     reply = policy_service.reply("<b>收入超过低保标准了还能领多久</b>", "山西省运城市永济市", as_of=TODAY)
     assert reply.kind == ReplyKind.ANSWER
     assert "六个月的渐退期" in reply.text and "<b>" not in reply.text
+
+
+def test_conversation_waits_for_the_region_then_answers(policy_service: PolicyService) -> None:
+    first = policy_service.converse("渐退期有多久", None, None, as_of=TODAY)
+    assert first.reply.kind == ReplyKind.NEED_REGION and first.pending_question == "渐退期有多久"
+    second = policy_service.converse("运城", first.region, first.pending_question, as_of=TODAY)
+    assert second.reply.kind == ReplyKind.ANSWER and "六个月的渐退期" in second.reply.text
+    assert second.region == "山西省运城市" and second.pending_question is None
+    third = policy_service.converse("低保金每月几号发", second.region, None, as_of=TODAY)
+    assert "每月10日前发放到户" in third.reply.text and third.region == "山西省运城市"
+
+
+def test_conversation_region_only_messages(policy_service: PolicyService) -> None:
+    noted = policy_service.converse("我在银川", None, None, as_of=TODAY)
+    assert noted.reply.kind == ReplyKind.REGION_NOTED and noted.region == "宁夏回族自治区银川市"
+    unknown = policy_service.converse("我在这", "山西省", "低保标准", says_region=True, as_of=TODAY)
+    assert unknown.reply.kind == ReplyKind.REGION_UNKNOWN
+    assert (unknown.region, unknown.pending_question) == ("山西省", "低保标准")
+    beijing = policy_service.converse("北京", None, "低保标准", as_of=TODAY)
+    assert beijing.reply.kind == ReplyKind.REGION_NOT_COVERED and beijing.pending_question == "低保标准"

@@ -29,7 +29,6 @@ CONFIRM_CURRENT = "现行政策和标准请向当地乡镇（街道）社会救�
 class Answer:
     text: str
     answered: bool
-    citations: tuple[str, ...]
 
 
 def format_date(day: dt.date) -> str:
@@ -51,12 +50,11 @@ def quote_passage(hit: SearchHit, terms: QueryTerms) -> str:
     parts = split_sentences(measure.text)
     if not parts:
         return measure.text
-    relevance = list(hit.sentence_scores) if len(hit.sentence_scores) == len(parts) else [0.0] * len(parts)
     wants_figure = any(cue in AMOUNT_CUES for cue in terms.cues)
-    bonus = FIGURE_BONUS * max(relevance, default=0.0)
+    bonus = FIGURE_BONUS * max(hit.sentence_scores, default=0.0)
     scores = [
         r + (bonus if wants_figure and _DIGIT_RE.search(part) else 0.0)
-        for r, part in zip(relevance, parts)
+        for r, part in zip(hit.sentence_scores, parts, strict=True)
     ]
     order = sorted(range(len(parts)), key=lambda i: (-scores[i], i))
     chosen = [order[0]]
@@ -108,7 +106,7 @@ def validity_note(hit: SearchHit) -> str:
 
 def compose_answer(result: SearchResult, index: PolicyIndex, region_known: bool) -> Answer:
     if not result.answered or result.best is None:
-        return Answer(NOT_FOUND, False, ())
+        return Answer(NOT_FOUND, False)
     best = result.best
     lines = []
     if not region_known:
@@ -118,7 +116,6 @@ def compose_answer(result: SearchResult, index: PolicyIndex, region_known: bool)
     note = validity_note(best)
     if note:
         lines.append(note)
-    citations = [citation(best.document, best.measure)]
     related = [
         h
         for h in result.hits[1:]
@@ -129,6 +126,5 @@ def compose_answer(result: SearchResult, index: PolicyIndex, region_known: bool)
     if related:
         see_also = "；".join(citation(h.document, h.measure) for h in related[:2])
         lines.append(f"相关规定还可参阅：{see_also}。")
-        citations.extend(citation(h.document, h.measure) for h in related[:2])
     lines.append("以上为政策原文摘录，具体以当地民政部门审核为准。")
-    return Answer("\n".join(lines), True, tuple(citations))
+    return Answer("\n".join(lines), True)

@@ -498,10 +498,7 @@ def load_meta(path: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise ImportFailure(f"{path}: a sidecar must be a mapping of keys to values")
-    unknown = sorted(str(k) for k in set(data) - META_KEYS)
-    if unknown:
-        raise ImportFailure(
-            f"{path}: unknown sidecar keys {unknown}; allowed keys: {sorted(META_KEYS)}")
+    _reject_unknown_keys(data, META_KEYS, f"{path}: unknown sidecar keys")
     meta: dict[str, Any] = {}
     for key, value in data.items():
         if key in ("issued", "valid_until"):
@@ -519,6 +516,12 @@ def load_meta(path: Path) -> dict[str, Any]:
     return meta
 
 
+def _reject_unknown_keys(data: dict[Any, Any], allowed: set[str], what: str) -> None:
+    unknown = sorted(str(k) for k in set(data) - allowed)
+    if unknown:
+        raise ImportFailure(f"{what} {unknown}; allowed keys: {sorted(allowed)}")
+
+
 def _load_meta_measures(value: Any, path: Path) -> dict[str, dict[str, Any]]:
     if value is None:
         return {}
@@ -529,10 +532,7 @@ def _load_meta_measures(value: Any, path: Path) -> dict[str, dict[str, Any]]:
         where = f"{path}: measures: {clause}"
         if not isinstance(facts, dict):
             raise ImportFailure(f"{where}: expected a mapping with {sorted(META_MEASURE_KEYS)}")
-        unknown = sorted(str(k) for k in set(facts) - META_MEASURE_KEYS)
-        if unknown:
-            raise ImportFailure(
-                f"{where}: unknown keys {unknown}; allowed keys: {sorted(META_MEASURE_KEYS)}")
+        _reject_unknown_keys(facts, META_MEASURE_KEYS, f"{where}: unknown keys")
         note = facts.get("expiry_note")
         if note is not None and not isinstance(note, str):
             raise ImportFailure(f"{where}: expiry_note must be a string")

@@ -61,10 +61,6 @@ class SearchResult:
     def best(self) -> SearchHit | None:
         return self.hits[0] if self.hits else None
 
-    @property
-    def regions(self) -> set[str]:
-        return {hit.document.region for hit in self.hits}
-
 
 class PolicyIndex:
     """Measures of every document, indexed once; searches are read-only and thread-safe."""
@@ -73,14 +69,14 @@ class PolicyIndex:
         self.documents = list(documents)
         self.vocabulary = vocabulary
         self.entries: list[tuple[PolicyDocument, Measure]] = list(iter_measures(self.documents))
-        tokens = [vocabulary.document_tokens(self._indexed_text(d, m)) for d, m in self.entries]
+        tokens = [vocabulary.document_tokens(searchable_text(m)) for _, m in self.entries]
         self._bm25 = bm25s.BM25()
         self._bm25.index(tokens, show_progress=False)
         # Long measures cover several topics; each sentence is also indexed on its own, with the
         # measure's headings, and a measure scores by its best sentence plus its whole text.
         sentence_tokens: list[list[str]] = []
         self._sentence_starts: list[int] = []
-        for document, measure in self.entries:
+        for _, measure in self.entries:
             self._sentence_starts.append(len(sentence_tokens))
             context = " ".join([*measure.headings, measure.title])
             for sentence in split_sentences(measure.text) or [measure.text]:
@@ -100,10 +96,6 @@ class PolicyIndex:
         self._regions = np.array([d.region for d, _ in self.entries], dtype=object)
         self._valid_until = [d.measure_valid_until(m) for d, m in self.entries]
         self._region_masks: dict[str | None, np.ndarray] = {}
-
-    @staticmethod
-    def _indexed_text(document: PolicyDocument, measure: Measure) -> str:
-        return " ".join([*measure.headings, measure.text])
 
     @classmethod
     def from_directory(cls, policy_dir: Path, data_dir: Path) -> "PolicyIndex":
@@ -163,7 +155,7 @@ class PolicyIndex:
 
     def coverage(self, terms: QueryTerms, measure: Measure) -> float:
         """Share of the query's content, weighted by idf, found in the measure's text."""
-        text = " ".join([*measure.headings, measure.text])
+        text = searchable_text(measure)
         total = matched = 0.0
         for concept in terms.concepts:
             weight = max(self.idf(t) for t in concept)
@@ -180,6 +172,11 @@ def _overlap(term: str, text: str) -> float:
     if not bigrams:
         return 0.0
     return sum(b in text for b in bigrams) / len(bigrams)
+
+
+def searchable_text(measure: Measure) -> str:
+    """What a measure is searched and matched by: its section headings and its text."""
+    return " ".join([*measure.headings, measure.text])
 
 
 def split_sentences(text: str) -> list[str]:

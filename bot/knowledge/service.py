@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from bot.knowledge.answer import compose_answer
-from bot.knowledge.search import MIN_COVERAGE, PolicyIndex, SearchResult
+from bot.knowledge.search import MIN_COVERAGE, PolicyIndex, SearchResult, strip_regions
 from bot.regions import COVERED_PROVINCES, Region, display_name, find_regions, get_region
 from bot.settings import get_settings
 
@@ -21,6 +21,12 @@ class ReplyKind(str, Enum):
     NOT_FOUND = "not_found"
     NEED_REGION = "need_region"
     REGION_NOT_COVERED = "region_not_covered"
+    REGION_NOTED = "region_noted"
+    REGION_UNKNOWN = "region_unknown"
+
+
+REGION_NOTED = "好的，已记下您在{place}。您想了解哪方面的政策？比如低保标准、申请条件、每月几号发、到哪里申请。"
+REGION_UNKNOWN = "抱歉，我没能识别出这个地名。请告诉我您所在的省、市或县（区），例如“山西省运城市”或“银川”。"
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,15 @@ class PolicyReply:
     text: str
     region: Region | None  # the region the reply is for (named in the question or remembered)
     result: SearchResult | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One resident message in a conversation: the reply and what to remember afterwards."""
+
+    reply: PolicyReply
+    region: str | None  # the region to remember from now on
+    pending_question: str | None  # a question waiting for the region, if any
 
 
 def ask_region_text() -> str:
@@ -75,6 +90,38 @@ class PolicyService:
         answer = compose_answer(result, self.index, region_known=region is not None)
         kind = ReplyKind.ANSWER if answer.answered else ReplyKind.NOT_FOUND
         return PolicyReply(kind, answer.text, region, result)
+
+    def converse(
+        self,
+        text: str,
+        remembered_region: str | None,
+        pending_question: str | None,
+        region_named: str | None = None,
+        says_region: bool = False,
+        as_of: dt.date | None = None,
+    ) -> Turn:
+        """A message in a conversation that remembers the region and a question waiting for it.
+
+        A message that only names a place (or that the NLU read as giving the region) sets the
+        region and answers the waiting question; anything else is a question of its own.
+        """
+        region = get_region(region_named) if region_named else self.resolve_region(text, None)
+        only_region = not self.index.vocabulary.query_terms(strip_regions(text)).content
+        if only_region or (says_region and region is not None):
+            if region is None:
+                return Turn(PolicyReply(ReplyKind.REGION_UNKNOWN, REGION_UNKNOWN, None),
+                            remembered_region, pending_question)
+            if not region.covered:
+                reply = PolicyReply(ReplyKind.REGION_NOT_COVERED, region_not_covered_text(region), region)
+                return Turn(reply, region.name, pending_question)
+            if pending_question:
+                return Turn(self.reply(pending_question, region.name, as_of), region.name, None)
+            noted = REGION_NOTED.format(place=display_name(region.name))
+            return Turn(PolicyReply(ReplyKind.REGION_NOTED, noted, region), region.name, None)
+        reply = self.reply(text, remembered_region, as_of)
+        pending = text if reply.kind == ReplyKind.NEED_REGION else None
+        remembered = reply.region.name if reply.region else remembered_region
+        return Turn(reply, remembered, pending)
 
     def _differs_by_region(self, result: SearchResult) -> bool:
         best = result.best

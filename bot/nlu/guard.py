@@ -32,10 +32,9 @@ def normalize_preserving_length(text: str) -> str:
     return "".join(fold_width(to_simplified(char))[:1] or char for char in text)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False
-)
-class TextNormalizer(ConfigOnlyComponent):
+class MessageLengthLimited(ConfigOnlyComponent):
+    """Configured with the longest message the NLU reads (the same number for both components)."""
+
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {"max_chars": 500}
@@ -44,6 +43,10 @@ class TextNormalizer(ConfigOnlyComponent):
         self.max_chars = int(config["max_chars"])
 
 
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER], is_trainable=False
+)
+class TextNormalizer(MessageLengthLimited):
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
         for example in training_data.training_examples:
             text = example.get(TEXT)
@@ -76,15 +79,7 @@ def input_issue(text: Optional[str], original_length: int, max_chars: int) -> Op
 @DefaultV1Recipe.register(
     [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
 )
-class InputGuard(ConfigOnlyComponent):
-    @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
-        return {"max_chars": 500}
-
-    def __init__(self, config: Dict[Text, Any]) -> None:
-        self.max_chars = int(config["max_chars"])
-
-
+class InputGuard(MessageLengthLimited):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT)

@@ -1,6 +1,7 @@
 """`make eval`: how well the assistant answers, measured on the project's own question sets.
 
-- Policy answers: every question in tests/eval/policy_questions.yml goes through the same
+- Policy answers: every question in tests/eval/policy_questions.yml (and, reported apart, the
+  held-out tests/eval/policy_questions_holdout.yml) goes through the same
   service the chat action uses; it counts as right when the reply is an answer citing the
   expected document (or another document whose cited measure states the same fact word for
   word) and the reply quotes the fact. Unanswerable questions must not get an answer that
@@ -25,6 +26,8 @@ from bot.regions import get_region
 from bot.settings import PROJECT_ROOT
 
 QUESTIONS = PROJECT_ROOT / "tests" / "eval" / "policy_questions.yml"
+# Written independently and never used for tuning data/knowledge/expansions.yml.
+HELD_OUT_QUESTIONS = PROJECT_ROOT / "tests" / "eval" / "policy_questions_holdout.yml"
 HOLDOUT = PROJECT_ROOT / "tests" / "nlu" / "holdout.yml"
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
 _SPACE_RE = re.compile(r"\s+")
@@ -80,8 +83,10 @@ def judge_unanswerable(service: PolicyService, item: dict[str, Any]) -> Outcome:
     return Outcome(item["q"], "no figure invented", got, not quoted_figure)
 
 
-def policy_scores(service: PolicyService) -> tuple[list[Outcome], list[Outcome]]:
-    questions = load_questions()
+def policy_scores(
+    service: PolicyService, path: Path = QUESTIONS
+) -> tuple[list[Outcome], list[Outcome]]:
+    questions = load_questions(path)
     answerable = [judge_answerable(service, item) for item in questions["questions"]]
     unanswerable = [judge_unanswerable(service, item) for item in questions.get("unanswerable", [])]
     return answerable, unanswerable
@@ -110,11 +115,14 @@ def main() -> None:
     parser.add_argument("--skip-nlu", action="store_true", help="only the policy answers")
     parser.add_argument("-v", "--verbose", action="store_true", help="list every miss")
     args = parser.parse_args()
-    answerable, unanswerable = policy_scores(get_policy_service())
+    service = get_policy_service()
+    answerable, unanswerable = policy_scores(service)
+    held_out, _ = policy_scores(service, HELD_OUT_QUESTIONS)
     print(f"policy answers, right document and fact: {share(answerable)} (target >= 90%)")
+    print(f"  held-out questions (never tuned on): {share(held_out)}")
     print(f"unanswerable questions, no invented figure: {share(unanswerable)}")
     if args.verbose:
-        for outcome in [*answerable, *unanswerable]:
+        for outcome in [*answerable, *unanswerable, *held_out]:
             if not outcome.right:
                 print(f"  MISS {outcome.question} | expected {outcome.expected} | got {outcome.got}")
     if not args.skip_nlu:

@@ -124,7 +124,10 @@ def compose_answer(result: SearchResult, index: PolicyIndex, region_known: bool)
         and (region_known or h.document.region == best.document.region)
     ]
     if related:
-        see_also = "；".join(citation(h.document, h.measure) for h in related[:2])
+        see_also = "；".join(
+            f"同一文件{h.measure.clause}" if h.document is best.document else citation(h.document, h.measure)
+            for h in related[:2]
+        )
         lines.append(f"相关规定还可参阅：{see_also}。")
     lines.append("以上为政策原文摘录，具体以当地民政部门审核为准。")
     return Answer("\n".join(lines), True)

@@ -92,7 +92,9 @@ class PolicyIndex:
             token: math.log(1 + (count - df + 0.5) / (df + 0.5))
             for token, df in document_frequency.items()
         }
-        self._unseen_idf = max(self._idf.values(), default=1.0)
+        # A word the documents never use weighs like a typical word, not like the rarest one:
+        # residents add words of their own ("到卡上") that should not sink a clear question.
+        self._unseen_idf = float(np.median(list(self._idf.values()))) if self._idf else 1.0
         self._regions = np.array([d.region for d, _ in self.entries], dtype=object)
         self._valid_until = [d.measure_valid_until(m) for d, m in self.entries]
         self._region_masks: dict[str | None, np.ndarray] = {}

@@ -13,6 +13,7 @@ from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, html, json, redirect
 
+from bot.eligibility import default_parameters, screening_response
 from bot.knowledge.service import PolicyService, get_policy_service, region_not_covered_text
 from bot.regions import normalize_region
 from bot.replies import ASSISTANT_UNAVAILABLE, INPUT_ISSUE_REPLIES
@@ -86,6 +87,7 @@ def create_app(
             timeout=aiohttp.ClientTimeout(total=RASA_TIMEOUT_SECONDS)
         )
         policy_service()
+        default_parameters()
 
     @app.listener("after_server_stop")
     async def stop(app_: Sanic, _loop: Any) -> None:
@@ -151,6 +153,15 @@ def create_app(
         result = policy_service().search(args["query"], region, args["top_k"], args["as_of"])
         return json_response({**payload, "answered": result.answered,
                      "results": [hit.to_json() for hit in result.hits]})
+
+    @app.post("/api/screening")
+    async def screening(request: Request) -> HTTPResponse:
+        try:
+            body = request.json
+        except Exception:  # sanic raises on a body that is not JSON
+            body = None
+        payload, status = screening_response(body, settings.today())
+        return json_response(payload, status)
 
     return app
 

@@ -3,6 +3,7 @@
 - A message through the REST channel (Rasa server + action server, SQLite tracker store),
   policy answers included: p50/p95 over a fixed list of resident questions.
 - The policy search API over a synthetic corpus of 10,000 measures: p50/p95 per request.
+- The screening API: p50/p95 per request.
 - The Rasa server's resident memory after the run.
 Every server is started here on free loopback ports and stopped at the end.
 """
@@ -31,6 +32,15 @@ QUESTIONS = [
     "渐退期有多久", "运城", "单人保怎么申请", "谢谢", "没工作的大学生有补助吗",
 ]
 SEARCHES = ["低保标准", "特困供养金什么时候发", "渐退期", "临时救助怎么申请", "单人保 重度残疾", "未参保失业人员 一次性临时救助金"]
+
+SCREENINGS = [
+    {"region": "宁夏回族自治区银川市", "residence": "urban", "as_of": "2023-06-01",
+     "household": {"size": 3, "monthly_income": 1500, "on_dibao": False},
+     "applicant": {"age": 70, "able_to_work": False, "has_income_source": False,
+                   "has_able_supporter": False}},
+    {"region": "山西省运城市", "household": {"size": 2}, "applicant": {"age": 24, "is_unemployed_graduate": True}},
+    {},
+]
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -130,6 +140,14 @@ def main() -> None:
                 if round_:
                     search.append((time.perf_counter() - began) * 1000)
         report(f"search API over {args.measures} synthetic measures", search, "target p95 < 20 ms")
+        screening: list[float] = []
+        for round_ in range(args.rounds * 10 + 1):
+            for body in SCREENINGS:
+                began = time.perf_counter()
+                session.post(f"http://127.0.0.1:{web_port}/api/screening", json=body, timeout=30)
+                if round_:
+                    screening.append((time.perf_counter() - began) * 1000)
+        report("screening API", screening, "target p95 < 10 ms")
         rss = psutil.Process(processes[1].pid).memory_info().rss / 2**20
         print(f"Rasa server resident memory: {rss:.0f} MiB")
     finally:

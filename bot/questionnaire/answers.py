@@ -92,6 +92,8 @@ def parse_age(text: str) -> Any:
 def parse_months(text: str) -> Any:
     if re.search(r"半年", text):
         return 6
+    if text.strip() in ("没有", "没", "无", "不是", "有收入"):
+        return 0
     return _first_number(text, ("months",), 0, 240)
 
 
@@ -169,15 +171,14 @@ def mentioned_facts(text: str) -> dict[str, Any]:
             facts["household.size"] = match.value
         elif match.kind == "age" and 0 <= match.value <= 120:
             facts["applicant.age"] = match.value
-        elif match.kind == "money" and re.search(r"收入|挣|工资|进项", text):
+        elif match.kind == "money" and re.search(r"收入|挣|工资|进项|一个月|每月|月", text):
             facts["household.monthly_income"] = match.value
         elif match.kind == "months" and re.search(r"没收入|没有收入|没活|失业|没工作", text):
             facts["applicant.unemployed_months"] = match.value
-    if re.search(r"残疾", text):
-        disability = parse_disability(text)
-        if disability is not NOT_UNDERSTOOD:
-            facts["applicant.disability"] = disability
-    if re.search(r"住在|家在|是.{0,2}(农村|城里|城市|城镇)", text):
+    disability = parse_disability(text)
+    if disability not in (NOT_UNDERSTOOD, NONE) or (disability == NONE and "残疾" in text):
+        facts["applicant.disability"] = disability
+    if re.search(r"住在|家在|是.{0,2}(农村|城里|城市|城镇)|^(在)?(农村|城里|城市|城镇|县城)(的|人)?$", text):
         residence = parse_residence(text)
         if residence is not NOT_UNDERSTOOD:
             facts["residence"] = residence

@@ -1,0 +1,184 @@
+"""Which question to ask next, and how the answers and the result are put to the resident.
+
+Answers are kept per screening field path ("household.size": 3). The rules engine says which
+facts would still change an outcome (`questions_needed`); the questionnaire asks those, in the
+engine's order, except where an answer already makes a question pointless (a 70-year-old is not
+asked whether they are a recent graduate).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Mapping
+
+from bot.eligibility.engine import ScreeningResult, questions_needed, screen
+from bot.eligibility.facts import facts_from_request
+from bot.questionnaire.answers import NONE
+from bot.regions import display_name
+
+SLOT_FOR_PATH = {
+    "region": "region",
+    "residence": "sc_residence",
+    "household.size": "sc_household_size",
+    "household.monthly_income": "sc_monthly_income",
+    "household.on_dibao": "sc_on_dibao",
+    "household.low_income_family": "sc_low_income_family",
+    "applicant.age": "sc_age",
+    "applicant.disability": "sc_disability",
+    "applicant.seriously_ill": "sc_seriously_ill",
+    "applicant.able_to_work": "sc_able_to_work",
+    "applicant.has_income_source": "sc_has_income_source",
+    "applicant.has_able_supporter": "sc_has_able_supporter",
+    "applicant.unemployed_months": "sc_unemployed_months",
+    "applicant.unemployment_insured": "sc_unemployment_insured",
+    "applicant.is_migrant_worker": "sc_is_migrant_worker",
+    "applicant.is_unemployed_graduate": "sc_is_unemployed_graduate",
+    "applicant.medical_out_of_pocket_yearly": "sc_medical_out_of_pocket",
+    "applicant.emergency": "sc_emergency",
+}
+PATH_FOR_SLOT = {slot: path for path, slot in SLOT_FOR_PATH.items()}
+# Questions not worth asking at some ages; the assumption is shown in the summary.
+GRADUATE_MAX_AGE = 35  # a recent graduate older than this is unlikely
+MIGRANT_WORKER_MAX_AGE = 60  # past the usual working age
+DISABILITY_NAMES = {
+    "physical": "肢体", "visual": "视力", "hearing": "听力", "speech": "言语",
+    "intellectual": "智力", "mental": "精神", "multiple": "多重",
+}
+EMERGENCY_NAMES = {
+    "fire": "火灾", "traffic_accident": "交通事故", "sudden_illness": "突发重病",
+    "disaster": "自然灾害", "other": "其他突发困难",
+}
+OUTCOME_NAMES = {
+    "eligible": "符合条件",
+    "likely": "可能符合（还需核对家庭经济状况）",
+    "unknown": "暂时无法判断",
+    "ineligible": "不符合",
+}
+LABELS = {
+    "region": "所在地区",
+    "residence": "城乡",
+    "household.size": "家庭人口",
+    "household.monthly_income": "家庭月收入",
+    "household.on_dibao": "是否低保户",
+    "household.low_income_family": "是否低保边缘/低收入家庭",
+    "applicant.age": "年龄",
+    "applicant.disability": "残疾情况",
+    "applicant.seriously_ill": "是否患重病",
+    "applicant.able_to_work": "有无劳动能力",
+    "applicant.has_income_source": "本人有无收入来源",
+    "applicant.has_able_supporter": "有无能赡养（抚养、扶养）的家人",
+    "applicant.unemployed_months": "连续无收入月数",
+    "applicant.unemployment_insured": "是否有失业保险",
+    "applicant.is_migrant_worker": "是否外出务工人员",
+    "applicant.is_unemployed_graduate": "是否未就业大学毕业生",
+    "applicant.medical_out_of_pocket_yearly": "一年看病自付费用",
+    "applicant.emergency": "近期突发困难",
+}
+
+
+def answers_from_slots(slots: Mapping[str, Any]) -> dict[str, Any]:
+    return {path: slots.get(slot) for path, slot in SLOT_FOR_PATH.items() if slots.get(slot) is not None}
+
+
+def assumptions(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Facts the questionnaire takes as given instead of asking (shown in the summary)."""
+    age = answers.get("applicant.age")
+    assumed: dict[str, Any] = {}
+    if age is not None and age > GRADUATE_MAX_AGE and "applicant.is_unemployed_graduate" not in answers:
+        assumed["applicant.is_unemployed_graduate"] = False
+    if age is not None and age >= MIGRANT_WORKER_MAX_AGE and "applicant.is_migrant_worker" not in answers:
+        assumed["applicant.is_migrant_worker"] = False
+    return assumed
+
+
+def request_body(answers: Mapping[str, Any], as_of: dt.date | None = None) -> dict[str, Any]:
+    """The screening API's request for these answers (omitted = unknown)."""
+    body: dict[str, Any] = {"household": {}, "applicant": {}}
+    if as_of:
+        body["as_of"] = as_of.isoformat()
+    for path, value in {**assumptions(answers), **answers}.items():
+        if path == "applicant.disability":
+            value = None if value == NONE else dict(zip(("kind", "grade"), _disability(value)))
+        elif path == "applicant.emergency" and value == NONE:
+            value = None
+        head, _, tail = path.partition(".")
+        if tail:
+            body[head][tail] = value
+        else:
+            body[head] = value
+    return body
+
+
+def _disability(value: str) -> tuple[str, int]:
+    kind, _, grade = value.partition(":")
+    return kind, int(grade)
+
+
+def screen_answers(answers: Mapping[str, Any], as_of: dt.date) -> ScreeningResult:
+    return screen(facts_from_request(request_body(answers, as_of), as_of))
+
+
+def next_questions(answers: Mapping[str, Any], as_of: dt.date) -> list[str]:
+    known = {**assumptions(answers), **answers}
+    return [p for p in questions_needed(screen_answers(answers, as_of)) if p not in known]
+
+
+def describe(path: str, value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if path == "region":
+        return display_name(value)
+    if path == "residence":
+        return "城市（城镇）" if value == "urban" else "农村"
+    if path == "household.size":
+        return f"{value}口人"
+    if path in ("household.monthly_income", "applicant.medical_out_of_pocket_yearly"):
+        return f"{value:g}元"
+    if path == "applicant.age":
+        return f"{value}岁"
+    if path == "applicant.unemployed_months":
+        return f"{value}个月"
+    if path == "applicant.disability":
+        if value == NONE:
+            return "无"
+        kind, grade = _disability(value)
+        return f"{DISABILITY_NAMES[kind]}残疾{grade}级"
+    if path == "applicant.emergency":
+        return "无" if value == NONE else EMERGENCY_NAMES.get(value, value)
+    return str(value)
+
+
+def summary_text(answers: Mapping[str, Any]) -> str:
+    lines = ["您提供的情况："]
+    for path in SLOT_FOR_PATH:
+        if path in answers:
+            lines.append(f"· {LABELS[path]}：{describe(path, answers[path])}")
+    for path, value in assumptions(answers).items():
+        lines.append(f"· {LABELS[path]}：{describe(path, value)}（按年龄推定）")
+    lines.append("如有说错，直接告诉我正确的就行，比如“刚才说错了，家里是四口人”。")
+    return "\n".join(lines)
+
+
+def result_text(result: ScreeningResult) -> str:
+    data = result.to_json()
+    shown = [p for p in data["programs"] if p["outcome"] != "ineligible"]
+    lines = ["初步判断如下（仅供参考，不代表审批结果，以审核结果为准）："]
+    for program in shown:
+        lines.append(f"【{program['name']}】{OUTCOME_NAMES[program['outcome']]}")
+        if program.get("amount"):
+            amount = program["amount"]
+            lines.append(f"  金额：{amount['value']:g}{amount['unit']}")
+        for reason in program["reasons"]:
+            lines.append(f"  · {reason['text']}（{reason['citation']}）" if reason.get("citation") else f"  · {reason['text']}")
+        if program["missing"]:
+            lines.append("  还需了解：" + "、".join(LABELS.get(m, m) for m in program["missing"]))
+        for warning in program["warnings"]:
+            lines.append(f"  注意：{warning}")
+    ineligible = [p["name"] for p in data["programs"] if p["outcome"] == "ineligible"]
+    if ineligible:
+        lines.append("按您提供的情况，暂不符合：" + "、".join(ineligible) + "。")
+    lines.append(
+        "下一步：请到户籍地或居住地的乡镇人民政府（街道办事处）社会救助窗口提出申请，"
+        "带上身份证、户口簿，以及能说明家庭收入、残疾、疾病等情况的材料（以窗口要求为准）；"
+        "也可以拨打12345咨询。"
+    )
+    return "\n".join(lines)

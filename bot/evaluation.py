@@ -6,11 +6,13 @@
   expected document (or another document whose cited measure states the same fact word for
   word) and the reply quotes the fact. Unanswerable questions must not get an answer that
   quotes a figure.
+- Screening: program outcomes of the rules engine against the YAML cases in tests/eligibility/.
 - NLU: intent accuracy of the trained model on the held-back split tests/nlu/holdout.yml.
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import re
 import subprocess
@@ -21,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from bot.eligibility import facts_from_request, screen
 from bot.knowledge.service import PolicyService, ReplyKind, get_policy_service
 from bot.regions import get_region
 from bot.settings import PROJECT_ROOT
@@ -29,6 +32,8 @@ QUESTIONS = PROJECT_ROOT / "tests" / "eval" / "policy_questions.yml"
 # Written independently and never used for tuning data/knowledge/expansions.yml.
 HELD_OUT_QUESTIONS = PROJECT_ROOT / "tests" / "eval" / "policy_questions_holdout.yml"
 HOLDOUT = PROJECT_ROOT / "tests" / "nlu" / "holdout.yml"
+SCREENING_CASES = PROJECT_ROOT / "tests" / "eligibility"
+SCREENING_CASES_DAY = dt.date(2022, 7, 1)  # the default as_of of the cases
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
 _SPACE_RE = re.compile(r"\s+")
 _FIGURE_RE = re.compile(r"\d+(\.\d+)?\s*(元|%|倍)")
@@ -92,6 +97,32 @@ def policy_scores(
     return answerable, unanswerable
 
 
+def load_screening_cases(directory: Path = SCREENING_CASES) -> list[tuple[str, dict[str, Any]]]:
+    """The YAML screening cases: (id, case) with id = file stem and number."""
+    cases = []
+    for path in sorted(directory.glob("*.yml")):
+        for number, case in enumerate(yaml.safe_load(path.read_text(encoding="utf-8")), start=1):
+            cases.append((f"{path.stem}-{number:02d}", case))
+    return cases
+
+
+def screening_agreement() -> tuple[int, int]:
+    """Program outcomes (and amounts, where a case states one) that agree with the cases."""
+    agreed = total = 0
+    for _case_id, case in load_screening_cases():
+        programs = {
+            p["program"]: p
+            for p in screen(facts_from_request(case["input"], SCREENING_CASES_DAY)).to_json()["programs"]
+        }
+        for program_id, expected in case["expected"].items():
+            got = programs[program_id]
+            total += 1
+            agreed += got["outcome"] == expected["outcome"] and (
+                "amount" not in expected or got["amount"] == expected["amount"]
+            )
+    return agreed, total
+
+
 def nlu_accuracy(model: Path = MODEL, holdout: Path = HOLDOUT) -> float:
     out = PROJECT_ROOT / "results" / "nlu-holdout"
     run = subprocess.run(
@@ -121,6 +152,8 @@ def main() -> None:
     print(f"policy answers, right document and fact: {share(answerable)} (target >= 90%)")
     print(f"  held-out questions (never tuned on): {share(held_out)}")
     print(f"unanswerable questions, no invented figure: {share(unanswerable)}")
+    agreed, total = screening_agreement()
+    print(f"screening outcomes agreeing with the project's cases: {agreed}/{total} = {agreed / total:.1%}")
     if args.verbose:
         for outcome in [*answerable, *unanswerable, *held_out]:
             if not outcome.right:

@@ -25,6 +25,7 @@ from bot.eligibility import (
     screen,
 )
 from bot.eligibility.parameters import PARAMETERS_DIR, region_parameters_from_dict
+from bot.evaluation import load_screening_cases
 
 CASES_DIR = Path(__file__).parent / "eligibility"
 TODAY = dt.date(2022, 7, 1)
@@ -34,15 +35,7 @@ EXPECTED_KEYS = {"outcome", "amount", "kind", "missing", "reason", "citation", "
 PROGRAM_IDS = [program for program, _name, _rule in PROGRAMS]
 
 
-def load_cases() -> list[tuple[str, dict[str, Any]]]:
-    cases = []
-    for path in sorted(CASES_DIR.glob("*.yml")):
-        for number, case in enumerate(yaml.safe_load(path.read_text(encoding="utf-8")), start=1):
-            cases.append((f"{path.stem}-{number:02d}", case))
-    return cases
-
-
-CASES = load_cases()
+CASES = load_screening_cases(CASES_DIR)
 
 
 def test_enough_threshold_cases_and_names_are_unique() -> None:

@@ -54,11 +54,48 @@ def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:
 
 
 @dataclass
+class Service:
+    command: list[str]
+    health_url: str
+    log: Path
+    process: subprocess.Popen | None = None
+
+    def start(self, env: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            self.command, cwd=PROJECT_ROOT, env=env, stdout=self.log.open("a"), stderr=subprocess.STDOUT
+        )
+
+    def wait(self) -> None:
+        assert self.process is not None
+        wait_until_up(self.health_url, self.process, self.log)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+@dataclass
 class Servers:
     rasa_url: str
     action_url: str
     web_url: str
     tracker_db: Path
+    services: dict[str, Service]
+    env: dict[str, str]
+
+    def restart(self, *names: str) -> None:
+        """Stops and starts these services (e.g. "rasa", "actions"), as a redeploy would."""
+        for name in names:
+            self.services[name].stop()
+        for name in names:
+            self.services[name].start(self.env)
+        for name in names:
+            self.services[name].wait()
 
     def talk(self, sender: str, message: str) -> list[str]:
         resp = requests.post(
@@ -95,41 +132,32 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         "WEB_PORT": str(web_port),
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
-    commands = {
-        "actions": (
+    services = {
+        "actions": Service(
             [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)],
-            f"http://127.0.0.1:{action_port}/health",
+            f"http://127.0.0.1:{action_port}/health", workdir / "actions.log",
         ),
-        "rasa": (
+        "rasa": Service(
             [str(VENV_BIN / "rasa"), "run", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(MODEL),
              "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
-            f"http://127.0.0.1:{rasa_port}/",
+            f"http://127.0.0.1:{rasa_port}/", workdir / "rasa.log",
         ),
-        "web": ([str(VENV_BIN / "python"), "-m", "bot.web"], f"http://127.0.0.1:{web_port}/healthz"),
+        "web": Service([str(VENV_BIN / "python"), "-m", "bot.web"],
+                       f"http://127.0.0.1:{web_port}/healthz", workdir / "web.log"),
     }
-    processes: list[subprocess.Popen] = []
     try:
-        started = []
-        for name, (command, url) in commands.items():
-            log = workdir / f"{name}.log"
-            process = subprocess.Popen(
-                command, cwd=PROJECT_ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
-            )
-            processes.append(process)
-            started.append((url, process, log))
-        for url, process, log in started:
-            wait_until_up(url, process, log)
+        for service in services.values():
+            service.start(env)
+        for service in services.values():
+            service.wait()
         yield Servers(
             rasa_url=f"http://127.0.0.1:{rasa_port}",
             action_url=f"http://127.0.0.1:{action_port}",
             web_url=f"http://127.0.0.1:{web_port}",
             tracker_db=tracker_db,
+            services=services,
+            env=env,
         )
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        for service in services.values():
+            service.stop()

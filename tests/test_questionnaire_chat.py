@@ -78,3 +78,14 @@ def test_unclear_answer_is_asked_again(servers: Servers) -> None:
     assert "哪个市" in question
     replies = servers.talk(sender, "嗯嗯嗯")
     assert "没听明白" in replies[0] and "哪个市" in replies[-1]
+
+
+def test_answers_survive_a_server_restart(servers: Servers) -> None:
+    sender = f"screen-{uuid.uuid4().hex[:10]}"
+    servers.talk(sender, "我想申请低保")
+    servers.talk(sender, "宁夏银川")
+    question = servers.talk(sender, "城里")[-1]
+    servers.talk(sender, "先不测了")
+    servers.restart("rasa", "actions")
+    resumed = servers.talk(sender, "继续测")
+    assert resumed[-1] == question  # region and residence were kept in the SQL tracker store

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
 from fractions import Fraction
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from bot.eligibility.facts import LABELS, RESIDENCES, UNKNOWN, Disability, Facts
 from bot.eligibility.parameters import (
@@ -460,32 +460,31 @@ def serious_illness(ctx: Context) -> Condition:
                needs_check=True, warnings=stale_warnings(lookup))
 
 
-def _elderly(ctx: Context) -> Condition:
+def _age_against(ctx: Context, parameter: str, within: Callable[[int, int], bool],
+                 met_text: str, failed_text: str) -> Condition:
+    """The applicant's age against an age limit; the texts take {age} and {limit}."""
     age = ctx.fact("applicant.age")
     if age is UNKNOWN:
         return unknown("还需要了解：年龄。", missing=("applicant.age",))
-    lookup = ctx.param("tekun_elderly_min_age")
+    lookup = ctx.param(parameter)
     if lookup.value is None:
         return not_available(ctx, lookup)
     limit = lookup.value.data
     citation = str(lookup.value.citation)
-    if age >= limit:
-        return met(f"{age}岁，年满{limit}周岁，属于老年人。", citation)
-    return failed(f"{age}岁，未满{limit}周岁，不属于老年人。", citation)
+    if within(age, limit):
+        return met(met_text.format(age=age, limit=limit), citation)
+    return failed(failed_text.format(age=age, limit=limit), citation)
+
+
+def _elderly(ctx: Context) -> Condition:
+    return _age_against(ctx, "tekun_elderly_min_age", lambda age, limit: age >= limit,
+                        "{age}岁，年满{limit}周岁，属于老年人。", "{age}岁，未满{limit}周岁，不属于老年人。")
 
 
 def _minor(ctx: Context) -> Condition:
-    age = ctx.fact("applicant.age")
-    if age is UNKNOWN:
-        return unknown("还需要了解：年龄。", missing=("applicant.age",))
-    lookup = ctx.param("tekun_minor_age_limit")
-    if lookup.value is None:
-        return not_available(ctx, lookup)
-    limit = lookup.value.data
-    citation = str(lookup.value.citation)
-    if age < limit:
-        return met(f"{age}岁，未满{limit}周岁的未成年人。", citation)
-    return failed(f"{age}岁，已满{limit}周岁，不属于未满{limit}周岁的未成年人。", citation)
+    return _age_against(ctx, "tekun_minor_age_limit", lambda age, limit: age < limit,
+                        "{age}岁，未满{limit}周岁的未成年人。",
+                        "{age}岁，已满{limit}周岁，不属于未满{limit}周岁的未成年人。")
 
 
 def tekun(ctx: Context) -> RuleResult:

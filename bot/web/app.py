@@ -43,6 +43,14 @@ def error(message: str, status: int = 400) -> HTTPResponse:
     return json_response({"error": message}, status=status)
 
 
+def json_body(request: Request) -> Any:
+    """The request's JSON, or None when the body is not JSON (sanic raises on it)."""
+    try:
+        return request.json
+    except Exception:
+        return None
+
+
 def parse_search_args(request: Request, settings: Settings) -> dict[str, Any]:
     query = (request.args.get("q") or "").strip()
     if not query:
@@ -111,10 +119,7 @@ def create_app(
 
     @app.post("/api/chat")
     async def chat(request: Request) -> HTTPResponse:
-        try:
-            body = request.json
-        except Exception:  # sanic raises on a body that is not JSON
-            body = None
+        body = json_body(request)
         if not isinstance(body, dict):
             raise BadRequest("请求格式错误：需要 JSON 对象，如 {\"sender\": \"…\", \"message\": \"…\"}。")
         sender = body.get("sender")
@@ -156,10 +161,7 @@ def create_app(
 
     @app.post("/api/screening")
     async def screening(request: Request) -> HTTPResponse:
-        try:
-            body = request.json
-        except Exception:  # sanic raises on a body that is not JSON
-            body = None
+        body = json_body(request)
         payload, status = screening_response(body, settings.today())
         return json_response(payload, status)
 

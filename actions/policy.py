@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.knowledge.service import ReplyKind, get_policy_service
@@ -56,6 +56,12 @@ class ActionDefaultFallback(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        # Like Rasa's own fallback, the message is taken back, so the dialogue waits for the
+        # next one instead of predicting again from a state no rule covers.
+        return [UserUtteranceReverted(), *self.reply(dispatcher, tracker)]
+
+    @staticmethod
+    def reply(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
         issue = entity_value(tracker, "input_issue")
         if issue in INPUT_ISSUE_REPLIES:
             dispatcher.utter_message(text=INPUT_ISSUE_REPLIES[issue])

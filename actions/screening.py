@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.policy import message_text
@@ -26,6 +26,7 @@ FORM = "screening_form"
 LEAVING_INTENTS = {"stop_screening", "request_human"}
 NOT_UNDERSTOOD_REPLY = "抱歉，我没听明白您的回答。"
 NOTHING_TO_CORRECT = "请告诉我要改成什么，比如“家里是四口人”“月收入两千”。"
+CORRECTED_MORE_QUESTIONS = "好的，已经改过来了。按新的情况还需要问您几个问题，说“继续测”就可以接着回答。"
 
 
 FORM_MACHINERY = {"action_listen", "action_extract_slots", FORM, "validate_screening_form"}
@@ -96,6 +97,11 @@ class ValidateScreeningForm(FormValidationAction):
         return [*events, SlotSet("requested_slot", missing)]
 
 
+def screening_reply(dispatcher: CollectingDispatcher, answers: Dict[str, Any]) -> None:
+    dispatcher.utter_message(text=summary_text(answers))
+    dispatcher.utter_message(text=result_text(screen_answers(answers, get_settings().today())))
+
+
 class ActionScreeningResult(Action):
     """The summary of the answers, then each program's outcome with reasons and citations."""
 
@@ -105,10 +111,7 @@ class ActionScreeningResult(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        answers = answers_from_slots(tracker.slots)
-        dispatcher.utter_message(text=summary_text(answers))
-        result = screen_answers(answers, get_settings().today())
-        dispatcher.utter_message(text=result_text(result))
+        screening_reply(dispatcher, answers_from_slots(tracker.slots))
         return []
 
 
@@ -125,10 +128,10 @@ class ActionScreeningCorrect(Action):
         if not facts:
             dispatcher.utter_message(text=NOTHING_TO_CORRECT)
             return []
-        events = fact_events(facts)
         answers = {**answers_from_slots(tracker.slots), **facts}
         if next_questions(answers, get_settings().today()):
-            dispatcher.utter_message(text="好的，已经改过来了。还有几个问题：")
-            return [*events, FollowupAction(FORM)]
-        dispatcher.utter_message(text="好的，已经改过来了。")
-        return [*events, FollowupAction("action_screening_result")]
+            dispatcher.utter_message(text=CORRECTED_MORE_QUESTIONS)
+        else:
+            dispatcher.utter_message(text="好的，已经改过来了。")
+            screening_reply(dispatcher, answers)
+        return fact_events(facts)

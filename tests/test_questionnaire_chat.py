@@ -70,6 +70,7 @@ def test_whole_questionnaire_journey(servers: Servers) -> None:
     assert "乡镇" in result
     corrected = "\n".join(servers.talk(sender, "刚才说错了，家里是四口人"))
     assert "4口人" in corrected and "初步判断" in corrected
+    assert "没太明白" not in corrected
 
 
 def test_unclear_answer_is_asked_again(servers: Servers) -> None:

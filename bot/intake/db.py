@@ -1,0 +1,82 @@
+"""Database engine and sessions for the intake registry: SQLite by default, PostgreSQL by URL.
+
+SQLite is made safe for several writers at once: WAL journal, a busy timeout, and every
+transaction opened with BEGIN IMMEDIATE so that two writers never deadlock on a lock upgrade.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.settings import PROJECT_ROOT
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+
+
+def database_url() -> str:
+    """DATABASE_URL, or the SQLite file under var/ (VAR_DIR)."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if url:
+        return url
+    var_dir = Path(os.environ.get("VAR_DIR") or PROJECT_ROOT / "var")
+    var_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{var_dir / 'intake.db'}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    url = url or database_url()
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            future=True,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+            dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, future=True)
+
+
+@lru_cache(maxsize=None)
+def _factory(url: str) -> sessionmaker:
+    return sessionmaker(bind=make_engine(url), future=True, expire_on_commit=False)
+
+
+def session_factory(url: str | None = None) -> sessionmaker:
+    return _factory(url or database_url())
+
+
+@contextlib.contextmanager
+def transaction(factory: sessionmaker | None = None) -> Iterator[Session]:
+    """One unit of work: committed when the block ends, rolled back on any error."""
+    session: Session = (factory or session_factory())()
+    try:
+        with session.begin():
+            yield session
+    finally:
+        session.close()
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC, as stored in every timestamp column."""
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)

@@ -1,0 +1,212 @@
+"""Tables of the intake registry. Timestamps are naive UTC (see db.utcnow); dates are local dates.
+
+Changes here need an Alembic revision (bot/intake/migrations); a test checks they agree.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+from bot.intake.db import utcnow
+
+Base: Any = declarative_base()
+
+# Application statuses (the values stored, shown to people as they are).
+REGISTERED = "已登记"
+ACCEPTED = "已受理"
+ASSIGNED = "分办"
+TRANSFERRED = "转办"
+CLOSED = "已办结"
+RETURNED = "退回补充材料"
+REJECTED = "不予受理"
+STATUSES = (REGISTERED, ACCEPTED, ASSIGNED, TRANSFERRED, CLOSED, RETURNED, REJECTED)
+
+CHANNELS = ("wechat", "hotline", "web")
+ROLES = ("intake", "supervisor", "admin")
+
+# Hand-off ticket states: waiting for a person, a person is on it, handed back to the bot.
+TICKET_WAITING = "waiting"
+TICKET_ACTIVE = "active"
+TICKET_CLOSED = "closed"
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    display_name = Column(String(64), nullable=False)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(16), nullable=False)
+    # Intake staff work for one 乡镇/街道; supervisors and admins see every district.
+    district = Column(String(64), nullable=True)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    last_login_at = Column(DateTime, nullable=True)
+
+
+class StaffSession(Base):
+    __tablename__ = "staff_sessions"
+
+    # SHA-256 of the cookie value: a leaked table does not give working sessions.
+    token_hash = Column(String(64), primary_key=True)
+    user_id = Column(Integer, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    expires_at = Column(DateTime, nullable=False)
+
+    user = relationship(StaffUser)
+
+
+class DailySequence(Base):
+    """The last 受理编号 sequence used on a day; incremented under a row lock."""
+
+    __tablename__ = "daily_sequences"
+
+    day = Column(String(8), primary_key=True)
+    last = Column(Integer, nullable=False, default=0)
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    __table_args__ = (UniqueConstraint("conversation_id", "request_key", name="uq_application_request"),)
+
+    id = Column(Integer, primary_key=True)
+    number = Column(String(20), nullable=False, unique=True)  # 受理编号, e.g. SJ20261123-0007
+    channel = Column(String(16), nullable=False)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    request_key = Column(String(64), nullable=False)
+    status = Column(String(16), nullable=False, default=REGISTERED, index=True)
+    region = Column(String(64), nullable=True)  # 市/县, as the resident named it
+    district = Column(String(64), nullable=False, index=True)  # 乡镇/街道: who handles it
+    programs = Column(JSON, nullable=False)  # list of program keys, e.g. ["dibao"]
+    screening = Column(JSON, nullable=True)  # answers, outcomes, reasons, parameter versions
+    consent = Column(Boolean, nullable=False)
+    consent_at = Column(DateTime, nullable=True)
+    assignee_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True, index=True)
+    department = Column(String(64), nullable=True)  # 分办/转办 to a department
+    transferred_from = Column(String(64), nullable=True)  # the district it came from (转办)
+    feedback = Column(Text, nullable=True)  # what the resident is told when it ends
+    due_date = Column(Date, nullable=True, index=True)  # 办理时限 of the current status
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+    version = Column(Integer, nullable=False, default=1)  # optimistic lock for staff actions
+
+    applicant = relationship("Applicant", uselist=False, back_populates="application")
+    assignee = relationship(StaffUser)
+    history = relationship(
+        "StatusChange", back_populates="application", order_by="StatusChange.id"
+    )
+
+
+class Applicant(Base):
+    """Contact and identity of the person applying (personal data: shown masked in lists)."""
+
+    __tablename__ = "applicants"
+
+    id = Column(Integer, primary_key=True)
+    application_id = Column(
+        Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    name = Column(String(64), nullable=False, index=True)
+    mobile = Column(String(11), nullable=False)
+    id_number = Column(String(18), nullable=False)
+    # HMAC of the ID number: finds the same person's open applications without a plain index.
+    id_digest = Column(String(64), nullable=False, index=True)
+    address = Column(String(200), nullable=False)
+
+    application = relationship(Application, back_populates="applicant")
+
+
+class StatusChange(Base):
+    __tablename__ = "status_changes"
+
+    id = Column(Integer, primary_key=True)
+    application_id = Column(
+        Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    from_status = Column(String(16), nullable=True)
+    to_status = Column(String(16), nullable=False)
+    actor_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True)
+    actor_name = Column(String(64), nullable=False)  # staff name, or 居民/系统
+    note = Column(Text, nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+    application = relationship(Application, back_populates="history")
+
+
+class HandoffTicket(Base):
+    __tablename__ = "handoff_tickets"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    channel = Column(String(32), nullable=False)  # the Rasa input channel replies go through
+    status = Column(String(16), nullable=False, default=TICKET_WAITING, index=True)
+    reason = Column(String(16), nullable=False)  # requested | fallback
+    district = Column(String(64), nullable=True)
+    region = Column(String(64), nullable=True)
+    transcript = Column(JSON, nullable=False)  # [{"speaker": "resident"|"bot", "text": ...}]
+    screening_summary = Column(Text, nullable=True)
+    application_id = Column(Integer, ForeignKey("applications.id"), nullable=True)
+    assignee_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    claimed_at = Column(DateTime, nullable=True)
+    closed_at = Column(DateTime, nullable=True)
+    version = Column(Integer, nullable=False, default=1)
+
+    assignee = relationship(StaffUser)
+    messages = relationship("Message", back_populates="ticket", order_by="Message.id")
+
+
+class Message(Base):
+    """A message between staff and a resident (ticket) or about an application."""
+
+    __tablename__ = "messages"
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, ForeignKey("handoff_tickets.id"), nullable=True, index=True)
+    application_id = Column(Integer, ForeignKey("applications.id"), nullable=True, index=True)
+    conversation_id = Column(String(128), nullable=False, index=True)
+    direction = Column(String(8), nullable=False)  # in: from the resident; out: to the resident
+    author_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True)
+    author_name = Column(String(64), nullable=False)
+    text = Column(Text, nullable=False)
+    channel = Column(String(32), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    delivered_at = Column(DateTime, nullable=True)  # outbound: when the channel took it
+
+    ticket = relationship(HandoffTicket, back_populates="messages")
+
+
+class AuditEntry(Base):
+    """Who looked at or changed what: every view of personal data, export and login."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False, default=utcnow, index=True)
+    actor_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True)
+    actor_name = Column(String(64), nullable=False)
+    action = Column(String(32), nullable=False)
+    object_type = Column(String(32), nullable=True)
+    object_id = Column(String(32), nullable=True)
+    detail = Column(Text, nullable=True)
+    ip = Column(String(64), nullable=True)
+
+
+def ticket_open(ticket: Optional[HandoffTicket]) -> bool:
+    return ticket is not None and ticket.status != TICKET_CLOSED
+

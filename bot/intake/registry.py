@@ -1,0 +1,697 @@
+"""The intake registry (一门受理): register applications, move them through the workflow, list them.
+
+Every write is one transaction. 受理编号 come from a per-day counter row that each registration
+increments first: the row lock (PostgreSQL) or the write lock (SQLite, BEGIN IMMEDIATE) orders
+concurrent registrations, so numbers never repeat and the duplicate checks that follow see every
+registration committed before.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hmac
+import io
+import logging
+import re
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any, Iterable, Optional
+
+from sqlalchemy import Text, cast, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
+from sqlalchemy.sql import ColumnElement, false
+
+from bot.eligibility.engine import PROGRAMS
+from bot.intake.calendar import local_now, to_local, utc_start_of
+from bot.intake.db import session_factory, transaction, utcnow
+from bot.intake.deadlines import due_date
+from bot.intake.errors import Conflict, Forbidden, IllegalTransition, IntakeError, InvalidField, NotFound
+from bot.intake.identity import (
+    id_digest,
+    mask_id_number,
+    mask_mobile,
+    mask_name,
+    normalize_digits,
+    redact,
+    validate_address,
+    validate_id_number,
+    validate_mobile,
+    validate_name,
+)
+from bot.intake.models import (
+    ASSIGNED,
+    CHANNELS,
+    CLOSED,
+    REGISTERED,
+    REJECTED,
+    STATUSES,
+    TRANSFERRED,
+    Applicant,
+    Application,
+    AuditEntry,
+    DailySequence,
+    Message,
+    StaffUser,
+    StatusChange,
+)
+from bot.intake.workflow import FINAL_STATUSES, allowed_transitions, check_requirements, resident_notice
+
+__all__ = [
+    "IntakeError", "InvalidField", "NotFound", "Forbidden", "IllegalTransition", "Conflict",
+    "ApplicationRequest", "Registration", "register", "normalize_number", "get_application",
+    "application_messages", "resident_status", "can_view", "transition", "query_applications",
+    "overdue_count", "dashboard", "export_csv", "audit", "PROGRAM_NAMES", "CHANNEL_NAMES",
+]
+
+log = logging.getLogger(__name__)
+
+PROGRAM_NAMES: dict[str, str] = {key: name for key, name, _rule in PROGRAMS}
+CHANNEL_NAMES: dict[str, str] = {"wechat": "微信", "hotline": "12345热线", "web": "网页"}
+ALL_DISTRICTS_ROLES = ("supervisor", "admin")
+NUMBER_PREFIX = "SJ"
+_NUMBER_IN_TEXT = re.compile(rf"(?<![A-Z0-9]){NUMBER_PREFIX}(\d{{8}})(\d{{4,5}})(?!\d)")
+RESIDENT = "居民"
+SYSTEM = "系统"
+MAX_PER_PAGE = 500
+
+
+@dataclass
+class ApplicationRequest:
+    channel: str  # one of CHANNELS
+    conversation_id: str
+    request_key: str  # idempotency key chosen by the caller
+    name: str
+    mobile: str
+    id_number: str
+    address: str
+    district: str  # 乡镇/街道
+    programs: list[str]  # program keys, at least one
+    consent: bool  # must be True
+    region: Optional[str] = None
+    screening: Optional[dict] = None  # snapshot: answers, outcomes, reasons, parameter versions
+
+
+@dataclass
+class Registration:
+    number: str
+    status: str
+    due_date: Optional[dt.date]
+    created: bool
+    application_id: int
+    duplicate_of_open: bool  # an open application of the same person for the same program existed
+
+
+# ---- registration ----
+
+def validate_request(request: ApplicationRequest) -> ApplicationRequest:
+    """The request with every field checked and normalized; InvalidField on the first fault."""
+    return ApplicationRequest(
+        channel=_channel(request.channel),
+        conversation_id=_key("conversation_id", request.conversation_id, 128),
+        request_key=_key("request_key", request.request_key, 64),
+        name=validate_name(request.name),
+        mobile=validate_mobile(request.mobile),
+        id_number=validate_id_number(request.id_number),
+        address=validate_address(request.address),
+        district=_district(request.district),
+        programs=_programs(request.programs),
+        consent=_consent(request.consent),
+        region=(request.region or "").strip()[:64] or None,
+        screening=request.screening,
+    )
+
+
+def _channel(channel: str) -> str:
+    if channel not in CHANNELS:
+        raise InvalidField("channel", "登记渠道不正确。")
+    return channel
+
+
+def _key(field: str, value: str, max_chars: int) -> str:
+    value = (value or "").strip()
+    if not value or len(value) > max_chars:
+        raise InvalidField(field, "登记请求不完整，请重新提交。")
+    return value
+
+
+def _district(text: str) -> str:
+    district = " ".join((text or "").split())
+    if not 2 <= len(district) <= 64:
+        raise InvalidField("district", "请告诉我您所在的乡镇或街道，例如“城关镇”或“解放路街道”。")
+    return district
+
+
+def _programs(programs: Iterable[str]) -> list[str]:
+    keys = list(dict.fromkeys(programs or ()))
+    if not keys:
+        raise InvalidField("programs", "请选择要申请的救助项目。")
+    unknown = [key for key in keys if key not in PROGRAM_NAMES]
+    if unknown:
+        raise InvalidField("programs", f"不能登记这个救助项目：{'、'.join(unknown)}。")
+    return keys
+
+
+def _consent(consent: bool) -> bool:
+    if consent is not True:
+        raise InvalidField(
+            "consent", "登记申请需要您同意工作人员为办理申请查看和使用您填写的个人信息。您同意后才能登记。"
+        )
+    return True
+
+
+class _Existing(Exception):
+    """Raised inside the registration transaction to roll it back and answer with this instead."""
+
+    def __init__(self, registration: Registration) -> None:
+        super().__init__(registration.number)
+        self.registration = registration
+
+
+def register(
+    request: ApplicationRequest, *, today: dt.date | None = None, factory: sessionmaker | None = None
+) -> Registration:
+    """Registers the application once: the same (conversation_id, request_key) gives the same one.
+
+    An open application of the same person (ID number) for one of the same programs is returned
+    instead of a new one (created=False, duplicate_of_open=True). Database errors propagate
+    (SQLAlchemyError) with nothing written.
+    """
+    valid = validate_request(request)
+    day = today or local_now().date()
+    factory = factory or session_factory()
+    try:
+        with transaction(factory) as session:
+            return _register_in(session, valid, day)
+    except _Existing as existing:
+        return existing.registration
+    except IntegrityError:
+        # The same request committed meanwhile by a transaction the counter did not order
+        # (another day's counter): answer with that one.
+        found = _read_same_request(factory, valid)
+        if found is None:
+            raise
+        return found
+
+
+def _register_in(session: Session, valid: ApplicationRequest, day: dt.date) -> Registration:
+    number = _next_number(session, day)  # takes the lock first: what follows sees all before it
+    digest = id_digest(valid.id_number)
+    existing = _same_request(session, valid) or _open_duplicate(session, digest, valid.programs)
+    if existing is not None:
+        raise _Existing(existing)
+    now = utcnow()
+    application = Application(
+        number=number, channel=valid.channel, conversation_id=valid.conversation_id,
+        request_key=valid.request_key, status=REGISTERED, region=valid.region,
+        district=valid.district, programs=valid.programs, screening=valid.screening,
+        consent=True, consent_at=now, due_date=due_date(REGISTERED, valid.programs, day),
+        created_at=now, updated_at=now, version=1,
+    )
+    session.add(application)
+    session.flush()
+    _add_applicant(session, application, valid, digest)
+    _record_change(session, application, None, REGISTERED, actor=None,
+                   note=f"通过{CHANNEL_NAMES[valid.channel]}登记", actor_name=RESIDENT)
+    session.flush()
+    log.info("registered application %s", number)
+    return _registration(application, created=True)
+
+
+def _next_number(session: Session, day: dt.date) -> str:
+    key = day.strftime("%Y%m%d")
+    sequence = _bump_sequence(session, key)
+    if sequence is None:
+        session.execute(_insert_ignoring_conflict(session, key))
+        sequence = _bump_sequence(session, key)
+    assert sequence is not None
+    return f"{NUMBER_PREFIX}{key}-{sequence:04d}"
+
+
+def _bump_sequence(session: Session, key: str) -> int | None:
+    table = DailySequence.__table__
+    bumped = session.execute(update(table).where(table.c.day == key).values(last=table.c.last + 1))
+    if bumped.rowcount == 0:
+        return None
+    return session.execute(select(table.c.last).where(table.c.day == key)).scalar_one()
+
+
+def _insert_ignoring_conflict(session: Session, key: str) -> Any:
+    table = DailySequence.__table__
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table).values(day=key, last=0).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite.insert(table).values(day=key, last=0).on_conflict_do_nothing()
+    return insert(table).values(day=key, last=0)
+
+
+def _same_request(session: Session, valid: ApplicationRequest) -> Registration | None:
+    application = session.execute(
+        select(Application).where(
+            Application.conversation_id == valid.conversation_id,
+            Application.request_key == valid.request_key,
+        )
+    ).scalar_one_or_none()
+    return _registration(application, created=False) if application else None
+
+
+def _read_same_request(factory: sessionmaker, valid: ApplicationRequest) -> Registration | None:
+    with transaction(factory) as session:
+        return _same_request(session, valid)
+
+
+def _open_duplicate(session: Session, digest: str, programs: list[str]) -> Registration | None:
+    candidates = session.execute(
+        select(Application)
+        .join(Applicant, Applicant.application_id == Application.id)
+        .where(Applicant.id_digest == digest, Application.status.notin_(FINAL_STATUSES))
+        .order_by(Application.id)
+    ).scalars()
+    for application in candidates:
+        if set(application.programs) & set(programs):
+            return _registration(application, created=False, duplicate_of_open=True)
+    return None
+
+
+def _add_applicant(session: Session, application: Application, valid: ApplicationRequest, digest: str) -> None:
+    session.add(Applicant(
+        application_id=application.id, name=valid.name, mobile=valid.mobile,
+        id_number=valid.id_number, id_digest=digest, address=valid.address,
+    ))
+    session.flush()
+
+
+def _record_change(
+    session: Session, application: Application, from_status: str | None, to_status: str, *,
+    actor: StaffUser | None, note: str | None, actor_name: str | None = None,
+) -> StatusChange:
+    change = StatusChange(
+        application_id=application.id, from_status=from_status, to_status=to_status,
+        actor_id=actor.id if actor else None,
+        actor_name=actor_name or (actor.display_name if actor else SYSTEM), note=note,
+        created_at=utcnow(),
+    )
+    session.add(change)
+    return change
+
+
+def _registration(application: Application, *, created: bool, duplicate_of_open: bool = False) -> Registration:
+    return Registration(
+        number=application.number, status=application.status, due_date=application.due_date,
+        created=created, application_id=application.id, duplicate_of_open=duplicate_of_open,
+    )
+
+
+# ---- reading one application ----
+
+def normalize_number(text: str) -> str | None:
+    """The 受理编号 in `text` in its stored form (SJ20261123-0007), or None.
+
+    Accepts lower case, full-width characters, spaces and a missing hyphen.
+    """
+    match = _NUMBER_IN_TEXT.search(normalize_digits(text or "").upper())
+    return f"{NUMBER_PREFIX}{match[1]}-{match[2]}" if match else None
+
+
+def _detail_options() -> list[Any]:
+    return [selectinload(Application.applicant), selectinload(Application.history),
+            joinedload(Application.assignee)]
+
+
+def get_application(number_or_id: str | int, *, factory: sessionmaker | None = None) -> Application:
+    """The application with its applicant, history and assignee loaded; NotFound if there is none."""
+    if isinstance(number_or_id, int) or str(number_or_id).isdigit():
+        where = Application.id == int(number_or_id)
+    else:
+        number = normalize_number(str(number_or_id))
+        if number is None:
+            raise NotFound()
+        where = Application.number == number
+    with transaction(factory) as session:
+        application = session.execute(
+            select(Application).where(where).options(*_detail_options())
+        ).unique().scalar_one_or_none()
+    if application is None:
+        raise NotFound()
+    return application
+
+
+def application_messages(application_id: int, *, factory: sessionmaker | None = None) -> list[Message]:
+    """Messages about this application (status notices, staff replies), oldest first."""
+    with transaction(factory) as session:
+        return list(session.execute(
+            select(Message).where(Message.application_id == application_id).order_by(Message.id)
+        ).scalars())
+
+
+def resident_status(
+    number: str, mobile_last4: str, *, factory: sessionmaker | None = None
+) -> dict[str, Any] | None:
+    """The status for the resident, only when the 受理编号 and the mobile's last 4 digits both match.
+
+    None otherwise, without saying which part was wrong. `due_date` is an ISO date or None.
+    """
+    normalized, last4 = normalize_number(number), normalize_digits(mobile_last4 or "")
+    if normalized is None or not re.fullmatch(r"[0-9]{4}", last4):
+        return None
+    with transaction(factory) as session:
+        application = session.execute(
+            select(Application).where(Application.number == normalized)
+            .options(selectinload(Application.applicant), selectinload(Application.history))
+        ).scalar_one_or_none()
+    if application is None or application.applicant is None:
+        return None
+    if not hmac.compare_digest(application.applicant.mobile[-4:], last4):
+        return None
+    return {
+        "number": application.number,
+        "status": application.status,
+        "updated_at": f"{to_local(application.updated_at):%Y-%m-%d %H:%M}",
+        "note": resident_notice(application, application.history[-1]),
+        "due_date": application.due_date.isoformat() if application.due_date else None,
+        "programs": list(application.programs),
+    }
+
+
+# ---- staff actions ----
+
+def can_view(user: StaffUser, application: Application) -> bool:
+    """Supervisors and admins see every district; intake staff only their own 乡镇/街道."""
+    if user.active is False:
+        return False
+    if user.role in ALL_DISTRICTS_ROLES:
+        return True
+    return user.role == "intake" and bool(user.district) and application.district == user.district
+
+
+def transition(
+    application_id: int,
+    to_status: str,
+    actor: StaffUser,
+    *,
+    note: str | None = None,
+    expected_version: int,
+    assignee_id: int | None = None,
+    department: str | None = None,
+    target_district: str | None = None,
+    today: dt.date | None = None,
+    factory: sessionmaker | None = None,
+) -> Application:
+    """Moves the application to `to_status` on behalf of `actor`, if nobody changed it since
+    `expected_version`.
+
+    Refusals, in this order: NotFound, Forbidden (another district), Conflict (stale version),
+    IllegalTransition, InvalidField (what the step needs). Writes the status change, the resident
+    notice (an undelivered outbound Message) and the audit entry "transition" in one transaction.
+    """
+    day = today or local_now().date()
+    with transaction(factory) as session:
+        application = session.get(Application, application_id)
+        if application is None:
+            raise NotFound()
+        if not can_view(actor, application):
+            raise Forbidden()
+        if application.version != expected_version:
+            raise Conflict.for_status(application.status)
+        if to_status not in allowed_transitions(application.status):
+            raise IllegalTransition(f"当前状态为“{application.status}”，不能转为“{to_status}”。")
+        cleaned = check_requirements(to_status, note=note, assignee_id=assignee_id,
+                                     department=department, target_district=target_district)
+        values = _new_values(application, to_status, cleaned, assignee_id, department, target_district, day)
+        if assignee_id is not None:
+            _check_assignee(session, assignee_id, values.get("district", application.district))
+        from_status = application.status
+        _update_if_current(session, application_id, expected_version, values)
+        session.refresh(application)
+        change = _record_change(session, application, from_status, to_status, actor=actor, note=cleaned)
+        _queue_notice(session, application, change)
+        session.add(_audit_entry(actor, "transition", object_type="application",
+                                 object_id=str(application_id), detail=f"{from_status}→{to_status}"))
+    return get_application(application_id, factory=factory)
+
+
+def _new_values(
+    application: Application, to_status: str, note: str | None, assignee_id: int | None,
+    department: str | None, target_district: str | None, day: dt.date,
+) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "status": to_status, "due_date": due_date(to_status, application.programs, day),
+    }
+    department = (department or "").strip() or None
+    target_district = " ".join((target_district or "").split()) or None
+    if to_status == ASSIGNED:
+        values.update(assignee_id=assignee_id, department=department)
+    elif to_status == TRANSFERRED:
+        values.update(assignee_id=None, department=department)
+        if target_district and target_district != application.district:
+            values.update(district=target_district, transferred_from=application.district)
+    elif to_status in (CLOSED, REJECTED):
+        values["feedback"] = note
+    return values
+
+
+def _check_assignee(session: Session, assignee_id: int, district: str) -> None:
+    assignee = session.get(StaffUser, assignee_id)
+    if assignee is None or not assignee.active or assignee.role == "admin":
+        raise InvalidField("assignee_id", "找不到这位经办人，请重新选择。")
+    if assignee.role == "intake" and assignee.district != district:
+        raise InvalidField("assignee_id", "这位经办人不属于该申请所在的乡镇（街道），请重新选择。")
+
+
+def _update_if_current(session: Session, application_id: int, expected_version: int, values: dict[str, Any]) -> None:
+    """The optimistic lock: only the version the actor saw is updated; otherwise Conflict."""
+    table = Application.__table__
+    updated = session.execute(
+        update(table)
+        .where(table.c.id == application_id, table.c.version == expected_version)
+        .values(**values, version=expected_version + 1, updated_at=utcnow())
+    )
+    if updated.rowcount != 1:
+        current = session.execute(select(table.c.status).where(table.c.id == application_id)).scalar_one()
+        raise Conflict.for_status(current)
+
+
+def _queue_notice(session: Session, application: Application, change: StatusChange) -> None:
+    session.add(Message(
+        application_id=application.id, conversation_id=application.conversation_id,
+        direction="out", author_name=SYSTEM, text=resident_notice(application, change),
+        channel=application.channel, created_at=utcnow(),
+    ))
+
+
+# ---- lists, dashboard, export ----
+
+def _visible_to(user: StaffUser) -> list[ColumnElement]:
+    if user.active is False:
+        return [false()]
+    if user.role in ALL_DISTRICTS_ROLES:
+        return []
+    if user.role == "intake" and user.district:
+        return [Application.district == user.district]
+    return [false()]
+
+
+def _not_final() -> ColumnElement:
+    return Application.status.notin_(FINAL_STATUSES)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The list filters of the console: a queue, then optional narrowing."""
+
+    queue: str = "all"  # new (已登记) | mine (assigned to the user) | overdue | all
+    status: Optional[str] = None
+    program: Optional[str] = None
+    date_from: Optional[dt.date] = None  # registered on or after (local date)
+    date_to: Optional[dt.date] = None  # registered on or before (local date)
+    district: Optional[str] = None
+    search: Optional[str] = None  # 受理编号 (any form) or part of the applicant's name
+    today: Optional[dt.date] = None  # for "overdue"; local today when None
+
+
+def _filters(user: StaffUser, filters: Filters) -> list[ColumnElement]:
+    return _visible_to(user) + _queue(user, filters) + _narrowing(filters)
+
+
+def _queue(user: StaffUser, filters: Filters) -> list[ColumnElement]:
+    if filters.queue == "new":
+        return [Application.status == REGISTERED]
+    if filters.queue == "mine":
+        return [Application.assignee_id == user.id]
+    if filters.queue == "overdue":
+        return [Application.due_date < (filters.today or local_now().date()), _not_final()]
+    if filters.queue == "all":
+        return []
+    raise InvalidField("queue", "没有这个队列。")
+
+
+def _narrowing(filters: Filters) -> list[ColumnElement]:
+    where: list[ColumnElement] = []
+    if filters.status:
+        where.append(Application.status == filters.status)
+    if filters.program:
+        where.append(_has_program(filters.program))
+    if filters.date_from:
+        where.append(Application.created_at >= utc_start_of(filters.date_from))
+    if filters.date_to:
+        where.append(Application.created_at < utc_start_of(filters.date_to + dt.timedelta(days=1)))
+    if filters.district:
+        where.append(Application.district == filters.district)
+    if filters.search and filters.search.strip():
+        where.append(_matches(filters.search.strip()))
+    return where
+
+
+def _has_program(program: str) -> ColumnElement:
+    """`programs` (a JSON list) contains this key: a text match that both databases can run."""
+    return cast(Application.programs, Text).like(f'%"{_escape_like(program)}"%', escape="\\")
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _matches(search: str) -> ColumnElement:
+    number = normalize_number(search)
+    if number is not None:
+        return Application.number == number
+    pattern = f"%{_escape_like(search)}%"
+    return Application.number.like(pattern.upper(), escape="\\") | Application.applicant.has(
+        Applicant.name.like(pattern, escape="\\")
+    )
+
+
+def query_applications(
+    user: StaffUser,
+    *,
+    page: int = 1,
+    per_page: int = 50,
+    factory: sessionmaker | None = None,
+    **filters: Any,
+) -> tuple[list[Application], int]:
+    """One page of the applications `user` may see (newest first, applicant loaded), and the total.
+
+    `filters` are the fields of Filters (queue, status, program, date_from, date_to, district,
+    search, today)."""
+    where = _filters(user, Filters(**filters))
+    per_page = min(max(per_page, 1), MAX_PER_PAGE)
+    with transaction(factory) as session:
+        total = session.execute(select(func.count()).select_from(Application).where(*where)).scalar_one()
+        rows = session.execute(
+            select(Application).where(*where)
+            .options(selectinload(Application.applicant), joinedload(Application.assignee))
+            .order_by(Application.created_at.desc(), Application.id.desc())
+            .limit(per_page).offset((max(page, 1) - 1) * per_page)
+        ).unique().scalars().all()
+    return list(rows), total
+
+
+def overdue_count(user: StaffUser, today: dt.date | None = None, factory: sessionmaker | None = None) -> int:
+    """Open applications past the 办理时限 of their current status."""
+    where = _visible_to(user) + [Application.due_date < (today or local_now().date()), _not_final()]
+    with transaction(factory) as session:
+        return session.execute(select(func.count()).select_from(Application).where(*where)).scalar_one()
+
+
+def dashboard(
+    user: StaffUser, *, days: int = 30, today: dt.date | None = None, factory: sessionmaker | None = None
+) -> dict[str, Any]:
+    """Applications registered in the last `days` days (today included): per day (zero days too),
+    per program and per status; and the overdue count of all open applications."""
+    today = today or local_now().date()
+    first = today - dt.timedelta(days=days - 1)
+    where = _visible_to(user) + [
+        Application.created_at >= utc_start_of(first),
+        Application.created_at < utc_start_of(today + dt.timedelta(days=1)),
+    ]
+    with transaction(factory) as session:
+        rows = session.execute(
+            select(Application.created_at, Application.programs, Application.status).where(*where)
+        ).all()
+    per_day = Counter(to_local(created).date() for created, _programs, _status in rows)
+    per_program = Counter(program for _created, programs, _status in rows for program in programs)
+    per_status = Counter(status for _created, _programs, status in rows)
+    return {
+        "per_day": [((first + dt.timedelta(days=i)).isoformat(), per_day[first + dt.timedelta(days=i)])
+                    for i in range(days)],
+        "per_program": {key: per_program[key] for key in PROGRAM_NAMES},
+        "per_status": {status: per_status[status] for status in STATUSES},
+        "overdue": overdue_count(user, today, factory),
+    }
+
+
+CSV_HEADER = ("受理编号", "登记时间", "渠道", "状态", "乡镇（街道）", "申请项目", "姓名", "手机号码",
+              "身份证号码", "经办人", "承办部门", "办理时限")
+
+
+def export_csv(user: StaffUser, *, factory: sessionmaker | None = None, **filters: Any) -> str:
+    """Every application of these filters as CSV (UTF-8 with BOM for Excel), personal data masked.
+
+    `filters` as for query_applications. The caller writes the "export_csv" audit entry."""
+    where = _filters(user, Filters(**filters))
+    with transaction(factory) as session:
+        rows = session.execute(
+            select(Application).where(*where)
+            .options(selectinload(Application.applicant), joinedload(Application.assignee))
+            .order_by(Application.created_at.desc(), Application.id.desc())
+        ).unique().scalars().all()
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_HEADER)
+    writer.writerows(_csv_row(application) for application in rows)
+    return "\ufeff" + out.getvalue()
+
+
+def _csv_row(application: Application) -> list[str]:
+    applicant = application.applicant
+    return [_cell(value) for value in (
+        application.number,
+        f"{to_local(application.created_at):%Y-%m-%d %H:%M}",
+        CHANNEL_NAMES.get(application.channel, application.channel),
+        application.status,
+        application.district,
+        "、".join(PROGRAM_NAMES.get(key, key) for key in application.programs),
+        mask_name(applicant.name) if applicant else "",
+        mask_mobile(applicant.mobile) if applicant else "",
+        mask_id_number(applicant.id_number) if applicant else "",
+        application.assignee.display_name if application.assignee else "",
+        application.department or "",
+        application.due_date.isoformat() if application.due_date else "",
+    )]
+
+
+def _cell(value: str) -> str:
+    """A spreadsheet must not run a cell as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
+
+
+# ---- audit log ----
+
+def _audit_entry(
+    actor: StaffUser | None, action: str, *, object_type: str | None = None,
+    object_id: str | None = None, detail: str | None = None, ip: str | None = None,
+) -> AuditEntry:
+    return AuditEntry(
+        at=utcnow(), actor_id=actor.id if actor else None,
+        actor_name=actor.display_name if actor else SYSTEM, action=action,
+        object_type=object_type, object_id=None if object_id is None else str(object_id),
+        detail=redact(detail) if detail else None, ip=ip,
+    )
+
+
+def audit(
+    actor: StaffUser | None,
+    action: str,
+    *,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    detail: str | None = None,
+    ip: str | None = None,
+    factory: sessionmaker | None = None,
+) -> None:
+    """One row of the access audit log (personal data in `detail` is masked)."""
+    with transaction(factory) as session:
+        session.add(_audit_entry(actor, action, object_type=object_type, object_id=object_id,
+                                 detail=detail, ip=ip))

@@ -1,0 +1,265 @@
+"""Staff accounts and console sessions.
+
+Passwords are argon2id hashes. A session is a random cookie token of which only the SHA-256 is
+stored, with its own CSRF token, expiring 8 hours after the last use. Five failed logins of a
+username within 15 minutes lock it for the rest of those 15 minutes. Every login, failure and
+account change is written to the audit log.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.intake.db import transaction, utcnow
+from bot.intake.identity import InvalidField
+from bot.intake.models import ROLES, AuditEntry, StaffSession, StaffUser
+from bot.intake.registry import audit
+
+SESSION_LIFETIME = dt.timedelta(hours=8)
+# The sliding expiry is written at most this often, not on every request of the console's poller.
+SESSION_REFRESH_INTERVAL = dt.timedelta(minutes=5)
+LOCKOUT_FAILURES = 5
+LOCKOUT_WINDOW = dt.timedelta(minutes=15)
+MIN_PASSWORD_CHARS = 10
+MAX_PASSWORD_CHARS = 128
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,32}$")
+ROLE_LABELS = {"intake": "受理人员", "supervisor": "主管", "admin": "管理员"}
+# Audit details of a failed login; a refusal during a lockout is recorded but does not extend it.
+WRONG_PASSWORD = "wrong_password"
+UNKNOWN_USER = "unknown_user"
+INACTIVE_USER = "inactive_user"
+LOCKED = "locked"
+COUNTED_FAILURES = (WRONG_PASSWORD, UNKNOWN_USER, INACTIVE_USER)
+
+_HASHER = PasswordHasher()  # argon2id with the library's recommended cost
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so that both cases take as long."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def validate_password(password: str) -> str:
+    if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
+        raise InvalidField(
+            "password", f"密码须为 {MIN_PASSWORD_CHARS} 到 {MAX_PASSWORD_CHARS} 个字符，请重新设置。"
+        )
+    if len(set(password)) < 4:
+        raise InvalidField("password", "密码过于简单（重复的字符太多），请换一个更难猜的密码。")
+    return password
+
+
+def _validate_account(username: str, display_name: str, role: str, district: str | None) -> str | None:
+    if not USERNAME_RE.match(username):
+        raise InvalidField("username", "用户名须为 2 到 32 位的字母、数字、点、下划线或连字符。")
+    if not 1 <= len(display_name) <= 64:
+        raise InvalidField("display_name", "请填写姓名（最多 64 个字）。")
+    if role not in ROLES:
+        raise InvalidField("role", "角色须为受理人员、主管或管理员之一。")
+    district = (district or "").strip() or None
+    if role == "intake" and district is None:
+        raise InvalidField("district", "受理人员须填写所属乡镇（街道）。")
+    if district is not None and len(district) > 64:
+        raise InvalidField("district", "乡镇（街道）名称最多 64 个字。")
+    return district
+
+
+def create_user(
+    username: str,
+    display_name: str,
+    password: str,
+    role: str,
+    district: str | None = None,
+    *,
+    actor: StaffUser | None = None,
+    factory: sessionmaker | None = None,
+) -> StaffUser:
+    """A new active account; InvalidField on bad input or a username already taken."""
+    username, display_name = username.strip(), display_name.strip()
+    district = _validate_account(username, display_name, role, district)
+    validate_password(password)
+    user = StaffUser(
+        username=username,
+        display_name=display_name,
+        password_hash=hash_password(password),
+        role=role,
+        district=district,
+        active=True,
+    )
+    with transaction(factory) as session:
+        if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
+            raise InvalidField("username", f"用户名“{username}”已被使用，请换一个。")
+        session.add(user)
+    audit(actor, "create_user", object_type="staff_user", object_id=str(user.id),
+          detail=f"{username} {role} {district or ''}".strip(), factory=factory)
+    return user
+
+
+def list_users(*, active_only: bool = False, factory: sessionmaker | None = None) -> list[StaffUser]:
+    query = select(StaffUser).order_by(StaffUser.role, StaffUser.district, StaffUser.username)
+    if active_only:
+        query = query.where(StaffUser.active.is_(True))
+    with transaction(factory) as session:
+        return list(session.scalars(query))
+
+
+def get_user(user_id: int, *, factory: sessionmaker | None = None) -> StaffUser | None:
+    with transaction(factory) as session:
+        return session.get(StaffUser, user_id)
+
+
+def set_active(
+    user_id: int, active: bool, *, actor: StaffUser, factory: sessionmaker | None = None
+) -> StaffUser:
+    """Activates or deactivates an account; deactivating ends its sessions at once."""
+    if user_id == actor.id and not active:
+        raise InvalidField("user", "不能停用自己的账户。")
+    with transaction(factory) as session:
+        user = _existing_user(session, user_id)
+        user.active = active
+        if not active:
+            session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
+    audit(actor, "activate_user" if active else "deactivate_user", object_type="staff_user",
+          object_id=str(user_id), factory=factory)
+    return user
+
+
+def reset_password(
+    user_id: int, password: str, *, actor: StaffUser | None, factory: sessionmaker | None = None
+) -> StaffUser:
+    """Sets a new password and ends the account's sessions."""
+    validate_password(password)
+    with transaction(factory) as session:
+        user = _existing_user(session, user_id)
+        user.password_hash = hash_password(password)
+        session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
+    audit(actor, "reset_password", object_type="staff_user", object_id=str(user_id), factory=factory)
+    return user
+
+
+def find_user(username: str, *, factory: sessionmaker | None = None) -> StaffUser | None:
+    with transaction(factory) as session:
+        return session.scalar(select(StaffUser).where(StaffUser.username == username.strip()))
+
+
+def _existing_user(session: Session, user_id: int) -> StaffUser:
+    user = session.get(StaffUser, user_id)
+    if user is None:
+        raise InvalidField("user", "该账户不存在。")
+    return user
+
+
+def _recent_failures(session: Session, username: str, since: dt.datetime) -> int:
+    return session.scalar(
+        select(func.count(AuditEntry.id)).where(
+            AuditEntry.action == "login_failed",
+            AuditEntry.object_type == "username",
+            AuditEntry.object_id == username[:32],
+            AuditEntry.detail.in_(COUNTED_FAILURES),
+            AuditEntry.at >= since,
+        )
+    ) or 0
+
+
+def _login_failed(username: str, reason: str, ip: str | None, factory: sessionmaker | None) -> None:
+    audit(None, "login_failed", object_type="username", object_id=username[:32], detail=reason,
+          ip=ip, factory=factory)
+
+
+def is_locked(username: str, *, factory: sessionmaker | None = None) -> bool:
+    """Five counted failures in the last 15 minutes, after the last successful login."""
+    now = utcnow()
+    with transaction(factory) as session:
+        last_login = session.scalar(
+            select(StaffUser.last_login_at).where(StaffUser.username == username)
+        )
+        since = max(now - LOCKOUT_WINDOW, last_login or dt.datetime.min)
+        return _recent_failures(session, username, since) >= LOCKOUT_FAILURES
+
+
+def authenticate(
+    username: str, password: str, ip: str | None = None, *, factory: sessionmaker | None = None
+) -> StaffUser | None:
+    """The active user with this password, or None (also while the username is locked out)."""
+    username = username.strip()
+    user = find_user(username, factory=factory) if username else None
+    if is_locked(username, factory=factory):
+        verify_password(_dummy_hash(), password)
+        _login_failed(username, LOCKED, ip, factory)
+        return None
+    if user is None:
+        verify_password(_dummy_hash(), password)
+        _login_failed(username, UNKNOWN_USER, ip, factory)
+        return None
+    if not verify_password(user.password_hash, password):
+        _login_failed(username, WRONG_PASSWORD, ip, factory)
+        return None
+    if not user.active:
+        _login_failed(username, INACTIVE_USER, ip, factory)
+        return None
+    with transaction(factory) as session:
+        stored = session.get(StaffUser, user.id)
+        stored.last_login_at = utcnow()
+        if _HASHER.check_needs_rehash(stored.password_hash):
+            stored.password_hash = hash_password(password)
+        user = stored
+    audit(user, "login", object_type="staff_user", object_id=str(user.id), ip=ip, factory=factory)
+    return user
+
+
+def start_session(user: StaffUser, *, factory: sessionmaker | None = None) -> tuple[str, str]:
+    """(cookie token, CSRF token) of a new session; expired sessions are removed on the way."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = utcnow()
+    with transaction(factory) as session:
+        session.execute(delete(StaffSession).where(StaffSession.expires_at <= now))
+        session.add(StaffSession(token_hash=_token_hash(token), user_id=user.id, csrf_token=csrf,
+                                 created_at=now, expires_at=now + SESSION_LIFETIME))
+    return token, csrf
+
+
+def session_for(token: str, *, factory: sessionmaker | None = None) -> tuple[StaffUser, str] | None:
+    """(user, CSRF token) of a live session of an active user; extends it by 8 hours from now."""
+    now = utcnow()
+    with transaction(factory) as session:
+        row = session.get(StaffSession, _token_hash(token))
+        if row is None or row.expires_at <= now or not row.user.active:
+            return None
+        if row.expires_at - SESSION_LIFETIME + SESSION_REFRESH_INTERVAL <= now:
+            row.expires_at = now + SESSION_LIFETIME
+        return row.user, row.csrf_token
+
+
+def end_session(token: str, *, ip: str | None = None, factory: sessionmaker | None = None) -> None:
+    """Ends the session (logout) and records it."""
+    with transaction(factory) as session:
+        row = session.get(StaffSession, _token_hash(token))
+        if row is None:
+            return
+        user = row.user
+        session.delete(row)
+    audit(user, "logout", object_type="staff_user", object_id=str(user.id), ip=ip, factory=factory)

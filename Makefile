@@ -11,7 +11,7 @@ TRAINING_INPUTS := config.yml domain.yml data/rules.yml data/stories.yml data/re
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test install train validate unit conversations browser-deps eval bench policies clean
+.PHONY: run test install train validate unit conversations browser-deps pg-deps eval bench policies clean
 
 $(PY):
 	python3.10 -m venv $(VENV)
@@ -31,9 +31,15 @@ $(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
 
 train: $(MODEL)
 
-run: $(MODEL)
+# Local secrets (Rasa API token, the registry's HMAC key), made once per checkout.
+var/local.env:
 	@mkdir -p var
-	$(VENV)/bin/honcho start -f Procfile
+	@python3 -c 'import secrets; print(f"RASA_TOKEN={secrets.token_hex(16)}\nINTAKE_SECRET={secrets.token_hex(32)}")' > $@
+	@chmod 600 $@
+
+run: $(MODEL) var/local.env
+	$(PY) -m bot.intake.migrate
+	$(VENV)/bin/honcho start -f Procfile -e var/local.env
 
 # Warnings fail the build, except Rasa's false alarm that a form's utter_ask_* responses are unused.
 validate: $(INSTALLED)
@@ -46,6 +52,12 @@ browser-deps:
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list 2>/dev/null | grep -q -i wqy || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei >/dev/null; }
 
+# PostgreSQL from Debian's packages: the intake tests and the bench start private clusters with it.
+pg-deps:
+	@ls /usr/lib/postgresql/*/bin/initdb /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || \
+		{ command -v initdb >/dev/null && command -v pg_ctl >/dev/null; } || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
+
 unit: $(INSTALLED)
 	$(PY) -m pytest -m "not e2e and not browser"
 
@@ -53,7 +65,7 @@ conversations: $(MODEL)
 	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) \
 		--fail-on-prediction-errors --out results/core --quiet
 
-test: $(MODEL) browser-deps validate conversations
+test: $(MODEL) browser-deps pg-deps validate conversations
 	$(PY) -m pytest
 
 eval: $(MODEL)

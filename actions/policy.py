@@ -4,28 +4,13 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet, UserUtteranceReverted
+from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.common import changed_slots, entity_value, message_text
+from actions.handoff import NOT_UNDERSTOOD_BEFORE_HANDOFF, hand_off, not_understood_in_a_row
 from bot.knowledge.service import ReplyKind, get_policy_service
 from bot.replies import INPUT_ISSUE_REPLIES, NOT_UNDERSTOOD
-from bot.settings import get_settings
-from bot.text import normalize_text
-
-
-def message_text(tracker: Tracker) -> str:
-    return normalize_text(tracker.latest_message.get("text") or "")[: get_settings().max_message_chars]
-
-
-def entity_value(tracker: Tracker, name: str) -> Optional[Any]:
-    for entity in tracker.latest_message.get("entities") or []:
-        if entity.get("entity") == name:
-            return entity.get("value")
-    return None
-
-
-def changed_slots(tracker: Tracker, **values: Optional[str]) -> List[Dict[Text, Any]]:
-    return [SlotSet(name, value) for name, value in values.items() if tracker.get_slot(name) != value]
 
 
 class ActionAnswerPolicy(Action):
@@ -58,10 +43,17 @@ class ActionDefaultFallback(Action):
     ) -> List[Dict[Text, Any]]:
         # Like Rasa's own fallback, the message is taken back, so the dialogue waits for the
         # next one instead of predicting again from a state no rule covers.
-        return [UserUtteranceReverted(), *self.reply(dispatcher, tracker)]
+        events = self.reply(dispatcher, tracker)
+        if events is None:
+            if not_understood_in_a_row(tracker) + 1 >= NOT_UNDERSTOOD_BEFORE_HANDOFF:
+                return [UserUtteranceReverted(), *hand_off(dispatcher, tracker, "fallback")]
+            dispatcher.utter_message(text=NOT_UNDERSTOOD)
+            events = []
+        return [UserUtteranceReverted(), *events]
 
     @staticmethod
-    def reply(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+    def reply(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[Text, Any]]]:
+        """Events after a reply, or None when nothing in the message could be understood."""
         issue = entity_value(tracker, "input_issue")
         if issue in INPUT_ISSUE_REPLIES:
             dispatcher.utter_message(text=INPUT_ISSUE_REPLIES[issue])
@@ -72,5 +64,4 @@ class ActionDefaultFallback(Action):
             if reply.kind in (ReplyKind.ANSWER, ReplyKind.REGION_NOT_COVERED):
                 dispatcher.utter_message(text=reply.text)
                 return changed_slots(tracker, region=reply.region.name) if reply.region else []
-        dispatcher.utter_message(text=NOT_UNDERSTOOD)
-        return []
+        return None

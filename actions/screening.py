@@ -7,7 +7,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.policy import message_text
+from actions.common import message_is_new, message_text
 from bot.questionnaire.answers import NOT_UNDERSTOOD, mentioned_facts, parse_answer
 from bot.questionnaire.flow import (
     PATH_FOR_SLOT,
@@ -27,19 +27,6 @@ LEAVING_INTENTS = {"stop_screening", "request_human"}
 NOT_UNDERSTOOD_REPLY = "抱歉，我没听明白您的回答。"
 NOTHING_TO_CORRECT = "请告诉我要改成什么，比如“家里是四口人”“月收入两千”。"
 CORRECTED_MORE_QUESTIONS = "好的，已经改过来了。按新的情况还需要问您几个问题，说“继续测”就可以接着回答。"
-
-
-FORM_MACHINERY = {"action_listen", "action_extract_slots", FORM, "validate_screening_form"}
-
-
-def message_is_new(tracker: Tracker) -> bool:
-    """True when no other action has handled the latest user message yet."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return True
-        if event.get("event") == "action" and event.get("name") not in FORM_MACHINERY:
-            return False
-    return False
 
 
 def fact_events(facts: Dict[str, Any]) -> List[Dict[Text, Any]]:
@@ -86,7 +73,7 @@ class ValidateScreeningForm(FormValidationAction):
         events: List[Dict[Text, Any]] = []
         # Read the message only when it is new: when the form resumes after an interruption
         # (a policy question), the latest message was already handled by another action.
-        if message_is_new(tracker) or not tracker.get_slot("requested_slot"):
+        if message_is_new(tracker, FORM) or not tracker.get_slot("requested_slot"):
             extracted = self.extract_answers(dispatcher, tracker)
             if extracted is None:
                 return []

@@ -40,6 +40,7 @@ def main() -> None:
         "\n一切就绪 / all services are up:\n"
         f"  聊天页面 chat page:      {web}/chat\n"
         f"  政策检索 API:            {web}/api/policy/search?q=低保标准&region=宁夏\n"
+        f"  工作人员后台 console:    {web}/console  (首个管理员：.venv/bin/python -m bot.intake.cli create-admin)\n"
         f"  Rasa REST channel:       {settings.rasa_url}/webhooks/rest/webhook\n"
         "  动作服务 action server:  http://127.0.0.1:5055/webhook\n"
         "按 Ctrl-C 停止全部服务。\n",

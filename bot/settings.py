@@ -29,6 +29,8 @@ class Settings:
     rasa_url: str = field(
         default_factory=lambda: os.environ.get("RASA_URL", "http://127.0.0.1:5005")
     )
+    # Rasa's HTTP API token (Rasa runs with --enable-api --auth-token); staff hand-backs use it.
+    rasa_token: str = field(default_factory=lambda: os.environ.get("RASA_TOKEN", ""))
     web_host: str = field(default_factory=lambda: os.environ.get("WEB_HOST", "127.0.0.1"))
     web_port: int = field(default_factory=lambda: _env_int("WEB_PORT", 8000))
     # "Today" for date-aware answers; overridable so that tests and demos can pin a date.

@@ -15,6 +15,7 @@ from typing import Iterator
 import pytest
 import requests
 
+from bot.intake.migrate import upgrade
 from bot.knowledge.search import PolicyIndex
 from bot.knowledge.service import PolicyService
 from bot.settings import PROJECT_ROOT
@@ -22,6 +23,7 @@ from bot.settings import PROJECT_ROOT
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
 VENV_BIN = Path(sys.executable).parent
 START_TIMEOUT_SECONDS = 180
+RASA_TEST_TOKEN = "test-token-" + os.urandom(8).hex()
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +87,7 @@ class Servers:
     action_url: str
     web_url: str
     tracker_db: Path
+    intake_url: str
     services: dict[str, Service]
     env: dict[str, str]
 
@@ -119,16 +122,22 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     workdir = tmp_path_factory.mktemp("servers")
     rasa_port, action_port, web_port = free_port(), free_port(), free_port()
     tracker_db = workdir / "tracker.db"
+    intake_url = f"sqlite:///{workdir / 'intake.db'}"
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tracker_db}\n",
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tracker_db}\n"
+        "event_broker:\n  type: bot.channels.handoff_events.HandoffEventBroker\n",
         encoding="utf-8",
     )
+    upgrade(intake_url)
     env = {
         **os.environ,
         "SANIC_HOST": "127.0.0.1",
         "RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "RASA_TOKEN": RASA_TEST_TOKEN,
+        "DATABASE_URL": intake_url,
+        "VAR_DIR": str(workdir),
         "WEB_PORT": str(web_port),
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
@@ -139,7 +148,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         ),
         "rasa": Service(
             [str(VENV_BIN / "rasa"), "run", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(MODEL),
-             "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
+             "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+             "--enable-api", "--auth-token", RASA_TEST_TOKEN],
             f"http://127.0.0.1:{rasa_port}/", workdir / "rasa.log",
         ),
         "web": Service([str(VENV_BIN / "python"), "-m", "bot.web"],
@@ -155,6 +165,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             action_url=f"http://127.0.0.1:{action_port}",
             web_url=f"http://127.0.0.1:{web_port}",
             tracker_db=tracker_db,
+            intake_url=intake_url,
             services=services,
             env=env,
         )

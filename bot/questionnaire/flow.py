@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from bot.eligibility.engine import ScreeningResult, questions_needed, screen
+from bot.eligibility.engine import ScreeningResult, default_parameters, questions_needed, screen
 from bot.eligibility.facts import facts_from_request
+from bot.eligibility.parameters import CATALOGUE
 from bot.questionnaire.answers import NONE
 from bot.regions import display_name
 
@@ -181,4 +182,37 @@ def result_text(result: ScreeningResult) -> str:
         "带上身份证、户口簿，以及能说明家庭收入、残疾、疾病等情况的材料（以窗口要求为准）；"
         "也可以拨打12345咨询。"
     )
+    return "\n".join(lines)
+
+
+def screening_snapshot(answers: Mapping[str, Any], as_of: dt.date) -> dict[str, Any] | None:
+    """What an application keeps of the screening: answers, outcomes with reasons, and the
+    parameter values (with the document and date they took effect) the result rested on."""
+    if not answers:
+        return None
+    result = screen_answers(answers, as_of)
+    versions: dict[str, Any] = {}
+    region = answers.get("region")
+    if region:
+        parameters = default_parameters()
+        for name in CATALOGUE:
+            value = parameters.lookup(name, region, as_of).value
+            if value is not None:
+                versions[name] = {"region": value.region, "effective": value.effective.isoformat(),
+                                  "citation": str(value.citation)}
+    return {
+        "answers": {**assumptions(answers), **answers},
+        "summary": summary_text(answers),
+        **result.to_json(),
+        "parameters": versions,
+    }
+
+
+def screening_brief(answers: Mapping[str, Any], as_of: dt.date) -> str | None:
+    """A few lines for staff taking over a conversation: the answers and each outcome."""
+    if not answers:
+        return None
+    lines = [f"{LABELS[path]}：{describe(path, value)}" for path, value in answers.items() if path in LABELS]
+    for program in screen_answers(answers, as_of).programs:
+        lines.append(f"【{program.name}】{OUTCOME_NAMES[program.outcome]}")
     return "\n".join(lines)

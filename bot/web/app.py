@@ -1,6 +1,7 @@
 """The project's web app (sanic): the local chat page, a chat proxy to Rasa and the policy API."""
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import re
@@ -12,8 +13,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic
 from sanic.request import Request
 from sanic.response import HTTPResponse, html, json, redirect
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.eligibility import default_parameters, screening_response
+from bot.handoff.delivery import take_outbox
+from bot.handoff.tickets import open_ticket_for
+from bot.intake.calendar import to_local
 from bot.knowledge.service import PolicyService, get_policy_service, region_not_covered_text
 from bot.regions import normalize_region
 from bot.replies import ASSISTANT_UNAVAILABLE, INPUT_ISSUE_REPLIES
@@ -70,6 +75,15 @@ def parse_search_args(request: Request, settings: Settings) -> dict[str, Any]:
     except ValueError:
         raise BadRequest("参数 as_of 须为日期，格式如 2023-06-01。") from None
     return {"query": query, "region": region, "top_k": int(top_k_text), "as_of": as_of}
+
+
+async def handoff_state(sender: str) -> dict[str, Any] | None:
+    """The conversation's open hand-off ticket, if any (None also when the registry is down)."""
+    try:
+        ticket = await asyncio.to_thread(open_ticket_for, sender)
+    except SQLAlchemyError:
+        return None
+    return {"ticket": f"R{ticket.id}", "status": ticket.status} if ticket else None
 
 
 def create_app(
@@ -141,7 +155,29 @@ def create_app(
             logger.warning("Rasa unreachable: %s", type(exc).__name__)
             return error(ASSISTANT_UNAVAILABLE, 503)
         messages = [{"text": r["text"]} for r in replies if isinstance(r, dict) and r.get("text")]
-        return json_response({"messages": messages})
+        return json_response({"messages": messages, "handoff": await handoff_state(sender)})
+
+    @app.get("/api/chat/inbox")
+    async def chat_inbox(request: Request) -> HTTPResponse:
+        """Messages from staff (and notices) for a conversation, after the id the page has."""
+        sender = request.args.get("sender") or ""
+        if not SENDER_RE.match(sender):
+            raise BadRequest("参数 sender 须为 1 到 64 位的字母、数字、下划线或连字符。")
+        after = request.args.get("after") or "0"
+        if not after.isdigit():
+            raise BadRequest("参数 after 须为非负整数。")
+        try:
+            messages = await asyncio.to_thread(take_outbox, sender, int(after))
+        except SQLAlchemyError:
+            logger.warning("outbox unavailable")
+            return error(ASSISTANT_UNAVAILABLE, 503)
+        return json_response({
+            "messages": [
+                {"id": m.id, "text": m.text, "author": m.author_name, "at": to_local(m.created_at).strftime("%Y-%m-%d %H:%M")}
+                for m in messages
+            ],
+            "handoff": await handoff_state(sender),
+        })
 
     @app.get("/api/policy/search")
     async def policy_search(request: Request) -> HTTPResponse:
@@ -158,6 +194,7 @@ def create_app(
         result = policy_service().search(args["query"], region, args["top_k"], args["as_of"])
         return json_response({**payload, "answered": result.answered,
                      "results": [hit.to_json() for hit in result.hits]})
+
 
     @app.post("/api/screening")
     async def screening(request: Request) -> HTTPResponse:

@@ -1,0 +1,328 @@
+"""Applying in the chat (一门受理) and asking where an application stands."""
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from actions.common import latest_intent, message_is_new, message_text
+from bot.handoff.delivery import channel_for
+from bot.intake.identity import InvalidField
+from bot.intake.registry import ApplicationRequest, Registration, normalize_number, register, resident_status
+from bot.questionnaire.application import (
+    CONSENT_REFUSED,
+    FIELDS,
+    PROGRAM_NAMES,
+    WHAT_TO_CHANGE,
+    NotUnderstood,
+    corrections,
+    materials,
+    parse_field,
+    programs_from_screening,
+    programs_in,
+    programs_question,
+    summary,
+)
+from bot.questionnaire.flow import answers_from_slots, screen_answers, screening_snapshot
+from bot.regions import display_name
+from bot.settings import get_settings
+
+logger = logging.getLogger(__name__)
+FORM = "application_form"
+STATUS_FORM = "status_form"
+SLOT_FOR_FIELD = {field: f"app_{field}" for field in FIELDS}
+FIELD_FOR_SLOT = {slot: field for field, slot in SLOT_FOR_FIELD.items()}
+LEAVING_INTENTS = {"stop_screening", "request_human"}
+QUESTION_WORDS = ("吗", "什么", "怎么", "多少", "哪里", "哪些", "为什么", "能不能", "可不可以", "?", "？")
+FREE_TEXT_FIELDS = {"name", "district", "address"}
+REGISTRY_DOWN = (
+    "抱歉，登记系统暂时出现故障，您的申请这次没有登记上（没有保存任何信息）。请稍后说“我要申请”再试一次，"
+    "之前填的内容我还记着；也可以拨打12345，或到乡镇（街道）社会救助窗口当面申请。"
+)
+STATUS_DOWN = "抱歉，查询系统暂时出现故障，请稍后再试，或拨打12345查询。"
+STATUS_NOT_FOUND = (
+    "没有查到受理编号和手机号后四位都相符的申请。请核对后再试一次；也可以带上身份证到乡镇（街道）"
+    "社会救助窗口查询。"
+)
+STATUS_LOCKED = (
+    "已经连续{n}次没有核对上。为保护申请人的信息，本次对话不能再查询进度了。"
+    "请带上身份证到乡镇（街道）社会救助窗口查询，或拨打12345。"
+)
+BAD_NUMBER = "没有认出受理编号。"
+BAD_TAIL = "没有认出手机号后四位。"
+MAX_STATUS_ATTEMPTS = 3
+NUMBER_IN_TEXT = re.compile(r"[sS]\s*[jJ]\s*\d{8}\s*-?\s*\d{4,5}")
+PII_SLOTS = [SLOT_FOR_FIELD[f] for f in ("name", "mobile", "id_number", "address")]
+
+
+def suggested_programs(tracker: Tracker) -> List[str]:
+    answers = answers_from_slots(tracker.slots)
+    if not answers:
+        return []
+    return programs_from_screening(screen_answers(answers, get_settings().today()).to_json())
+
+
+def looks_like_question(text: str) -> bool:
+    return any(word in text for word in QUESTION_WORDS)
+
+
+class ValidateApplicationForm(FormValidationAction):
+    """Reads each registration answer; a wrong one is explained and asked again."""
+
+    def name(self) -> Text:
+        return "validate_application_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[Text]:
+        if tracker.get_slot(SLOT_FOR_FIELD["consent"]) is False:
+            return []  # refused: the form ends and the registration action explains
+        return list(SLOT_FOR_FIELD.values())
+
+    def start(self, tracker: Tracker) -> List[Dict[Text, Any]]:
+        """On activation: an idempotency key for this application, and programs named already."""
+        events = []
+        if not tracker.get_slot("app_request_key"):
+            events.append(SlotSet("app_request_key", uuid.uuid4().hex))
+        named = programs_in(message_text(tracker))
+        if named:
+            events.append(SlotSet(SLOT_FOR_FIELD["programs"], named))
+        if tracker.get_slot(SLOT_FOR_FIELD["consent"]) is False:
+            events.append(SlotSet(SLOT_FOR_FIELD["consent"], None))  # asking again after a refusal
+        return events
+
+    def read(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, requested: str
+    ) -> Optional[List[Dict[Text, Any]]]:
+        """Slot events for the answer; None hands the message back to the rules."""
+        intent = latest_intent(tracker)
+        if intent in LEAVING_INTENTS:
+            return None
+        text = message_text(tracker)
+        field = FIELD_FOR_SLOT[requested]
+        if field in FREE_TEXT_FIELDS and intent == "ask_policy" and looks_like_question(text):
+            return None
+        try:
+            if field == "confirmed":
+                fixed = corrections(text)
+                if fixed:
+                    dispatcher.utter_message(text="好的，已修改。")
+                    return [*(SlotSet(SLOT_FOR_FIELD[f], v) for f, v in fixed.items()), SlotSet(requested, None)]
+            value = parse_field(field, text, suggested_programs(tracker))
+        except (InvalidField, NotUnderstood) as exc:
+            if intent == "ask_policy" and field in ("programs", "consent", "confirmed"):
+                return None
+            dispatcher.utter_message(text=exc.message)
+            return [SlotSet(requested, None)]
+        if field == "confirmed" and value is False:
+            dispatcher.utter_message(text=WHAT_TO_CHANGE)
+            return [SlotSet(requested, None)]
+        return [SlotSet(requested, value)]
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        requested = tracker.get_slot("requested_slot")
+        if requested not in FIELD_FOR_SLOT:
+            events = self.start(tracker)
+        elif message_is_new(tracker, FORM):
+            read = self.read(dispatcher, tracker, requested)
+            if read is None:
+                return []
+            events = read
+        else:
+            events = []
+        tracker.add_slots(events)
+        required = await self.required_slots([], dispatcher, tracker, domain)
+        missing = next((slot for slot in required if tracker.slots.get(slot) is None), None)
+        return [*events, SlotSet("requested_slot", missing)]
+
+
+class ActionAskAppPrograms(Action):
+    def name(self) -> Text:
+        return "action_ask_app_programs"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(text=programs_question(suggested_programs(tracker)))
+        return []
+
+
+def answers(tracker: Tracker) -> Dict[str, Any]:
+    return {field: tracker.get_slot(slot) for field, slot in SLOT_FOR_FIELD.items()}
+
+
+def region_name(tracker: Tracker) -> Optional[str]:
+    region = tracker.get_slot("region")
+    return display_name(region) if region else None
+
+
+class ActionAskAppConfirmed(Action):
+    def name(self) -> Text:
+        return "action_ask_app_confirmed"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(text=summary(answers(tracker), region_name(tracker)))
+        return []
+
+
+def registered_text(result: Registration, programs: List[str], district: str) -> str:
+    names = "、".join(PROGRAM_NAMES[p] for p in programs)
+    if not result.created:
+        return (
+            f"您已经登记过{names}的申请（受理编号：{result.number}，当前状态：{result.status}），"
+            "不用重复申请。想了解进度，说“查询申请进度”就可以。"
+        )
+    due = f"{result.due_date.month}月{result.due_date.day}日前" if result.due_date else "尽快"
+    return "\n".join([
+        f"您的申请已登记。受理编号：{result.number}（请记好，查询进度时要用）。",
+        f"申请项目：{names}。{district}社会救助窗口将在{due}受理，并通过您留的手机号与您联系。",
+        f"去窗口时请带上：{materials(programs)}。",
+        "想了解进度，随时说“查询申请进度”，提供受理编号和手机号后四位即可。",
+    ])
+
+
+class ActionRegisterApplication(Action):
+    """Registers the confirmed application once, and says what happens next."""
+
+    def name(self) -> Text:
+        return "action_register_application"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        given = answers(tracker)
+        if given["consent"] is False:
+            dispatcher.utter_message(text=CONSENT_REFUSED)
+            return [SlotSet(slot, None) for slot in [*SLOT_FOR_FIELD.values(), "app_request_key"]]
+        if given["confirmed"] is not True:
+            return []
+        screening = answers_from_slots(tracker.slots)
+        request = ApplicationRequest(
+            channel=channel_for(tracker.get_latest_input_channel()),
+            conversation_id=tracker.sender_id,
+            request_key=tracker.get_slot("app_request_key") or uuid.uuid4().hex,
+            name=given["name"], mobile=given["mobile"], id_number=given["id_number"],
+            address=given["address"], district=given["district"], programs=list(given["programs"]),
+            consent=True, region=region_name(tracker),
+            screening=screening_snapshot(screening, get_settings().today()),
+        )
+        try:
+            result = register(request)
+        except InvalidField as exc:
+            dispatcher.utter_message(text=exc.message + "请说“我要申请”重新填写这一项。")
+            slot = SLOT_FOR_FIELD.get(exc.field)
+            return [SlotSet("app_confirmed", None), *([SlotSet(slot, None)] if slot else [])]
+        except SQLAlchemyError:
+            logger.exception("registration failed")
+            dispatcher.utter_message(text=REGISTRY_DOWN)
+            return [SlotSet("app_confirmed", None)]
+        dispatcher.utter_message(text=registered_text(result, request.programs, request.district))
+        return [
+            *(SlotSet(slot, None) for slot in [*PII_SLOTS, "app_confirmed", "app_consent", "app_request_key"]),
+            SlotSet("application_number", result.number),
+        ]
+
+
+class ValidateStatusForm(FormValidationAction):
+    """Reads the 受理编号 and the last four digits of the mobile number."""
+
+    def name(self) -> Text:
+        return "validate_status_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[Text]:
+        if (tracker.get_slot("status_failures") or 0) >= MAX_STATUS_ATTEMPTS:
+            return []
+        return ["status_number", "status_mobile_tail"]
+
+    @staticmethod
+    def found(text: str, tracker: Tracker, first: bool) -> List[Dict[Text, Any]]:
+        events = []
+        number = normalize_number(text)
+        if number:
+            events.append(SlotSet("status_number", number))
+            text = NUMBER_IN_TEXT.sub(" ", text)
+        elif first and tracker.get_slot("application_number"):
+            events.append(SlotSet("status_number", tracker.get_slot("application_number")))
+        tail = mobile_tail(text)
+        if tail:
+            events.append(SlotSet("status_mobile_tail", tail))
+        return events
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        requested = tracker.get_slot("requested_slot")
+        text = message_text(tracker)
+        events: List[Dict[Text, Any]] = []
+        if requested not in ("status_number", "status_mobile_tail"):
+            events = self.found(text, tracker, first=True)
+        elif message_is_new(tracker, STATUS_FORM):
+            if latest_intent(tracker) in LEAVING_INTENTS:
+                return []
+            events = self.found(text, tracker, first=False)
+            if not any(e["name"] == requested for e in events):
+                dispatcher.utter_message(text=BAD_NUMBER if requested == "status_number" else BAD_TAIL)
+        tracker.add_slots(events)
+        required = await self.required_slots([], dispatcher, tracker, domain)
+        missing = next((slot for slot in required if tracker.slots.get(slot) is None), None)
+        return [*events, SlotSet("requested_slot", missing)]
+
+
+def mobile_tail(text: str) -> Optional[str]:
+    digits = [run for run in "".join(c if c.isdigit() else " " for c in text).split() if len(run) == 4]
+    return digits[-1] if digits else None
+
+
+class ActionApplicationStatus(Action):
+    """The status and last update, only when the number and the mobile's last four digits match."""
+
+    def name(self) -> Text:
+        return "action_application_status"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        failures = tracker.get_slot("status_failures") or 0
+        reset = [SlotSet("status_number", None), SlotSet("status_mobile_tail", None)]
+        if failures >= MAX_STATUS_ATTEMPTS:
+            dispatcher.utter_message(text=STATUS_LOCKED.format(n=failures))
+            return reset
+        number, tail = tracker.get_slot("status_number"), tracker.get_slot("status_mobile_tail")
+        if not number or not tail:
+            return reset
+        try:
+            status = resident_status(number, tail)
+        except SQLAlchemyError:
+            logger.exception("status lookup failed")
+            dispatcher.utter_message(text=STATUS_DOWN)
+            return reset
+        if status is None:
+            failures += 1
+            locked = failures >= MAX_STATUS_ATTEMPTS
+            dispatcher.utter_message(text=STATUS_LOCKED.format(n=failures) if locked else STATUS_NOT_FOUND)
+            return [*reset, SlotSet("status_failures", failures)]
+        dispatcher.utter_message(text=status_text(status))
+        return [*reset, SlotSet("status_failures", 0)]
+
+
+def status_text(status: Dict[str, Any]) -> str:
+    lines = [f"受理编号 {status['number']} 的申请，当前状态：{status['status']}（{status['updated_at']}更新）。"]
+    if status.get("note"):
+        lines.append(status["note"])
+    elif status.get("due_date"):
+        lines.append(f"本环节办理时限：{status['due_date']}前。")
+    return "\n".join(lines)

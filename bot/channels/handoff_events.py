@@ -1,0 +1,46 @@
+"""A Rasa event broker that puts what a resident writes during a hand-off on the staff ticket.
+
+While a conversation is paused Rasa logs the resident's messages but runs no action; every
+logged event passes through the event broker, so this works the same for every channel.
+Configured in endpoints.yml as `event_broker: {type: bot.channels.handoff_events.HandoffEventBroker}`.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from typing import Any, Dict, Optional, Text
+
+from rasa.core.brokers.broker import EventBroker
+from rasa.utils.endpoints import EndpointConfig
+
+from bot.handoff.delivery import channel_for
+from bot.handoff.tickets import record_resident_message
+
+logger = logging.getLogger(__name__)
+
+
+class HandoffEventBroker(EventBroker):
+    @classmethod
+    async def from_endpoint_config(
+        cls, broker_config: EndpointConfig, event_loop: Optional[asyncio.AbstractEventLoop] = None
+    ) -> "HandoffEventBroker":
+        return cls()
+
+    def publish(self, event: Dict[Text, Any]) -> None:
+        if event.get("event") != "user" or not event.get("sender_id"):
+            return
+        sent_at = dt.datetime.fromtimestamp(float(event.get("timestamp") or 0), dt.timezone.utc)
+        try:
+            message = record_resident_message(
+                event["sender_id"], event.get("text") or "", channel_for(event.get("input_channel")),
+                sent_at.replace(tzinfo=None),
+            )
+        except Exception:  # the conversation goes on even when the registry is down
+            logger.exception("could not store a hand-off message")
+            return
+        if message is not None:
+            logger.info("hand-off message %s stored on ticket %s", message.id, message.ticket_id)
+
+    def is_ready(self) -> bool:
+        return True

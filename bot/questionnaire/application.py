@@ -1,0 +1,192 @@
+"""The registration questions (一门受理): which programs, consent, name, mobile, ID, 乡镇/街道, address.
+
+Each answer is read from free text and checked by bot.intake.identity; a wrong answer gets the
+validator's Chinese explanation and the question again. Before registering, the resident sees a
+summary (ID and mobile masked) and confirms or corrects it.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping, Optional
+
+from bot.eligibility.engine import PROGRAMS
+from bot.intake.identity import (
+    InvalidField,
+    mask_id_number,
+    mask_mobile,
+    normalize_digits,
+    validate_address,
+    validate_id_number,
+    validate_mobile,
+    validate_name,
+)
+
+FIELDS = ("programs", "consent", "name", "mobile", "id_number", "district", "address", "confirmed")
+PROGRAM_NAMES = {key: name for key, name, _rule in PROGRAMS}
+APPLICABLE = ("eligible", "likely")
+# Words for each program, most specific first (单人保 before 低保).
+PROGRAM_WORDS = (
+    ("dibao_individual", ("单人保", "单独申请低保", "单独纳入低保", "单独保")),
+    ("tekun", ("特困", "五保", "供养")),
+    ("unemployed_one_off", ("失业人员", "失业金", "未参保失业", "失业救助")),
+    ("graduate_assistance", ("大学生", "毕业生")),
+    ("gradual_exit", ("渐退",)),
+    ("temporary_assistance", ("临时救助", "临时补助", "急难", "临时")),
+    ("dibao", ("低保", "最低生活保障")),
+)
+YES_WORDS = ("同意", "可以", "好的", "好", "行", "是的", "对", "确认", "没问题", "嗯", "正确", "愿意", "要", "是")
+NO_WORDS = ("不同意", "不行", "不可以", "不要", "不愿意", "拒绝", "不对", "不是", "错", "不正确", "不用")
+NAME_CUES = re.compile(r"(?:我叫|名字是|名字叫|姓名是|姓名|名字|叫)[:：\s]*")
+DISTRICT_RE = re.compile(r"[\u4e00-\u9fa5]{1,12}?(?:街道办事处|街道办|街道|镇|乡|苏木)")
+DISTRICT_PREFIX = re.compile(r"^.*(?:省|自治区|市|区|县|旗|住在|住|在|是|属于)")
+DISTRICT_MESSAGE = "请告诉我您所在的乡镇或街道的名称，比如“解州镇”“北城街道”，我们会把申请交给那里的社会救助窗口。"
+ID_RE = re.compile(r"[0-9０-９]{17}[0-9０-９xXｘＸ]")
+MOBILE_RE = re.compile(r"(?:\+?86)?1[3-9][0-9\s-]{9,12}")
+
+PROGRAMS_QUESTION = "您想申请哪一项救助？可以说：低保、单人保、特困供养、临时救助、失业人员临时救助、未就业大学生临时救助。"
+CONSENT_REFUSED = (
+    "好的，没有您的同意我们不能在线登记。您也可以带上身份证和户口簿到乡镇（街道）社会救助窗口"
+    "当面申请，或拨打12345咨询。"
+)
+CONFIRM_PROMPT = "以上信息是否正确？正确请回复“确认”；需要修改请直接发正确的内容，比如“手机号13912345678”。"
+WHAT_TO_CHANGE = "请告诉我哪一项需要修改，直接发正确的内容即可，比如“姓名王芳”“地址解州镇东街村3号”。"
+
+
+class NotUnderstood(ValueError):
+    """An answer that says nothing usable; `message` tells the resident what is expected."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def programs_from_screening(screening: Optional[Mapping[str, Any]]) -> list[str]:
+    if not screening:
+        return []
+    return [p["program"] for p in screening.get("programs", []) if p.get("outcome") in APPLICABLE]
+
+
+def programs_in(text: str) -> list[str]:
+    found: list[str] = []
+    rest = text
+    for key, words in PROGRAM_WORDS:
+        for word in words:
+            if word in rest:
+                found.append(key)
+                rest = rest.replace(word, " ")
+                break
+    return [key for key, _words in PROGRAM_WORDS[::-1] if key in found]
+
+
+def programs_question(suggested: list[str]) -> str:
+    if not suggested:
+        return PROGRAMS_QUESTION
+    names = "、".join(PROGRAM_NAMES[p] for p in suggested)
+    return f"根据刚才的初步判断，您可以申请：{names}。就申请这些吗？回复“是”，或直接说要申请哪一项。"
+
+
+def yes_or_no(text: str) -> Optional[bool]:
+    if any(word in text for word in NO_WORDS):
+        return False
+    if any(word in text for word in YES_WORDS):
+        return True
+    return None
+
+
+def find_mobile(text: str) -> Optional[str]:
+    match = MOBILE_RE.search(normalize_digits(text) if text else "")
+    return match.group(0) if match else None
+
+
+def find_id_number(text: str) -> Optional[str]:
+    match = ID_RE.search(text)
+    return match.group(0) if match else None
+
+
+def find_district(text: str) -> Optional[str]:
+    matches = DISTRICT_RE.findall(text)
+    if not matches:
+        return None
+    name = DISTRICT_PREFIX.sub("", matches[-1])
+    return name if len(name) >= 2 else None
+
+
+def parse_field(field: str, text: str, suggested: list[str]) -> Any:
+    """The value of one answer; InvalidField or NotUnderstood says why it cannot be used."""
+    text = text.strip()
+    if field == "programs":
+        named = programs_in(text)
+        if named:
+            return named
+        if suggested and yes_or_no(text):
+            return suggested
+        raise NotUnderstood("抱歉，没听明白要申请哪一项。" + PROGRAMS_QUESTION)
+    if field in ("consent", "confirmed"):
+        answer = yes_or_no(text)
+        if answer is None:
+            raise NotUnderstood("请回复“同意”或“不同意”。" if field == "consent" else CONFIRM_PROMPT)
+        return answer
+    if field == "name":
+        return validate_name(NAME_CUES.sub("", text, count=1))
+    if field == "mobile":
+        return validate_mobile(find_mobile(text) or text)
+    if field == "id_number":
+        return validate_id_number(find_id_number(text) or text)
+    if field == "district":
+        district = find_district(text)
+        if district is None:
+            raise InvalidField("district", DISTRICT_MESSAGE)
+        return district
+    if field == "address":
+        return validate_address(re.sub(r"^(?:地址|住址|我住在|住在)[是:：\s]*", "", text))
+    raise KeyError(field)
+
+
+def corrections(text: str) -> dict[str, Any]:
+    """Fields a message restates at the confirmation step ("手机号改成139…", "姓名王芳")."""
+    found: dict[str, Any] = {}
+    id_number = find_id_number(text)
+    if id_number:
+        found["id_number"] = validate_id_number(id_number)
+    mobile = find_mobile(text.replace(id_number, "") if id_number else text)
+    if mobile:
+        found["mobile"] = validate_mobile(mobile)
+    name = re.search(r"(?:姓名|名字)(?:改成|改为|应该是|是)?[:：\s]*([\u4e00-\u9fa5·]{2,20})", text)
+    if name:
+        found["name"] = validate_name(name.group(1))
+    address = re.search(r"(?:地址|住址)(?:改成|改为|应该是|是)?[:：\s]*(.{5,200})", text)
+    if address:
+        found["address"] = validate_address(address.group(1))
+        district = find_district(address.group(1))
+        if district:
+            found["district"] = district
+    elif (district := find_district(text)) is not None and re.search("乡镇|街道|镇|乡", text):
+        found["district"] = district
+    return found
+
+
+def summary(answers: Mapping[str, Any], region: Optional[str]) -> str:
+    lines = ["请核对申请信息："]
+    lines.append("· 申请项目：" + "、".join(PROGRAM_NAMES[p] for p in answers["programs"]))
+    lines.append(f"· 申请人：{answers['name']}")
+    lines.append(f"· 手机号：{mask_mobile(answers['mobile'])}")
+    lines.append(f"· 身份证号：{mask_id_number(answers['id_number'])}")
+    place = f"{region}{answers['district']}" if region else answers["district"]
+    lines.append(f"· 乡镇（街道）：{place}")
+    lines.append(f"· 住址：{answers['address']}")
+    lines.append(CONFIRM_PROMPT)
+    return "\n".join(lines)
+
+
+def materials(programs: list[str]) -> str:
+    """What to bring to the window (the usual list; the window may ask for more)."""
+    items = ["申请人及家庭成员的身份证、户口簿", "家庭收入、财产情况的说明或证明"]
+    if {"dibao_individual", "tekun"} & set(programs):
+        items.append("残疾证或重病诊断证明（如有）")
+    if "unemployed_one_off" in programs:
+        items.append("失业情况的说明")
+    if "graduate_assistance" in programs:
+        items.append("毕业证书")
+    if "temporary_assistance" in programs:
+        items.append("遭遇急难情况的证明材料（如医疗票据、事故证明）")
+    return "；".join(items) + "（以窗口要求为准，能通过部门信息共享查到的不用再交）"

@@ -23,6 +23,7 @@ from bot.knowledge.service import PolicyService, get_policy_service, region_not_
 from bot.regions import normalize_region
 from bot.replies import ASSISTANT_UNAVAILABLE, INPUT_ISSUE_REPLIES
 from bot.settings import Settings, get_settings
+from bot.web.console import register_console
 
 logger = logging.getLogger(__name__)
 TEMPLATES = Environment(
@@ -195,6 +196,8 @@ def create_app(
         return json_response({**payload, "answered": result.answered,
                      "results": [hit.to_json() for hit in result.hits]})
 
+    app.static("/static", Path(__file__).parent / "static")
+    register_console(app)
 
     @app.post("/api/screening")
     async def screening(request: Request) -> HTTPResponse:

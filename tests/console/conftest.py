@@ -2,6 +2,7 @@
 and hand-offs made through the public functions, and the real web app (python -m bot.web)."""
 from __future__ import annotations
 
+import contextlib
 import http.server
 import itertools
 import json
@@ -68,7 +69,7 @@ def register_application(factory: sessionmaker, district: str, name: str = "张�
 def open_handoff(factory: sessionmaker, district: str | None, text: str = "我要找工作人员") -> HandoffTicket:
     serial = next(_sequence)
     ticket, _created = tickets.open_ticket(
-        f"console-chat-{serial}", "rest", "requested",
+        f"console-chat-{serial}", "web", "requested",
         [{"speaker": "resident", "text": text}, {"speaker": "bot", "text": "好的，正在为您转接。"}],
         screening_summary="家庭人口：3口人", district=district, factory=factory,
     )
@@ -159,9 +160,29 @@ def start_stub_rasa() -> tuple[http.server.HTTPServer, str]:
     return server, f"http://127.0.0.1:{server.server_address[1]}"
 
 
+@contextlib.contextmanager
+def web_app(workdir: Path, **env: str) -> Iterator[str]:
+    """python -m bot.web on a free port with these environment settings; yields its base URL."""
+    port = free_port()
+    log = workdir / "web.log"
+    process = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=PROJECT_ROOT,
+                               env={**os.environ, "VAR_DIR": str(workdir), "WEB_PORT": str(port), **env},
+                               stdout=log.open("a"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/healthz", process, log)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 @pytest.fixture(scope="module")
 def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    """python -m bot.web on a free port, its database migrated, with staff of 甲镇 and 乙镇."""
+    """The web app on a migrated database, with staff of 甲镇 and 乙镇, a supervisor and an admin."""
     workdir = tmp_path_factory.mktemp("console")
     url, factory = migrated_factory(workdir)
     users = {
@@ -172,20 +193,8 @@ def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
         "admin": staff.create_user("admin", "管理员陈静", PASSWORD, "admin", factory=factory),
     }
     rasa, rasa_url = start_stub_rasa()
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "VAR_DIR": str(workdir), "WEB_PORT": str(port),
-           "RASA_URL": rasa_url}
-    log = workdir / "web.log"
-    process = subprocess.Popen([sys.executable, "-m", "bot.web"], cwd=PROJECT_ROOT, env=env,
-                               stdout=log.open("a"), stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(f"{base}/healthz", process, log)
-        yield Console(base, factory, users, RasaStub.received)
+        with web_app(workdir, DATABASE_URL=url, RASA_URL=rasa_url) as base:
+            yield Console(base, factory, users, RasaStub.received)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
         rasa.shutdown()

@@ -60,10 +60,11 @@ _CHINESE_NAME = re.compile(rf"[{_HAN}]+(?:·[{_HAN}]+)*")
 _LATIN_NAME = re.compile(r"[A-Za-z]+(?:[ '\-.][A-Za-z]+)*\.?")
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _MOBILE_PREFIX = re.compile(r"^(?:\+86|0086|86)(?=1\d{10}$)")
-_ID_IN_TEXT = re.compile(
-    r"(?<![\dA-Za-z])(\d{6})[ \-]?(\d{8})[ \-]?(\d{3}[\dXxＸｘ])(?![\dA-Za-z])"
+# Personal numbers inside free text (matched on the width-folded text, digits in ASCII).
+_PERSONAL_IN_TEXT = re.compile(
+    r"(?<![0-9A-Za-z])(?P<id>[0-9]{6}[ -]?[0-9]{8}[ -]?[0-9]{3}[0-9Xx])(?![0-9A-Za-z])"
+    r"|(?<![0-9])(?:(?:\+|00)?86[ -]?)?(?P<mobile>1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4})(?![0-9])"
 )
-_MOBILE_IN_TEXT = re.compile(r"(?<!\d)(?:(?:\+|00)?86[ \-]?)?(1[3-9]\d)[ \-]?(\d{4})[ \-]?(\d{4})(?!\d)")
 
 
 def normalize_digits(text: str) -> str:
@@ -73,7 +74,8 @@ def normalize_digits(text: str) -> str:
 
 def validate_name(text: str) -> str:
     name = " ".join((text or "").split())
-    name = _NAME_DOTS.sub("·", name) if has_chinese(name) else name
+    if has_chinese(name):  # "张 三" is 张三; "阿依古丽 . 买买提" is 阿依古丽·买买提
+        name = _NAME_DOTS.sub("·", name).replace(" ", "")
     if not name:
         raise InvalidField("name", MESSAGES["name_missing"])
     if not 2 <= len(name) <= 20:
@@ -144,11 +146,24 @@ def mask_name(name: str) -> str:
 
 
 def redact(text: str) -> str:
-    """Every ID-looking 18-character sequence and mainland mobile number in `text`, masked."""
+    """Every ID-looking 18-character sequence and mainland mobile number in `text`, masked.
+
+    Matching runs on the width-folded text, which has the same length (one character for one), so
+    full-width digits are found too and the rest of the text stays as it was.
+    """
     if not text:
         return text
-    text = _ID_IN_TEXT.sub(lambda m: mask_id_number(normalize_digits("".join(m.groups())).upper()), text)
-    return _MOBILE_IN_TEXT.sub(lambda m: mask_mobile(normalize_digits("".join(m.groups()))), text)
+    pieces, last = [], 0
+    for match in _PERSONAL_IN_TEXT.finditer(fold_width(text)):
+        pieces += [text[last:match.start()], _masked(match)]
+        last = match.end()
+    return "".join(pieces) + text[last:]
+
+
+def _masked(match: re.Match[str]) -> str:
+    if match["id"]:
+        return mask_id_number(normalize_digits(match["id"]).upper())
+    return mask_mobile(normalize_digits(match["mobile"]))
 
 
 class RedactingFilter(logging.Filter):
@@ -160,8 +175,7 @@ class RedactingFilter(logging.Filter):
 
 
 def redact_record(record: logging.LogRecord) -> None:
-    if getattr(record, "redacted", False):
-        return
+    """Masks the record in place (again harmlessly when a filter sees a record the factory made)."""
     try:
         message = record.getMessage()
     except Exception:  # a broken format string: logging reports it itself when emitting
@@ -173,7 +187,6 @@ def redact_record(record: logging.LogRecord) -> None:
         record.exc_text = redact(record.exc_text)
     if record.stack_info:
         record.stack_info = redact(record.stack_info)
-    record.redacted = True
 
 
 _installed_factory: Callable[..., logging.LogRecord] | None = None

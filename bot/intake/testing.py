@@ -1,0 +1,162 @@
+"""A private PostgreSQL server for the tests and the bench: its own cluster in a temporary
+directory, on a free loopback port, trust authentication, removed when stopped.
+
+The binaries come from Debian's postgresql package (`make pg-deps`). PostgreSQL refuses to run as
+root, so under root the cluster belongs to the `postgres` system user and runs through runuser.
+"""
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+from types import TracebackType
+
+import psycopg2
+
+DEBIAN_BIN_GLOB = "/usr/lib/postgresql/*/bin"
+START_ATTEMPTS = 3
+START_TIMEOUT_SECONDS = 60
+# Tests need no durability; the bench keeps PostgreSQL's defaults (fsync on) to be honest.
+FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+
+
+# Two 乡镇/街道 names for test and bench data.
+SAMPLE_DISTRICT = "解放路街道"
+OTHER_SAMPLE_DISTRICT = "城关镇"
+
+
+def sample_id_number(serial: int, born: dt.date = dt.date(1960, 1, 1), region: str = "140802") -> str:
+    """A valid made-up ID number: region code, birth date, 3-digit serial, check character.
+
+    The check character is computed the recursive ISO 7064 way, apart from bot.intake.identity."""
+    first17 = f"{region}{born:%Y%m%d}{serial % 1000:03d}"
+    p = 0
+    for digit in first17:
+        p = (p + int(digit)) * 2 % 11
+    check = (12 - p) % 11
+    return first17 + ("X" if check == 10 else str(check))
+
+
+class PostgresMissing(RuntimeError):
+    pass
+
+
+def postgres_bin_dir() -> Path:
+    """The directory with initdb and pg_ctl: the newest Debian version, else the PATH."""
+    debian = sorted(Path("/").glob(DEBIAN_BIN_GLOB.lstrip("/")), key=_major_version, reverse=True)
+    for directory in debian:
+        if (directory / "initdb").exists() and (directory / "pg_ctl").exists():
+            return directory
+    initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
+    if initdb and pg_ctl:
+        return Path(initdb).parent
+    raise PostgresMissing(
+        "PostgreSQL is not installed: no initdb and pg_ctl in /usr/lib/postgresql/*/bin or on the "
+        "PATH. Run `make pg-deps` (installs Debian's postgresql package); `make test` does it."
+    )
+
+
+def _major_version(directory: Path) -> int:
+    match = re.fullmatch(r"\d+", directory.parent.name)
+    return int(match.group()) if match else 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class PostgresServer:
+    """`with PostgresServer() as server: server.url("postgres")`."""
+
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable
+        self.bin_dir = postgres_bin_dir()
+        self.port = 0
+        self.root: Path | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        assert self.root is not None
+        return self.root / "data"
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> "PostgresServer":
+        self.root = Path(tempfile.mkdtemp(prefix="intake-pg-"))
+        self._hand_to_postgres_user(self.root)
+        self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "-A", "trust",
+                  "-E", "UTF8", "--no-locale", "--no-sync")
+        atexit.register(self.stop)
+        for attempt in range(START_ATTEMPTS):
+            self.port = free_port()
+            try:
+                self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.root / "server.log"),
+                          "-w", "-t", str(START_TIMEOUT_SECONDS), "-o", self._server_options(), "start")
+                return self
+            except RuntimeError:
+                if attempt == START_ATTEMPTS - 1:
+                    raise
+        return self
+
+    def _server_options(self) -> str:
+        settings = ["listen_addresses=127.0.0.1", "max_connections=300"]
+        settings += [] if self.durable else list(FAST_SETTINGS)
+        return f"-p {self.port} -k {self.root} " + " ".join(f"-c {setting}" for setting in settings)
+
+    def stop(self) -> None:
+        if self.root is None:
+            return
+        if (self.data_dir / "postmaster.pid").exists():
+            subprocess.run(self._command("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"),
+                           capture_output=True, check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+        self.root = None
+
+    def __enter__(self) -> "PostgresServer":
+        return self.start()
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.stop()
+
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A new database (a copy of `template` if given); its URL."""
+        clause = f' TEMPLATE "{template}"' if template else ""
+        self._admin(f'CREATE DATABASE "{name}"{clause}')
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def _admin(self, statement: str) -> None:
+        connection = psycopg2.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres")
+        try:
+            connection.autocommit = True
+            with connection.cursor() as cursor:
+                cursor.execute(statement)
+        finally:
+            connection.close()
+
+    def _hand_to_postgres_user(self, directory: Path) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(directory, user="postgres", group="postgres")
+
+    def _command(self, program: str, *args: str) -> list[str]:
+        command = [str(self.bin_dir / program), *args]
+        return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+    def _run(self, program: str, *args: str) -> None:
+        result = subprocess.run(self._command(program, *args), capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            log_file = self.root / "server.log" if self.root else None
+            server_log = log_file.read_text()[-2000:] if log_file and log_file.exists() else ""
+            raise RuntimeError(f"{program} failed ({result.returncode}): {result.stderr[-2000:]}{server_log}")

@@ -71,7 +71,7 @@ test: $(MODEL) browser-deps pg-deps validate conversations
 eval: $(MODEL)
 	$(PY) -m bot.evaluation
 
-bench: $(MODEL)
+bench: $(MODEL) pg-deps
 	$(PY) -m bot.bench
 
 # Re-imports every source document in data/policies/sources (after adding a notice).

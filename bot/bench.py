@@ -5,6 +5,7 @@
 - The policy search API over a synthetic corpus of 10,000 measures: p50/p95 per request.
 - The screening API: p50/p95 per request.
 - The Rasa server's resident memory after the run.
+- Intake registration throughput on SQLite and PostgreSQL with 20 concurrent clients (bot.bench_intake).
 Every server is started here on free loopback ports and stopped at the end.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 import psutil
 import requests
 
+from bot import bench_intake
 from bot.knowledge.corpus import Measure, PolicyDocument, load_corpus, write_document
 from bot.settings import PROJECT_ROOT
 
@@ -155,6 +157,7 @@ def main() -> None:
             process.terminate()
         for process in processes:
             process.wait(timeout=20)
+    bench_intake.report()
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, html, json as json_response, redirect, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.eligibility.parameters import CATALOGUE
 from bot.handoff import tickets
 from bot.handoff.delivery import DeliveryError
 from bot.intake import registry, staff, workflow
@@ -304,7 +305,7 @@ async def login(request: Request) -> HTTPResponse:
         return login_page(request, form.get("next", ""), error=LOGIN_FAILED, status=401)
     token, _csrf = await db(staff.start_session, user)
     response = redirect(safe_next(form.get("next"), user))
-    set_cookie(response, SESSION_COOKIE, token, max_age=int(staff.SESSION_LIFETIME.total_seconds()))
+    set_cookie(response, SESSION_COOKIE, token)  # a browser-session cookie; the server ends it after 8 idle hours
     clear_cookie(response, LOGIN_COOKIE, path=f"{PREFIX}/login")
     return response
 
@@ -436,18 +437,40 @@ def answer_text(path: str, value: Any) -> str:
         return str(value)
 
 
-def screening_view(screening: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    """The screening snapshot as labelled answers, per-program outcomes and the rest as facts."""
+def parameter_rows(parameters: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(name, effective date, citation) of each parameter value the screening rested on."""
+    return [(CATALOGUE[name].label if name in CATALOGUE else name, str(entry.get("effective", "")),
+             str(entry.get("citation", "")))
+            for name, entry in parameters.items() if isinstance(entry, dict)]
+
+
+def program_view(program: Mapping[str, Any]) -> dict[str, Any]:
+    amount = program.get("amount")
+    return {
+        **program,
+        "outcome_name": OUTCOME_NAMES.get(program.get("outcome"), program.get("outcome")),
+        "amount_text": f"{amount['value']:g}{amount['unit']}" if isinstance(amount, dict) else "",
+        "missing_names": [ANSWER_LABELS.get(path, path) for path in program.get("missing") or []],
+    }
+
+
+def screening_view(screening: Mapping[str, Any] | None, applied: list[str]) -> dict[str, Any] | None:
+    """The screening snapshot for the detail page: labelled answers, each program's outcome with
+    its cited reasons (the programs applied for first, the others apart), and the dated
+    parameters it rested on."""
     if not screening:
         return None
     answers = screening.get("answers") or {}
-    programs = screening.get("programs") or []
+    region = screening.get("region")
+    programs = [program_view(p) for p in screening.get("programs") or [] if isinstance(p, dict)]
     return {
         "answers": [(ANSWER_LABELS.get(path, path), answer_text(path, value))
                     for path, value in answers.items()],
-        "programs": [{**program, "outcome_name": OUTCOME_NAMES.get(program.get("outcome"), program.get("outcome"))}
-                     for program in programs if isinstance(program, dict)],
-        "facts": {key: value for key, value in screening.items() if key not in ("answers", "programs")},
+        "programs": [p for p in programs if p.get("program") in applied],
+        "other_programs": [p for p in programs if p.get("program") not in applied],
+        "as_of": screening.get("as_of") or "",
+        "region": answer_text("region", region) if region else "",
+        "parameters": parameter_rows(screening.get("parameters") or {}),
     }
 
 
@@ -468,7 +491,7 @@ async def application_page(request: Request, number: str) -> HTTPResponse:
     return render(
         request, "application.html", title=f"申请 {application.number}", active="",
         application=application, applicant=application.applicant, messages=messages,
-        screening=screening_view(application.screening), transitions=transitions,
+        screening=screening_view(application.screening, application.programs), transitions=transitions,
         assignees=[person for person in assignees if person.role != "admin"],
         today=local_now().date(), note_required=workflow.NOTE_REQUIRED, ASSIGNED=ASSIGNED,
         TRANSFERRED=TRANSFERRED,

@@ -3,6 +3,7 @@ and hand-offs made through the public functions, and the real web app (python -m
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import http.server
 import itertools
 import json
@@ -24,12 +25,15 @@ from bot.intake import migrate, registry, staff
 from bot.intake.db import session_factory
 from bot.intake.identity import id_check_character
 from bot.intake.models import HandoffTicket, StaffUser
+from bot.questionnaire.flow import screening_snapshot
 from bot.settings import PROJECT_ROOT
 from tests.conftest import free_port, wait_until_up
 
 PASSWORD = "ceshi-mima-2026"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 _sequence = itertools.count(1)
+SCREENING_ANSWERS = {"region": "宁夏回族自治区银川市", "residence": "urban", "household.size": 3,
+                     "household.monthly_income": 1500}
 
 
 def migrated_factory(directory: Path) -> tuple[str, sessionmaker]:
@@ -56,13 +60,7 @@ def register_application(factory: sessionmaker, district: str, name: str = "张�
         channel="web", conversation_id=f"console-test-{serial}", request_key="r1", name=name,
         mobile=f"139{serial:08d}", id_number=id_number(serial), address="东街村3组12号",
         district=district, programs=list(programs), consent=True,
-        screening={
-            "answers": {"household.size": 3, "household.monthly_income": 1500},
-            "programs": [{"program": "dibao", "name": "最低生活保障（低保）", "outcome": "likely",
-                          "reasons": [{"text": "家庭月人均收入低于当地低保标准。",
-                                       "citation": "《最低生活保障审核确认办法》第十条"}]}],
-            "as_of": "2026-11-23",
-        },
+        screening=screening_snapshot(SCREENING_ANSWERS, dt.date(2026, 11, 23)),
     ), factory=factory)
 
 

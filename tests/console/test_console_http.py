@@ -144,7 +144,9 @@ def test_lists_mask_personal_data_and_the_detail_page_audits_the_full_view(conso
     assert applicant.id_number not in listing and applicant.mobile not in listing and "周晓梅" not in listing
     detail = jia.get(detail_path(case.number)).text
     assert applicant.id_number in detail and applicant.mobile in detail and "周晓梅" in detail
-    assert "家庭月人均收入低于当地低保标准" in detail and "《最低生活保障审核确认办法》第十条" in detail
+    assert "家庭人口</dt><dd>3口人" in detail and "可能符合（还需核对家庭经济状况）" in detail
+    assert "不高于城市低保标准每人每月650元" in detail and "宁政办规发〔2022〕7号 第2条" in detail
+    assert "城市低保标准</td><td>" in detail  # the dated parameters the screening rested on
     views = [e for e in audit_rows(console, "view_application") if e.object_id == case.number]
     assert views and views[-1].actor_name == "甲镇王芳"
 
@@ -325,3 +327,24 @@ def test_a_database_outage_is_a_clear_message_not_a_crash(tmp_path: Path) -> Non
         api = client.get("/console/api/updates")
         assert api.status_code == 503 and "数据库暂时无法连接" in api.json()["error"]
         assert requests.get(f"{base}/healthz", timeout=10).status_code == 200
+
+
+def test_the_all_queue_filters_searches_and_pages(console: Console) -> None:
+    numbers = [register_application(console.factory, "丙镇", name="冯一").number for _ in range(51)]
+    tekun = register_application(console.factory, "丙镇", name="冯二", programs=("tekun",)).number
+    boss = console.client("boss")
+    first = boss.get("/console/queue/all?district=丙镇").text
+    assert "共 52 件" in first and "第 1 / 2 页" in first and first.count('href="/console/applications/') == 50
+    assert 'href="?district=%E4%B8%99%E9%95%87&amp;page=2"' in first
+    second = boss.get("/console/queue/all?district=丙镇&page=2").text
+    assert second.count('href="/console/applications/') == 2 and numbers[0] in second  # the oldest last
+    by_program = boss.get("/console/queue/all?district=丙镇&program=tekun").text
+    assert "共 1 件" in by_program and tekun in by_program
+    by_name = boss.get("/console/queue/all?q=冯二").text
+    assert "共 1 件" in by_name and tekun in by_name
+    by_number = boss.get(f"/console/queue/all?q={numbers[3].lower().replace('-', '')}").text
+    assert "共 1 件" in by_number and numbers[3] in by_number
+    future = boss.get("/console/queue/all?district=丙镇&date_from=2099-01-01").text
+    assert "共 0 件" in future
+    accepted = boss.get("/console/queue/all?district=丙镇&status=已受理").text
+    assert "共 0 件" in accepted

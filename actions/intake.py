@@ -38,7 +38,7 @@ FORM = "application_form"
 STATUS_FORM = "status_form"
 SLOT_FOR_FIELD = {field: f"app_{field}" for field in FIELDS}
 FIELD_FOR_SLOT = {slot: field for field, slot in SLOT_FOR_FIELD.items()}
-LEAVING_INTENTS = {"stop_screening", "request_human"}
+LEAVING_INTENTS = {"stop_screening", "request_human", "start_screening"}
 QUESTION_WORDS = ("吗", "什么", "怎么", "多少", "哪里", "哪些", "为什么", "能不能", "可不可以", "?", "？")
 FREE_TEXT_FIELDS = {"name", "district", "address"}
 REGISTRY_DOWN = (
@@ -251,7 +251,8 @@ class ValidateStatusForm(FormValidationAction):
     @staticmethod
     def found(text: str, tracker: Tracker, first: bool) -> List[Dict[Text, Any]]:
         events = []
-        number = normalize_number(text)
+        written = NUMBER_IN_TEXT.search(text)
+        number = normalize_number(written.group(0)) if written else None
         if number:
             events.append(SlotSet("status_number", number))
             text = NUMBER_IN_TEXT.sub(" ", text)

@@ -46,22 +46,23 @@ class ActionDefaultFallback(Action):
         events = self.reply(dispatcher, tracker)
         if events is None:
             if not_understood_in_a_row(tracker) + 1 >= NOT_UNDERSTOOD_BEFORE_HANDOFF:
+                dispatcher.messages.clear()
                 return [UserUtteranceReverted(), *hand_off(dispatcher, tracker, "fallback")]
-            dispatcher.utter_message(text=NOT_UNDERSTOOD)
             events = []
         return [UserUtteranceReverted(), *events]
 
     @staticmethod
     def reply(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[Text, Any]]]:
-        """Events after a reply, or None when nothing in the message could be understood."""
+        """Events after a helpful reply, or None after a "not understood" (or bad input) reply."""
         issue = entity_value(tracker, "input_issue")
         if issue in INPUT_ISSUE_REPLIES:
             dispatcher.utter_message(text=INPUT_ISSUE_REPLIES[issue])
-            return []
+            return None
         text = message_text(tracker)
         if text:
             reply = get_policy_service().reply(text, tracker.get_slot("region"))
             if reply.kind in (ReplyKind.ANSWER, ReplyKind.REGION_NOT_COVERED):
                 dispatcher.utter_message(text=reply.text)
                 return changed_slots(tracker, region=reply.region.name) if reply.region else []
+        dispatcher.utter_message(text=NOT_UNDERSTOOD)
         return None

@@ -23,7 +23,7 @@ from bot.settings import get_settings
 FORM = "screening_form"
 # Intents that leave the questionnaire (rules take over); a policy question does too, unless
 # the text also answers the question that was asked.
-LEAVING_INTENTS = {"stop_screening", "request_human"}
+LEAVING_INTENTS = {"stop_screening", "request_human", "apply"}
 NOT_UNDERSTOOD_REPLY = "抱歉，我没听明白您的回答。"
 NOTHING_TO_CORRECT = "请告诉我要改成什么，比如“家里是四口人”“月收入两千”。"
 CORRECTED_MORE_QUESTIONS = "好的，已经改过来了。按新的情况还需要问您几个问题，说“继续测”就可以接着回答。"

@@ -23,7 +23,8 @@ from bot.settings import PROJECT_ROOT
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
 VENV_BIN = Path(sys.executable).parent
 START_TIMEOUT_SECONDS = 180
-RASA_TEST_TOKEN = "test-token-" + os.urandom(8).hex()
+# Set once in the environment: the test modules that import this one see the same token.
+RASA_TEST_TOKEN = os.environ.setdefault("RASA_TEST_TOKEN", "test-token-" + os.urandom(8).hex())
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.handoff.delivery import channel_for
 from bot.handoff.tickets import record_resident_message
+from bot.intake.identity import install_log_redaction
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ class HandoffEventBroker(EventBroker):
     async def from_endpoint_config(
         cls, broker_config: EndpointConfig, event_loop: Optional[asyncio.AbstractEventLoop] = None
     ) -> "HandoffEventBroker":
+        install_log_redaction()  # the Rasa server's own logs too
         return cls()
 
     def publish(self, event: Dict[Text, Any]) -> None:

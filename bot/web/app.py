@@ -19,6 +19,7 @@ from bot.eligibility import default_parameters, screening_response
 from bot.handoff.delivery import take_outbox
 from bot.handoff.tickets import open_ticket_for
 from bot.intake.calendar import to_local
+from bot.intake.identity import install_log_redaction
 from bot.knowledge.service import PolicyService, get_policy_service, region_not_covered_text
 from bot.regions import normalize_region
 from bot.replies import ASSISTANT_UNAVAILABLE, INPUT_ISSUE_REPLIES
@@ -211,6 +212,7 @@ def create_app(
 def main() -> None:
     settings = get_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    install_log_redaction()
     app = create_app(settings)
     app.run(host=settings.web_host, port=settings.web_port, access_log=False, motd=False)
 

@@ -39,6 +39,7 @@ from bot.intake.models import (
     TICKET_CLOSED,
     TICKET_WAITING,
     TRANSFERRED,
+    Application,
     HandoffTicket,
     Message,
     StaffUser,
@@ -239,15 +240,17 @@ def staff_only(*roles: str) -> Callable[[Handler], Handler]:
     return decorate
 
 
-async def perform(request: Request, back: str, action: Callable[[], Any], done: str) -> HTTPResponse:
-    """Runs a staff action; its refusal (conflict, illegal step, bad field…) becomes a flash message."""
+async def perform(request: Request, back: str, action: Callable[[], T], done: str,
+                  next_url: Callable[[T], str] | None = None) -> HTTPResponse:
+    """Runs a staff action and goes back (or to `next_url(result)`) with `done` as the message;
+    a refusal (conflict, illegal step, bad field, assistant unreachable) becomes the message."""
     try:
-        await db(action)
+        result = await db(action)
     except NotFound:
         return not_found(request)
     except (IntakeError, DeliveryError) as exc:
         return flash_redirect(back, exc.message, "error")
-    return flash_redirect(back, done)
+    return flash_redirect(next_url(result) if next_url else back, done)
 
 
 @bp.exception(SQLAlchemyError)
@@ -511,9 +514,9 @@ async def application_transition(request: Request, number: str) -> HTTPResponse:
     if not may_take(user, to_status):
         return flash_redirect(back, "分办由主管操作，请联系主管。", "error")
 
-    def act() -> None:
+    def act() -> Application:
         application = visible_application(user, number)
-        registry.transition(
+        return registry.transition(
             application.id, to_status, user, note=form.get("note"),
             expected_version=optional_int(form.get("expected_version")) or 0,
             assignee_id=optional_int(form.get("assignee_id")),
@@ -521,8 +524,12 @@ async def application_transition(request: Request, number: str) -> HTTPResponse:
             target_district=(form.get("target_district") or "").strip() or None,
         )
 
+    def still_visible(moved: Application) -> str:
+        """Back to the case, unless a 转办 took it out of the user's district."""
+        return back if registry.can_view(user, moved) else f"{PREFIX}/queue/new"
+
     label = workflow.ACTION_LABELS.get(to_status, to_status)
-    return await perform(request, back, act, f"已{label}，并已通知居民。")
+    return await perform(request, back, act, f"已{label}，并已通知居民。", still_visible)
 
 
 @bp.post("/applications/<number:str>/reply")

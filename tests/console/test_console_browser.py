@@ -9,7 +9,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from bot.handoff import tickets
 from bot.intake.db import utcnow
-from tests.console.conftest import PASSWORD, Console, open_handoff, register_application
+from tests.console.console_support import PASSWORD, Console, open_handoff, register_application
 from tests.test_chat_page import browser  # noqa: F401 (the same headless Chromium fixture)
 
 pytestmark = pytest.mark.browser

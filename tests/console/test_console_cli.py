@@ -8,7 +8,6 @@ from pathlib import Path
 
 from bot.intake import staff
 from bot.intake.db import session_factory
-from bot.settings import PROJECT_ROOT
 
 
 def cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:

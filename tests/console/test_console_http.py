@@ -15,7 +15,7 @@ from bot.intake.db import transaction
 from bot.intake.identity import mask_id_number, mask_mobile
 from bot.intake.models import ACCEPTED, ASSIGNED, REGISTERED, TICKET_CLOSED, AuditEntry
 from tests.conftest import free_port
-from tests.console.conftest import (
+from tests.console.console_support import (
     PASSWORD,
     Console,
     StaffClient,
@@ -245,7 +245,7 @@ def test_a_handoff_is_claimed_answered_and_handed_back(console: Console) -> None
     message = reply.json()["message"]
     assert message["text"] == "您好，请到窗口补办。" and message["direction"] == "out"
     assert any(path.endswith(f"/conversations/{ticket.conversation_id}/tracker/events")
-               for path, _events in console.rasa_events)
+               for path, _events in console.rasa.received)
     updates = jia.get(f"/console/api/updates?ticket={ticket.id}&after_message={message['id'] - 1}").json()
     assert [m["text"] for m in updates["messages"]] == ["您好，请到窗口补办。"]
     assert updates["ticket_status"] == "处理中"
@@ -253,7 +253,7 @@ def test_a_handoff_is_claimed_answered_and_handed_back(console: Console) -> None
     handed = jia.post(f"/console/tickets/{ticket.id}/hand-back")
     assert flash(jia, handed) == ("ok", "已交还智能助手，居民可以继续和助手对话。")
     assert tickets.get_ticket(ticket.id, console.users["jia"], factory=console.factory).status == TICKET_CLOSED
-    assert {"event": "resume"} in console.rasa_events[-1][1]
+    assert {"event": "resume"} in console.rasa.received[-1][1]
     refused = jia.post(f"/console/tickets/{ticket.id}/reply", {"text": "还在吗"}, csrf=False,
                        headers={"X-CSRF-Token": jia.csrf, "Accept": "application/json"})
     assert refused.status_code == 409 and "已经结束" in refused.json()["error"]
@@ -348,3 +348,31 @@ def test_the_all_queue_filters_searches_and_pages(console: Console) -> None:
     assert "共 0 件" in future
     accepted = boss.get("/console/queue/all?district=丙镇&status=已受理").text
     assert "共 0 件" in accepted
+
+
+def test_a_transfer_moves_the_case_to_the_other_district_with_the_link_kept(console: Console) -> None:
+    case = register_application(console.factory, "甲镇")
+    jia = console.client("jia")
+    path = f"{detail_path(case.number)}/transition"
+    jia.get(detail_path(case.number))
+    assert flash(jia, jia.post(path, {"to_status": ACCEPTED, "expected_version": "1"}))[0] == "ok"
+    moved = jia.post(path, {"to_status": "转办", "expected_version": "2", "target_district": "乙镇",
+                            "note": "户籍在乙镇"})
+    assert moved.headers["Location"] == "/console/queue/new"  # no longer 甲镇's case
+    assert flash(jia, moved) == ("ok", "已转办，并已通知居民。")
+    assert jia.get(detail_path(case.number)).status_code == 404
+    page = console.client("yi").get(detail_path(case.number)).text
+    assert "由 甲镇 转来" in page and "户籍在乙镇" in page
+
+
+def test_an_unreachable_assistant_is_a_message_and_the_ticket_stays_open(console: Console) -> None:
+    ticket = open_handoff(console.factory, "甲镇")
+    jia = console.client("jia")
+    jia.get(f"/console/tickets/{ticket.id}")
+    console.rasa.status = 503
+    try:
+        handed = jia.post(f"/console/tickets/{ticket.id}/hand-back")
+    finally:
+        console.rasa.status = 200
+    assert flash(jia, handed) == ("error", "智能助手服务暂时无法连接，请稍后再试。")
+    assert tickets.get_ticket(ticket.id, console.users["jia"], factory=console.factory).status != TICKET_CLOSED

@@ -11,7 +11,7 @@ from bot.intake import staff
 from bot.intake.db import transaction, utcnow
 from bot.intake.errors import InvalidField
 from bot.intake.models import AuditEntry, StaffSession, StaffUser
-from tests.console.conftest import PASSWORD
+from tests.console.console_support import PASSWORD
 
 
 def audit_actions(factory: sessionmaker) -> list[tuple[str, str | None, str | None]]:

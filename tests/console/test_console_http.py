@@ -198,19 +198,25 @@ def test_refused_steps_are_chinese_flash_messages_not_errors(console: Console) -
     assert status_of(console, case.number) == REGISTERED
 
 
+def accepted_case(console: Console, client: StaffClient) -> tuple[str, str]:
+    """A new 甲镇 application accepted by `client`: (受理编号, its transition path)."""
+    number = register_application(console.factory, "甲镇").number
+    path = f"{detail_path(number)}/transition"
+    client.get(detail_path(number))
+    assert flash(client, client.post(path, {"to_status": ACCEPTED, "expected_version": "1"}))[0] == "ok"
+    return number, path
+
+
 def test_a_supervisor_assigns_and_the_case_is_in_the_assignees_queue(console: Console) -> None:
-    case = register_application(console.factory, "甲镇")
     boss = console.client("boss")
-    path = f"{detail_path(case.number)}/transition"
-    boss.get(detail_path(case.number))
-    assert flash(boss, boss.post(path, {"to_status": ACCEPTED, "expected_version": "1"}))[0] == "ok"
-    page = boss.get(detail_path(case.number)).text
+    number, path = accepted_case(console, boss)
+    page = boss.get(detail_path(number)).text
     assert 'value="分办"' in page and "甲镇赵强（甲镇）" in page
     assigned = boss.post(path, {"to_status": ASSIGNED, "expected_version": "2",
                                 "assignee_id": str(console.users["jia2"].id), "note": "请入户调查"})
     assert flash(boss, assigned) == ("ok", "已分办，并已通知居民。")
-    assert case.number in console.client("jia2").get("/console/queue/mine").text
-    assert case.number not in console.client("jia").get("/console/queue/mine").text
+    assert number in console.client("jia2").get("/console/queue/mine").text
+    assert number not in console.client("jia").get("/console/queue/mine").text
 
 
 def test_a_reply_about_an_application_goes_to_the_resident(console: Console) -> None:
@@ -351,17 +357,14 @@ def test_the_all_queue_filters_searches_and_pages(console: Console) -> None:
 
 
 def test_a_transfer_moves_the_case_to_the_other_district_with_the_link_kept(console: Console) -> None:
-    case = register_application(console.factory, "甲镇")
     jia = console.client("jia")
-    path = f"{detail_path(case.number)}/transition"
-    jia.get(detail_path(case.number))
-    assert flash(jia, jia.post(path, {"to_status": ACCEPTED, "expected_version": "1"}))[0] == "ok"
+    number, path = accepted_case(console, jia)
     moved = jia.post(path, {"to_status": "转办", "expected_version": "2", "target_district": "乙镇",
                             "note": "户籍在乙镇"})
     assert moved.headers["Location"] == "/console/queue/new"  # no longer 甲镇's case
     assert flash(jia, moved) == ("ok", "已转办，并已通知居民。")
-    assert jia.get(detail_path(case.number)).status_code == 404
-    page = console.client("yi").get(detail_path(case.number)).text
+    assert jia.get(detail_path(number)).status_code == 404
+    page = console.client("yi").get(detail_path(number)).text
     assert "由 甲镇 转来" in page and "户籍在乙镇" in page
 
 

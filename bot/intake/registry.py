@@ -73,6 +73,9 @@ ALL_DISTRICTS_ROLES = ("supervisor", "admin")
 NUMBER_PREFIX = "SJ"
 _NUMBER_IN_TEXT = re.compile(rf"(?<![A-Z0-9]){NUMBER_PREFIX}(\d{{8}})(\d{{4,5}})(?!\d)")
 RESIDENT = "居民"
+# Wrong mobile tails accepted per 受理编号 and day, from all conversations together (10,000 tails).
+STATUS_GUESSES_PER_DAY = 10
+STATUS_GUESS = "status_guess_failed"
 SYSTEM = "系统"
 MAX_PER_PAGE = 500
 
@@ -363,7 +366,10 @@ def resident_status(
         ).scalar_one_or_none()
     if application is None or application.applicant is None:
         return None
+    if _status_guesses(application.number, factory) >= STATUS_GUESSES_PER_DAY:
+        return None  # too many wrong tails for this number today, from any conversation
     if not hmac.compare_digest(application.applicant.mobile[-4:], last4):
+        audit(None, STATUS_GUESS, object_type="application", object_id=application.number, factory=factory)
         return None
     return {
         "number": application.number,
@@ -373,6 +379,15 @@ def resident_status(
         "due_date": application.due_date.isoformat() if application.due_date else None,
         "programs": list(application.programs),
     }
+
+
+def _status_guesses(number: str, factory: sessionmaker | None) -> int:
+    since = utcnow() - dt.timedelta(days=1)
+    with transaction(factory) as session:
+        return int(session.scalar(
+            select(func.count(AuditEntry.id)).where(
+                AuditEntry.action == STATUS_GUESS, AuditEntry.object_id == number, AuditEntry.at >= since)
+        ) or 0)
 
 
 # ---- staff actions ----

@@ -127,11 +127,6 @@ def list_users(*, active_only: bool = False, factory: sessionmaker | None = None
         return list(session.scalars(query))
 
 
-def get_user(user_id: int, *, factory: sessionmaker | None = None) -> StaffUser | None:
-    with transaction(factory) as session:
-        return session.get(StaffUser, user_id)
-
-
 def set_active(
     user_id: int, active: bool, *, actor: StaffUser, factory: sessionmaker | None = None
 ) -> StaffUser:

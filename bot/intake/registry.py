@@ -428,6 +428,8 @@ def transition(
             raise NotFound()
         if not can_view(actor, application):
             raise Forbidden()
+        if to_status == ASSIGNED and actor.role not in ALL_DISTRICTS_ROLES:
+            raise Forbidden("分办须由主管操作。")
         if application.version != expected_version:
             raise Conflict.for_status(application.status)
         if to_status not in allowed_transitions(application.status):

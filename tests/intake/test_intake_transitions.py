@@ -80,16 +80,16 @@ def test_every_allowed_transition(
     factory: sessionmaker, make_staff: Callable[..., StaffUser], application_id: int,
     from_status: str, to_status: str,
 ) -> None:
-    staff = make_staff()
+    staff, boss = make_staff(), make_staff("supervisor", name="王主管")
     for step in PATHS[from_status]:
-        move(application_id, step, staff, staff, factory)
+        move(application_id, step, boss, staff, factory)
     before = registry.get_application(application_id, factory=factory)
     assert before.status == from_status
-    after = move(application_id, to_status, staff, staff, factory)
+    after = move(application_id, to_status, boss, staff, factory)
     assert after.status == to_status and after.version == before.version + 1
     last = after.history[-1]
     assert (last.from_status, last.to_status, last.actor_id, last.actor_name) == (
-        from_status, to_status, staff.id, staff.display_name)
+        from_status, to_status, boss.id, boss.display_name)
     assert last.note == step_arguments(to_status, staff).get("note")
     assert (after.due_date is None) == (to_status in (CLOSED, REJECTED))
 
@@ -103,12 +103,12 @@ def test_illegal_transitions_are_refused(
     factory: sessionmaker, make_staff: Callable[..., StaffUser], application_id: int,
     path: list[str], to_status: str,
 ) -> None:
-    staff = make_staff()
+    staff, boss = make_staff(), make_staff("supervisor", name="王主管")
     for step in path:
-        move(application_id, step, staff, staff, factory)
+        move(application_id, step, boss, staff, factory)
     before = registry.get_application(application_id, factory=factory)
     with pytest.raises(IllegalTransition) as raised:
-        move(application_id, to_status, staff, staff, factory)
+        move(application_id, to_status, boss, staff, factory)
     assert before.status in raised.value.message
     after = registry.get_application(application_id, factory=factory)
     assert (after.status, after.version, len(after.history)) == (before.status, before.version, len(before.history))
@@ -120,15 +120,18 @@ def test_requirements_are_checked(factory: sessionmaker, make_staff: Callable[..
         transition(application_id, REJECTED, staff, expected_version=1, factory=factory)
     assert raised.value.field == "note"
     transition(application_id, ACCEPTED, staff, expected_version=1, factory=factory)
+    with pytest.raises(Forbidden):  # 分办 is a supervisor's step
+        transition(application_id, ASSIGNED, staff, expected_version=2, assignee_id=staff.id, factory=factory)
+    boss = make_staff("supervisor", name="王主管")
     with pytest.raises(InvalidField) as raised:
-        transition(application_id, ASSIGNED, staff, expected_version=2, factory=factory)
+        transition(application_id, ASSIGNED, boss, expected_version=2, factory=factory)
     assert raised.value.field == "assignee_id"
     other = make_staff(district=OTHER_DISTRICT)
     with pytest.raises(InvalidField) as raised:
-        transition(application_id, ASSIGNED, staff, expected_version=2, assignee_id=other.id, factory=factory)
+        transition(application_id, ASSIGNED, boss, expected_version=2, assignee_id=other.id, factory=factory)
     assert "不属于" in raised.value.message
     with pytest.raises(InvalidField):
-        transition(application_id, ASSIGNED, staff, expected_version=2, assignee_id=9999, factory=factory)
+        transition(application_id, ASSIGNED, boss, expected_version=2, assignee_id=9999, factory=factory)
     assert registry.get_application(application_id, factory=factory).version == 2
 
 

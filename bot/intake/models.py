@@ -210,3 +210,14 @@ class AuditEntry(Base):
 def ticket_open(ticket: Optional[HandoffTicket]) -> bool:
     return ticket is not None and ticket.status != TICKET_CLOSED
 
+
+
+class ChannelReceipt(Base):
+    """A message a channel delivered, by the channel's own id, so that a retried delivery (WeChat
+    retries up to 3 times) is processed once by whichever worker gets it first."""
+
+    __tablename__ = "channel_receipts"
+
+    channel = Column(String(16), primary_key=True)
+    key = Column(String(128), primary_key=True)  # WeChat: MsgId, or FromUserName + CreateTime
+    received_at = Column(DateTime, nullable=False, default=utcnow, index=True)

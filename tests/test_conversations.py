@@ -68,7 +68,7 @@ def test_out_of_scope_is_refused_politely(servers: Servers) -> None:
 
 def test_asking_for_a_person(servers: Servers) -> None:
     text = "\n".join(servers.talk(new_sender(), "转人工"))
-    assert "12345" in text and "窗口" in text
+    assert "已为您转接人工服务" in text and "服务单号 R" in text and "12345" in text
 
 
 @pytest.mark.parametrize(

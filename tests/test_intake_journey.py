@@ -13,6 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
+from bot.handoff.tickets import open_ticket_for
 from bot.intake.db import session_factory
 from bot.intake.staff import create_user
 from tests.conftest import Servers
@@ -83,9 +84,10 @@ def test_screening_registration_staff_accept_reply_and_hand_back(
     assert chat(servers, sender, "我想问问什么时候去窗口") == []
 
     # Staff see the hand-off arrive, open it, read the message and reply in the browser.
+    ticket = open_ticket_for(sender, factory=factory)
     browser.get(f"{servers.web_url}/console/handoffs")
     wait_live = WebDriverWait(browser, LIVE_TIMEOUT)
-    row = wait_live.until(ec.presence_of_element_located((By.XPATH, "//tr[@data-ticket-id]//a")))
+    row = wait_live.until(ec.presence_of_element_located((By.CSS_SELECTOR, f'tr[data-ticket-id="{ticket.id}"] a')))
     row.click()
     wait.until(ec.text_to_be_present_in_element((By.ID, "messages"), "我想问问什么时候去窗口"))
     browser.find_element(By.ID, "reply-text").send_keys("您好，请周一上午带户口簿到解州镇便民服务中心。")

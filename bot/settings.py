@@ -36,6 +36,18 @@ class Settings:
     # "Today" for date-aware answers; overridable so that tests and demos can pin a date.
     today_override: str = field(default_factory=lambda: os.environ.get("ASSISTANT_TODAY", ""))
     max_message_chars: int = field(default_factory=lambda: _env_int("MAX_MESSAGE_CHARS", 500))
+    # Redis, when set, holds what every worker shares about a channel (WeChat's retries, its
+    # access token); otherwise the intake database does.
+    redis_url: str = field(default_factory=lambda: os.environ.get("REDIS_URL", ""))
+    # WeChat Official Account (公众号), see README "Connecting a WeChat Official Account".
+    wechat_token: str = field(default_factory=lambda: os.environ.get("WECHAT_TOKEN", ""))
+    wechat_appid: str = field(default_factory=lambda: os.environ.get("WECHAT_APPID", ""))
+    wechat_appsecret: str = field(default_factory=lambda: os.environ.get("WECHAT_APPSECRET", ""))
+    wechat_aes_key: str = field(default_factory=lambda: os.environ.get("WECHAT_AES_KEY", ""))
+    wechat_mode: str = field(default_factory=lambda: os.environ.get("WECHAT_MODE", "safe"))
+    wechat_api_base: str = field(
+        default_factory=lambda: os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com/cgi-bin/")
+    )
 
     def today(self) -> dt.date:
         if self.today_override:

@@ -221,3 +221,13 @@ class ChannelReceipt(Base):
     channel = Column(String(16), primary_key=True)
     key = Column(String(128), primary_key=True)  # WeChat: MsgId, or FromUserName + CreateTime
     received_at = Column(DateTime, nullable=False, default=utcnow, index=True)
+
+
+class ChannelToken(Base):
+    """A channel's API credential shared by every worker (WeChat's access token), with its expiry."""
+
+    __tablename__ = "channel_tokens"
+
+    name = Column(String(64), primary_key=True)  # e.g. "wechat:<AppID>"
+    value = Column(String(512), nullable=False)
+    expires_at = Column(DateTime, nullable=False)  # refreshed before this (naive UTC)

@@ -1,4 +1,5 @@
-"""Channel receipts: the ids of delivered channel messages, for de-duplicating retries.
+"""Channel receipts: the ids of delivered channel messages, for de-duplicating retries; and
+channel tokens: a channel's API credential (WeChat's access token) shared by every worker.
 
 Revision ID: 0002
 Revises: 0001
@@ -24,8 +25,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('channel', 'key')
     )
     op.create_index(op.f('ix_channel_receipts_received_at'), 'channel_receipts', ['received_at'], unique=False)
+    op.create_table('channel_tokens',
+        sa.Column('name', sa.String(length=64), nullable=False),
+        sa.Column('value', sa.String(length=512), nullable=False),
+        sa.Column('expires_at', sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint('name')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('channel_tokens')
     op.drop_index(op.f('ix_channel_receipts_received_at'), table_name='channel_receipts')
     op.drop_table('channel_receipts')

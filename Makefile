@@ -11,7 +11,7 @@ TRAINING_INPUTS := config.yml domain.yml data/rules.yml data/stories.yml data/re
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test install train validate unit conversations browser-deps pg-deps eval bench policies clean
+.PHONY: run test install train validate unit conversations browser-deps pg-deps redis-deps eval bench policies clean
 
 $(PY):
 	python3.10 -m venv $(VENV)
@@ -58,6 +58,11 @@ pg-deps:
 		{ command -v initdb >/dev/null && command -v pg_ctl >/dev/null; } || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
+# Redis from Debian's packages: the WeChat store tests start a private server with it.
+redis-deps:
+	@command -v redis-server >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
 unit: $(INSTALLED)
 	$(PY) -m pytest -m "not e2e and not browser"
 
@@ -65,7 +70,7 @@ conversations: $(MODEL)
 	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) \
 		--fail-on-prediction-errors --out results/core --quiet
 
-test: $(MODEL) browser-deps pg-deps validate conversations
+test: $(MODEL) browser-deps pg-deps redis-deps validate conversations
 	$(PY) -m pytest
 
 eval: $(MODEL)

@@ -16,9 +16,11 @@ import pytest
 import requests
 
 from bot.intake.migrate import upgrade
+from bot.intake.testing import PostgresMissing, PostgresServer
 from bot.knowledge.search import PolicyIndex
 from bot.knowledge.service import PolicyService
 from bot.settings import PROJECT_ROOT
+from tests.wechat.fake_api import FakeWeChatApi, account_env
 
 MODEL = PROJECT_ROOT / "models" / "current.tar.gz"
 VENV_BIN = Path(sys.executable).parent
@@ -35,6 +37,27 @@ def policy_index() -> PolicyIndex:
 @pytest.fixture(scope="session")
 def policy_service(policy_index: PolicyIndex) -> PolicyService:
     return PolicyService(policy_index)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server private to the test session (bot.intake.testing). When its binaries are
+    missing the PostgreSQL tests fail with the reason: they are never skipped (`make test`
+    installs PostgreSQL first)."""
+    try:
+        server = PostgresServer()
+    except PostgresMissing as error:
+        pytest.fail(str(error), pytrace=False)
+    with server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def pg_url(postgres_server: PostgresServer) -> str:
+    """postgresql+psycopg2://postgres@127.0.0.1:PORT/intake_test, migrated, shared by the session."""
+    url = postgres_server.create_database("intake_test")
+    upgrade(url)
+    return url
 
 
 def free_port() -> int:
@@ -91,6 +114,7 @@ class Servers:
     intake_url: str
     services: dict[str, Service]
     env: dict[str, str]
+    wechat_api: FakeWeChatApi  # the WeChat API the Rasa server and the web app call
 
     def restart(self, *names: str) -> None:
         """Stops and starts these services (e.g. "rasa", "actions"), as a redeploy would."""
@@ -118,7 +142,8 @@ def ensure_model() -> None:
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    """The action server, the Rasa server (REST channel, SQLite tracker store) and the web app."""
+    """The action server, the Rasa server (REST and WeChat channels, SQLite tracker store) and the
+    web app; WeChat in compatible mode (plaintext and encrypted requests), its API on loopback."""
     ensure_model()
     workdir = tmp_path_factory.mktemp("servers")
     rasa_port, action_port, web_port = free_port(), free_port(), free_port()
@@ -142,6 +167,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         "WEB_PORT": str(web_port),
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
+    wechat_api = FakeWeChatApi().__enter__()
+    env.update(account_env(wechat_api, "compatible"))
     services = {
         "actions": Service(
             [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)],
@@ -169,7 +196,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             intake_url=intake_url,
             services=services,
             env=env,
+            wechat_api=wechat_api,
         )
     finally:
         for service in services.values():
             service.stop()
+        wechat_api.__exit__()

@@ -2,7 +2,8 @@
 
 An outbound message is first stored (Message, direction "out", delivered_at NULL); then:
 - channels that can push (WeChat's customer-service API) register a sender with
-  `register_sender`, which is called at once and marks the message delivered;
+  `register_sender`, which is called at once and marks the message delivered; what it could not
+  send is sent again by the channel's outbox sweep (bot/wechat/outbox.py);
 - the local chat page and other REST clients pull their messages (`take_outbox`), which marks
   them delivered, so nothing is lost while the resident's page is closed.
 Each message is also written into the Rasa conversation, so the transcript stays whole.
@@ -45,19 +46,33 @@ def register_sender(channel: str, sender: Sender) -> None:
 
 
 def push(message: Message, factory: Optional[sessionmaker] = None) -> bool:
-    """Hands the message to its channel's sender, when the channel has one."""
+    """Hands the message to its channel's sender, when the channel has one.
+
+    The message is claimed first (delivered_at set where it is still NULL), so that of two
+    workers pushing the same message only one sends it; when the channel refuses it, the claim
+    is released and a later outbox sweep tries again.
+    """
     sender = _SENDERS.get(message.channel)
-    if sender is None:
+    if sender is None or not _claim(message.id, factory):
         return False
     try:
         accepted = sender(message.conversation_id, message.text)
     except Exception:  # a channel failure must not lose the stored message
         logger.exception("delivery through %s failed for message %s", message.channel, message.id)
-        return False
-    if accepted:
+        accepted = False
+    if not accepted:
         with transaction(factory) as session:
-            mark_delivered(session, [message.id])
+            session.execute(update(Message).where(Message.id == message.id).values(delivered_at=None))
     return accepted
+
+
+def _claim(message_id: int, factory: Optional[sessionmaker]) -> bool:
+    with transaction(factory) as session:
+        claimed = session.execute(
+            update(Message).where(Message.id == message_id, Message.delivered_at.is_(None))
+            .values(delivered_at=utcnow())
+        ).rowcount
+    return claimed == 1
 
 
 def mark_delivered(session: Session, ids: list[int]) -> None:

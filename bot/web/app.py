@@ -25,6 +25,7 @@ from bot.regions import normalize_region
 from bot.replies import ASSISTANT_UNAVAILABLE, INPUT_ISSUE_REPLIES
 from bot.settings import Settings, get_settings
 from bot.web.console import register_console
+from bot.wechat.outbox import wechat_outbox
 
 logger = logging.getLogger(__name__)
 TEMPLATES = Environment(
@@ -112,6 +113,13 @@ def create_app(
         )
         policy_service()
         default_parameters()
+
+    @app.listener("after_server_start")
+    async def push_wechat(app_: Sanic, _loop: Any) -> None:
+        """Staff replies and status notices to residents on WeChat (when it is configured)."""
+        outbox = wechat_outbox()
+        if outbox is not None:
+            app_.add_task(outbox.run())
 
     @app.listener("after_server_stop")
     async def stop(app_: Sanic, _loop: Any) -> None:

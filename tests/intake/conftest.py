@@ -1,8 +1,6 @@
 """Fixtures of the registry tests: every database test runs on SQLite and on a real PostgreSQL.
 
-The PostgreSQL server is private to the test session (bot.intake.testing). When its binaries are
-missing the PostgreSQL tests fail with the reason: they are never skipped (`make test` installs
-PostgreSQL first).
+The PostgreSQL server is private to the test session (the `pg_url` fixture in tests/conftest.py).
 """
 from __future__ import annotations
 
@@ -18,25 +16,7 @@ from bot.intake import migrate
 from bot.intake.db import session_factory, transaction
 from bot.intake.models import Base, StaffUser
 from bot.intake.registry import ApplicationRequest
-from bot.intake.testing import SAMPLE_DISTRICT, PostgresMissing, PostgresServer, sample_id_number
-
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    try:
-        server = PostgresServer()
-    except PostgresMissing as error:
-        pytest.fail(str(error), pytrace=False)
-    with server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def pg_url(postgres_server: PostgresServer) -> str:
-    """postgresql+psycopg2://postgres@127.0.0.1:PORT/intake_test, migrated, shared by the session."""
-    url = postgres_server.create_database("intake_test")
-    migrate.upgrade(url)
-    return url
-
+from bot.intake.testing import SAMPLE_DISTRICT, sample_id_number
 
 def _empty_tables(url: str) -> None:
     """Every registry table emptied and its ids restarted: faster than a new database per test."""

@@ -1,0 +1,265 @@
+"""The WeChat Official Account (公众号) input channel: `/webhooks/wechat/webhook` on the Rasa server.
+
+Registered in credentials.yml as `bot.channels.wechat.WeChatInput` (its settings there, or
+WECHAT_* in the environment; see bot/wechat/config.py). For each request:
+1. the body is read up to 64 KB (413 beyond), the signature, timestamp and (safe mode) the
+   encryption are checked, the XML parsed without DOCTYPE or entities (403/400: no conversation
+   is touched);
+2. a delivery WeChat retries is recognised by its MsgId (events: sender + time) in a store every
+   worker shares, and answered "success" without being processed again;
+3. the message goes to the assistant as the resident's OpenID; a reply ready within the budget
+   (~4 s) is the passive reply, otherwise "success" is answered at once and the reply follows
+   through the customer-service API. Replies longer than one WeChat message continue through the
+   API. A resident's "1"/"2" answers the numbered options of the bot's last message (its buttons,
+   read from the tracker, which every worker shares).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
+from sanic import Blueprint, response
+from sanic.exceptions import PayloadTooLarge
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.handoff.delivery import register_sender
+from bot.intake.identity import install_log_redaction
+from bot.replies import ASSISTANT_UNAVAILABLE
+from bot.wechat.api import WeChatApi, deliver, sender_for
+from bot.wechat.config import WeChatConfig
+from bot.wechat.inbound import Answer, AskAssistant, route
+from bot.wechat.protocol import MAX_BODY_BYTES, SUCCESS, Inbound, RequestRefused, encode_reply, read_request, verify_url
+from bot.wechat.store import ChannelStore, channel_store
+from bot.wechat.text import chosen_index, chosen_payload, numbered_options, wechat_messages
+
+logger = logging.getLogger(__name__)
+CHANNEL = "wechat"
+# The rest of a long reply follows the passive reply through the API after this pause, so that
+# it arrives after it.
+FOLLOW_UP_DELAY_SECONDS = 1.0
+QUERY_FIELDS = ("signature", "timestamp", "nonce", "echostr", "encrypt_type", "msg_signature", "openid")
+
+
+class WeChatCollector(OutputChannel):
+    """Collects one turn's replies; buttons become numbered options (WeChat has no buttons)."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    def __init__(self) -> None:
+        self.texts: List[str] = []
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        self.texts.append(text)
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        self.texts.append(numbered_options(text, buttons))
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        logger.warning("custom JSON responses are not shown on WeChat")
+
+
+class WeChatPush(WeChatCollector):
+    """Sends each reply at once through the customer-service API: Rasa uses it for messages the
+    resident did not ask for (HTTP API calls with output_channel=wechat)."""
+
+    def __init__(self, api: WeChatApi) -> None:
+        super().__init__()
+        self._api = api
+
+    async def _send(self, recipient_id: Text, text: str) -> None:
+        await asyncio.to_thread(deliver, self._api, recipient_id, wechat_messages([text]))
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        await self._send(recipient_id, text)
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        await self._send(recipient_id, numbered_options(text, buttons))
+
+
+def _query(request: Request) -> dict[str, str]:
+    return {name: request.args.get(name) for name in QUERY_FIELDS if request.args.get(name) is not None}
+
+
+def _plain(text: str, status: int) -> HTTPResponse:
+    return response.text(text, status=status)
+
+
+async def _read_body(request: Request) -> bytes:
+    """The body, read no further than the limit (sanic answers 413 past it, also for a declared
+    Content-Length, before reading it)."""
+    request.stream.request_max_size = MAX_BODY_BYTES
+    await request.receive_body()
+    return request.body
+
+
+async def _offered_buttons(request: Request, openid: str) -> List[Dict[str, Any]]:
+    """The buttons of the bot's last message since the resident last wrote, if any."""
+    agent = getattr(request.app.ctx, "agent", None)
+    tracker_store = getattr(agent, "tracker_store", None)
+    if tracker_store is None:
+        return []
+    tracker = await tracker_store.retrieve(openid)
+    for event in reversed(tracker.events if tracker else []):
+        if isinstance(event, UserUttered):
+            return []
+        if isinstance(event, BotUttered) and event.data.get("buttons"):
+            return list(event.data["buttons"])
+    return []
+
+
+class WeChatInput(InputChannel):
+    @classmethod
+    def name(cls) -> Text:
+        return CHANNEL
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "WeChatInput":
+        install_log_redaction()
+        return cls(WeChatConfig.load(credentials))
+
+    def __init__(self, config: WeChatConfig, store: Optional[ChannelStore] = None) -> None:
+        self.config = config
+        self._store = store
+        self.api = WeChatApi(config, store) if config.sends else None
+        if self.api is not None:
+            register_sender(CHANNEL, sender_for(self.api))  # late replies, and pushes from this process
+        if not config.receives:
+            logger.warning("WeChat channel without WECHAT_TOKEN: /webhooks/wechat/webhook answers 503")
+        self._tasks: set[asyncio.Task] = set()
+
+    @property
+    def store(self) -> ChannelStore:
+        if self._store is None:
+            self._store = channel_store()
+        return self._store
+
+    def get_output_channel(self) -> Optional[OutputChannel]:
+        return WeChatPush(self.api) if self.api is not None else None
+
+    def _later(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint("wechat_webhook", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_request: Request) -> HTTPResponse:
+            return response.json({"status": "ok" if self.config.receives else "not configured"})
+
+        @webhook.route("/webhook", methods=["GET"])
+        async def verify(request: Request) -> HTTPResponse:
+            if not self.config.receives:
+                return _plain("WeChat channel not configured", 503)
+            try:
+                return _plain(verify_url(self.config, _query(request)), 200)
+            except RequestRefused as refused:
+                logger.info("WeChat URL verification refused: %s", refused.reason)
+                return _plain(refused.reason, refused.status)
+
+        @webhook.route("/webhook", methods=["POST"], stream=True)
+        async def receive(request: Request) -> HTTPResponse:
+            started = time.monotonic()
+            if not self.config.receives:
+                return _plain("WeChat channel not configured", 503)
+            try:
+                inbound = read_request(self.config, _query(request), await _read_body(request))
+            except PayloadTooLarge:
+                return _plain("request body over the size limit", 413)
+            except RequestRefused as refused:
+                logger.info("WeChat request refused (%s): %s", refused.status, refused.reason)
+                return _plain(refused.reason, refused.status)
+            return await self._handle(request, inbound, on_new_message, started)
+
+        return webhook
+
+    async def _handle(
+        self, request: Request, inbound: Inbound,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]], started: float,
+    ) -> HTTPResponse:
+        action = route(inbound.message)
+        if action is None:
+            return _plain(SUCCESS, 200)
+        if not await self._first_delivery(inbound):
+            logger.info("WeChat retried delivery %s: answered once already", inbound.delivery_key)
+            return _plain(SUCCESS, 200)
+        if isinstance(action, Answer):
+            return self._reply(inbound, [action.text])
+        assert isinstance(action, AskAssistant)
+        text = await self._with_option(request, inbound.openid, action.text)
+        collector = WeChatCollector()
+        turn = asyncio.ensure_future(on_new_message(UserMessage(
+            text, collector, inbound.openid, input_channel=CHANNEL,
+            message_id=str(inbound.message.id) if inbound.message.id else None,
+        )))
+        budget = max(0.1, self.config.reply_budget - (time.monotonic() - started))
+        try:
+            await asyncio.wait_for(asyncio.shield(turn), timeout=budget)
+        except asyncio.TimeoutError:
+            logger.info("assistant slower than %.1f s: the reply follows through the API", self.config.reply_budget)
+            self._later(self._reply_late(turn, collector, inbound.openid))
+            return _plain(SUCCESS, 200)
+        except Exception:
+            logger.exception("the assistant failed on a WeChat message")
+            return self._reply(inbound, [ASSISTANT_UNAVAILABLE])
+        return self._reply(inbound, collector.texts)
+
+    async def _first_delivery(self, inbound: Inbound) -> bool:
+        try:
+            return await asyncio.to_thread(self.store.first_delivery, CHANNEL, inbound.delivery_key)
+        except Exception as error:  # the store is down: better an answer twice than none
+            logger.warning("WeChat delivery store unavailable (%s): processing anyway", type(error).__name__)
+            return True
+
+    async def _with_option(self, request: Request, openid: str, text: str) -> str:
+        """A number answering the bot's numbered options becomes the option's payload."""
+        if chosen_index(text) is None:
+            return text
+        try:
+            buttons = await _offered_buttons(request, openid)
+        except Exception as error:
+            logger.warning("could not read the offered options (%s)", type(error).__name__)
+            return text
+        return chosen_payload(text, buttons) or text
+
+    def _reply(self, inbound: Inbound, texts: List[str]) -> HTTPResponse:
+        messages = wechat_messages(texts)
+        if not messages:
+            return _plain(SUCCESS, 200)
+        if len(messages) > 1:
+            self._later(self._follow_up(inbound.openid, messages[1:]))
+        return response.text(encode_reply(self.config, inbound, messages[0]), content_type="application/xml")
+
+    async def _follow_up(self, openid: str, messages: List[str]) -> None:
+        await asyncio.sleep(FOLLOW_UP_DELAY_SECONDS)
+        await self._push(openid, messages)
+
+    async def _reply_late(self, turn: asyncio.Future, collector: WeChatCollector, openid: str) -> None:
+        try:
+            await turn
+            texts = collector.texts
+        except Exception:
+            logger.exception("the assistant failed on a WeChat message")
+            texts = [ASSISTANT_UNAVAILABLE]
+        await self._push(openid, wechat_messages(texts))
+
+    async def _push(self, openid: str, messages: List[str]) -> None:
+        """Sends WeChat messages (already plain and split) through the customer-service API."""
+        if not messages:
+            return
+        if self.api is None:
+            logger.warning("a WeChat reply could not be sent: WECHAT_APPID/WECHAT_APPSECRET are not set")
+            return
+        await asyncio.to_thread(deliver, self.api, openid, messages)

@@ -1,0 +1,94 @@
+"""The Official Account's settings: from credentials.yml, each falling back to the environment."""
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+from bot.settings import Settings, get_settings
+
+PLAINTEXT, COMPATIBLE, SAFE = "plaintext", "compatible", "safe"
+MODES = (PLAINTEXT, COMPATIBLE, SAFE)
+# WeChat waits 5 s for a passive reply; what is not ready by then goes out through the API.
+REPLY_BUDGET_SECONDS = 4.0
+_TOKEN = re.compile(r"^[A-Za-z0-9]{3,32}$")
+
+
+class ConfigError(ValueError):
+    """The WeChat settings cannot work; the message says which one to fix."""
+
+
+@dataclass(frozen=True)
+class WeChatConfig:
+    token: str = ""
+    appid: str = ""
+    appsecret: str = ""
+    aes_key: str = ""  # EncodingAESKey: 43 characters
+    mode: str = SAFE
+    api_base: str = "https://api.weixin.qq.com/cgi-bin/"
+    reply_budget: float = REPLY_BUDGET_SECONDS
+
+    @classmethod
+    def load(
+        cls, overrides: Optional[Mapping[str, Any]] = None, settings: Optional[Settings] = None
+    ) -> "WeChatConfig":
+        """credentials.yml's values (`overrides`) where given, else the environment; validated."""
+        settings = settings or get_settings()
+        given = {k: v for k, v in (overrides or {}).items() if v not in (None, "")}
+        unknown = set(given) - {"token", "appid", "appsecret", "aes_key", "mode", "api_base", "reply_budget"}
+        if unknown:
+            raise ConfigError(f"unknown WeChat setting(s): {', '.join(sorted(unknown))}")
+        api_base = str(given.get("api_base", settings.wechat_api_base)).strip()
+        config = cls(
+            token=str(given.get("token", settings.wechat_token)).strip(),
+            appid=str(given.get("appid", settings.wechat_appid)).strip(),
+            appsecret=str(given.get("appsecret", settings.wechat_appsecret)).strip(),
+            aes_key=str(given.get("aes_key", settings.wechat_aes_key)).strip(),
+            mode=str(given.get("mode", settings.wechat_mode)).strip().lower(),
+            api_base=api_base if api_base.endswith("/") else api_base + "/",
+            reply_budget=float(given.get("reply_budget", REPLY_BUDGET_SECONDS)),
+        )
+        config.validate()
+        return config
+
+    @property
+    def receives(self) -> bool:
+        """Set up to receive messages (the token is what WeChat signs with)."""
+        return bool(self.token)
+
+    @property
+    def sends(self) -> bool:
+        """Set up to call the API (customer-service messages, menu)."""
+        return bool(self.appid and self.appsecret)
+
+    @property
+    def encrypts(self) -> bool:
+        return self.mode != PLAINTEXT
+
+    def validate(self) -> None:
+        if self.mode not in MODES:
+            raise ConfigError(f"WECHAT_MODE must be one of {', '.join(MODES)}, not {self.mode!r}")
+        if not self.api_base.startswith(("http://", "https://")):
+            raise ConfigError("WECHAT_API_BASE must be an http(s) URL")
+        if not 0 < self.reply_budget < 5:
+            raise ConfigError("reply_budget must be between 0 and 5 seconds (WeChat waits 5 s)")
+        if not self.receives:
+            return
+        if not _TOKEN.match(self.token):
+            raise ConfigError("WECHAT_TOKEN must be 3 to 32 letters or digits, as on the 公众号 settings page")
+        if self.encrypts:
+            if not self.appid:
+                raise ConfigError(f"WECHAT_APPID is needed in {self.mode} mode (it is inside every encrypted message)")
+            if not _valid_aes_key(self.aes_key):
+                raise ConfigError(f"WECHAT_AES_KEY must be the 43-character EncodingAESKey in {self.mode} mode")
+
+
+def _valid_aes_key(key: str) -> bool:
+    if len(key) != 43:
+        return False
+    try:
+        return len(base64.b64decode(key + "=", validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False

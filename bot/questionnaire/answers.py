@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Callable
 
-from bot.numbers import NumberMatch, extract_numbers
+from bot.numbers import PER_YEAR, NumberMatch, extract_numbers
 from bot.regions import normalize_region
 from bot.text import normalize_text
 
@@ -172,7 +172,10 @@ def mentioned_facts(text: str) -> dict[str, Any]:
         elif match.kind == "age" and 0 <= match.value <= 120:
             facts["applicant.age"] = match.value
         elif match.kind == "money" and re.search(r"收入|挣|工资|进项|一个月|每月|月", text):
-            facts["household.monthly_income"] = match.value
+            # "一年也就收入一万来块" is a yearly figure: the fact is monthly.
+            facts["household.monthly_income"] = (
+                round(match.value / 12) if match.period == PER_YEAR else match.value
+            )
         elif match.kind == "months" and re.search(r"没收入|没有收入|没活|失业|没工作", text):
             facts["applicant.unemployed_months"] = match.value
     disability = parse_disability(text)

@@ -1,0 +1,398 @@
+"""The operator's screen for a call so far: suggestions computed from the whole transcript.
+
+`assess(lines, …)` is a pure function of the call's utterances in order: what every caller
+utterance says (bot.hotline.extract) is merged across the call, later statements replacing
+earlier ones (the caller corrected themself; each replacement is listed); the caller's question
+is searched in the policies of the caller's region; the rules engine screens the facts and names
+the next question worth asking; and a draft work order (工单) is filled in. Computing from the
+whole transcript, not from the last utterance, means an utterance that arrives late is simply
+placed where it belongs.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+from bot.eligibility.engine import PROGRAMS
+from bot.hotline.extract import Heard, Lexicon, asked_fields, hear, load_lexicon, narrowest
+from bot.hotline.spoken import masked_speech
+from bot.intake.errors import InvalidField
+from bot.intake.identity import mask_id_number, mask_mobile, redact, validate_mobile
+from bot.knowledge.answer import AMOUNT_CUES, citation, quote_passage, validity_note
+from bot.knowledge.search import SearchHit, SearchResult, split_sentences, strip_regions
+from bot.knowledge.service import COVERED_TEXT, PolicyService
+from bot.knowledge.terms import load_vocabulary
+from bot.questionnaire.answers import NONE
+from bot.questionnaire.flow import (
+    LABELS,
+    OUTCOME_NAMES,
+    SLOT_FOR_PATH,
+    describe,
+    next_questions,
+    screen_answers,
+)
+from bot.regions import Region, display_name
+from bot.settings import PROJECT_ROOT, get_settings
+
+PROGRAM_NAMES = {key: name for key, name, _rule in PROGRAMS}
+CATEGORY_NAMES = {"consult": "政策咨询", "apply": "救助申请", "status": "进度查询", "complaint": "投诉反映"}
+URGENCY_NAMES = {"urgent": "紧急", "normal": "一般"}
+CALLER, OPERATOR = "caller", "operator"
+SPEAKERS = (CALLER, OPERATOR)
+MAX_SPOKEN_QUOTE = 60
+_FIGURE_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:元|倍|%|个月|日|周岁)")
+MAX_SUMMARY = 400
+REGION_QUESTION = "请问您是哪个市、哪个县（区）的？各地的标准不一样，我帮您查当地的规定。"
+CATEGORY_TAILS = {
+    "apply": "您可以到户籍地或居住地的乡镇（街道）社会救助窗口申请；也可以现在由我给您登记，工作人员会和您联系。",
+    "status": "申请进度我帮您转给{district}社会救助窗口核实，工作人员会尽快给您回电。",
+    "complaint": "您反映的情况我已经详细记录，会转给相关部门核实处理，并按时给您答复。",
+    "consult": "具体以当地民政部门审核为准。",
+}
+NOT_FOUND = "您说的情况我先详细记录下来，转给相关部门核实后给您答复。"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One utterance of a call, in the order the call is read in."""
+
+    speaker: str  # caller | operator
+    text: str
+    at: dt.datetime
+
+
+@dataclass
+class CallSoFar:
+    """What the caller has said so far, merged across the call."""
+
+    answers: dict[str, Any] = field(default_factory=dict)  # screening facts, by field path
+    sources: dict[str, str] = field(default_factory=dict)  # the utterance each fact came from
+    corrections: list[dict[str, Any]] = field(default_factory=list)
+    region: Region | None = None
+    name: str | None = None
+    phone: str | None = None
+    id_number: str | None = None
+    district: str | None = None
+    address: str | None = None
+    programs: list[str] = field(default_factory=list)
+    categories: set[str] = field(default_factory=set)
+    urgent: bool = False
+    question: str | None = None  # the caller's question, as said
+
+
+@lru_cache(maxsize=8192)
+def _heard(text: str, asked: tuple[str, ...]) -> Heard:
+    return hear(text, asked)
+
+
+def follow(lines: Iterable[Line], caller_number: str | None = None,
+           lexicon: Lexicon | None = None) -> CallSoFar:
+    """Every caller utterance read in order, each in the light of the operator's last question."""
+    lexicon = lexicon or load_lexicon()
+    call = CallSoFar(phone=_valid_mobile(caller_number))
+    asked: tuple[str, ...] = ()
+    first_content: str | None = None
+    for line in lines:
+        if line.speaker == OPERATOR:
+            asked = asked_fields(line.text, lexicon)
+            continue
+        heard = _heard(line.text, asked)
+        asked = ()
+        _merge(call, heard, line.text)
+        if heard.asks and _has_content(heard.query):
+            call.question = heard.query
+        elif first_content is None and _has_content(heard.query):
+            first_content = heard.query
+    if call.question is None:
+        call.question = first_content
+    call.programs = list(narrowest(call.programs, lexicon))
+    return call
+
+
+def _merge(call: CallSoFar, heard: Heard, said: str) -> None:
+    for path, old, value in heard.corrected:
+        _correction(call, path, old, value)
+    for path, value in heard.facts.items():
+        old = call.answers.get(path)
+        if old is not None and old != value:
+            _correction(call, path, old, value)
+        call.answers[path] = value
+        call.sources[path] = said
+    call.region = merge_region(call.region, heard.region)
+    if call.region is not None:
+        call.answers["region"] = call.region.name
+    call.name = heard.name or call.name
+    call.phone = heard.phone or call.phone
+    if heard.phone_tail and call.phone:
+        call.phone = call.phone[:-4] + heard.phone_tail
+    call.id_number = heard.id_number or call.id_number
+    call.district = heard.district or call.district
+    call.address = heard.address or call.address
+    call.programs += [key for key in heard.programs if key not in call.programs]
+    call.categories.update(heard.categories)
+    call.urgent = call.urgent or heard.urgent
+
+
+def _correction(call: CallSoFar, path: str, old: Any, new: Any) -> None:
+    call.corrections.append({"path": path, "label": LABELS.get(path, path),
+                             "from": describe_value(path, old), "to": describe_value(path, new)})
+
+
+def merge_region(current: Region | None, new: Region | None) -> Region | None:
+    """A finer place refines the one known ("银川" then "金凤区"); a broader one mentioned later
+    ("宁夏这边") keeps the finer; another place replaces it (the caller corrected themself)."""
+    if new is None or current is None:
+        return new or current
+    if current.name.startswith(new.name):
+        return current
+    return new
+
+
+def _valid_mobile(number: str | None) -> str | None:
+    if not number:
+        return None
+    try:
+        return validate_mobile(number)
+    except InvalidField:
+        return None
+
+
+def _has_content(query: str) -> bool:
+    return bool(load_vocabulary(get_settings().data_dir).query_terms(strip_regions(query)).content)
+
+
+def describe_value(path: str, value: Any) -> str:
+    try:
+        return describe(path, value)
+    except (KeyError, TypeError, ValueError):
+        return str(value)
+
+
+# ---- the suggestions ----
+
+def assess(lines: Iterable[Line], *, service: PolicyService, as_of: dt.date,
+           caller_number: str | None = None) -> dict[str, Any]:
+    """The suggestions for the call so far (JSON-ready). Contact details are given in full; the
+    channel masks them where they leave the operator's screen."""
+    call = follow(lines, caller_number)
+    category = _category(call)
+    programs = call.programs or _implied_programs(call)
+    region = call.region
+    result = _search(call, programs, service, as_of)
+    policies = [_policy(hit, result) for hit in result.hits] if result else []
+    screening = _screening(call, as_of)
+    reply = spoken_reply(call, result, category)
+    return {
+        "topic": {
+            "category": category,
+            "category_name": CATEGORY_NAMES[category],
+            "programs": [{"key": key, "name": PROGRAM_NAMES[key]} for key in programs],
+            "question": redact(call.question) if call.question else None,
+            "urgent": call.urgent,
+        },
+        "region": {"name": region.name, "display": display_name(region.name), "covered": region.covered}
+        if region else None,
+        "policies": policies,
+        "reply": reply,
+        "facts": [
+            {"path": path, "label": LABELS.get(path, path), "value": value,
+             "text": describe_value(path, value), "source": masked_speech(call.sources.get(path, ""))}
+            for path, value in call.answers.items() if path in LABELS
+        ],
+        "corrections": call.corrections,
+        "screening": screening,
+        "work_order": work_order(call, category, programs, screening),
+    }
+
+
+def _category(call: CallSoFar) -> str:
+    for category in ("status", "complaint", "apply"):
+        if category in call.categories:
+            return category
+    return "apply" if call.urgent else "consult"
+
+
+def _implied_programs(call: CallSoFar) -> list[str]:
+    """No program named: a sudden hardship or heavy medical costs are what 临时救助 is for."""
+    emergency = call.answers.get("applicant.emergency")
+    if (emergency not in (None, NONE)) or call.answers.get("applicant.medical_out_of_pocket_yearly"):
+        return ["temporary_assistance"]
+    return []
+
+
+def _search(call: CallSoFar, programs: list[str], service: PolicyService,
+            as_of: dt.date) -> SearchResult | None:
+    """The top 3 measures for the caller's question in the caller's region, the question
+    searched together with the official words of the programs the call is about."""
+    region = call.region
+    if call.question is None or (region is not None and not region.covered):
+        return None
+    topic = " ".join(words for key in programs
+                     if (words := load_lexicon().search_words.get(key)) and words not in call.question)
+    result = service.search(f"{call.question} {topic}", region, top_k=3, as_of=as_of)
+    return result if result.hits else None
+
+
+def _policy(hit: SearchHit, result: SearchResult) -> dict[str, Any]:
+    return {
+        "citation": citation(hit.document, hit.measure),
+        "doc_number": hit.document.doc_number,
+        "title": hit.document.title,
+        "clause": hit.measure.clause,
+        "region": hit.document.region,
+        "region_name": display_name(hit.document.region),
+        "quote": quote_passage(hit, result.terms),
+        "expired": hit.expired,
+        "valid_until": hit.valid_until.isoformat() if hit.valid_until else None,
+        "note": validity_note(hit),
+        "answers": result.answered and hit is result.best,
+    }
+
+
+def spoken_reply(call: CallSoFar, result: SearchResult | None, category: str) -> str:
+    """A few polite sentences in plain words for the operator to read out."""
+    parts = ["您先别着急，" if call.urgent else "您好，"]
+    region = call.region
+    tail = CATEGORY_TAILS[category].format(district=call.district or "乡镇（街道）")
+    if region is not None and not region.covered:
+        parts.append(f"很抱歉，我们这里目前只有{COVERED_TEXT}的社会救助政策，{display_name(region.name)}的政策"
+                     "建议您咨询当地乡镇（街道）社会救助窗口或民政部门。")
+    elif region is None:
+        parts.append(REGION_QUESTION)  # the provinces' rules and standards differ
+    elif result is not None and result.answered and result.best is not None:
+        best = result.best
+        parts.append(f"根据{best.document.doc_number}文件，{spoken_quote(best, result)}")
+        if best.expired:
+            parts.append("不过这条规定已经过了有效期，现在的标准请以当地民政部门为准。")
+            tail = "" if category == "consult" else tail
+    elif category == "consult":
+        parts.append(NOT_FOUND)
+        tail = ""
+    parts.append(tail)
+    return "".join(parts)
+
+
+def spoken_quote(hit: SearchHit, result: SearchResult) -> str:
+    """The sentence of the quote that answers, from the clause naming the question's words,
+    short enough to read out, without the measure's title."""
+    quote = quote_passage(hit, result.terms).replace("……", "")
+    if hit.measure.title and quote.startswith(hit.measure.title):
+        quote = quote[len(hit.measure.title):].lstrip("。：:，")
+    sentence = (split_sentences(quote) or [quote])[0].strip()
+    if len(sentence) > MAX_SPOKEN_QUOTE:
+        clauses = re.split(r"(?<=[，：；])", sentence)
+        words = {word for concept in result.terms.concepts for word in concept}
+        wants_figure = bool(set(result.terms.cues) & AMOUNT_CUES)
+
+        def weight(clause: str) -> int:
+            return any(word in clause for word in words) + 2 * (wants_figure and bool(_FIGURE_RE.search(clause)))
+
+        start = max(range(len(clauses)), key=lambda i: (weight(clauses[i]), -i))
+        if start and len(clauses[start - 1]) + len(clauses[start]) <= MAX_SPOKEN_QUOTE:
+            start -= 1  # the clause before names what the figure is of
+        sentence = ""
+        for clause in clauses[start:]:
+            if sentence and len(sentence) + len(clause) > MAX_SPOKEN_QUOTE:
+                break
+            sentence += clause
+    return sentence.rstrip("，；、。：") + "。"
+
+
+# ---- screening ----
+
+@lru_cache(maxsize=1)
+def question_texts(domain: Path = PROJECT_ROOT / "domain.yml") -> dict[str, str]:
+    """The questionnaire's wording of each question (the chat asks them the same way)."""
+    with domain.open(encoding="utf-8") as handle:
+        responses = (yaml.safe_load(handle) or {}).get("responses") or {}
+    texts = {}
+    for path, slot in SLOT_FOR_PATH.items():
+        variants = responses.get(f"utter_ask_{slot}") or []
+        if variants and variants[0].get("text"):
+            texts[path] = variants[0]["text"]
+    return texts
+
+
+def _screening(call: CallSoFar, as_of: dt.date) -> dict[str, Any]:
+    region = call.region
+    if region is None:
+        return {"programs": [], "next_question": _question("region"), "note": "还不知道来电人所在地区。"}
+    if not region.covered:
+        return {"programs": [], "next_question": None,
+                "note": f"{display_name(region.name)}不在本助手收录范围内（{COVERED_TEXT}），不作初步判断。"}
+    answers = dict(call.answers)
+    result = screen_answers(answers, as_of).to_json()
+    programs = [
+        {"program": p["program"], "name": p["name"], "outcome": p["outcome"],
+         "outcome_name": OUTCOME_NAMES[p["outcome"]],
+         "amount": f"{p['amount']['value']:g}{p['amount']['unit']}" if p.get("amount") else None,
+         "asked": p["program"] in call.programs}
+        for p in result["programs"]
+    ]
+    programs.sort(key=lambda p: (not p["asked"], p["outcome"] == "ineligible"))
+    upcoming = next_questions(answers, as_of)
+    return {"programs": programs, "next_question": _question(upcoming[0]) if upcoming else None,
+            "note": "初步判断，仅供参考，以审核结果为准。"}
+
+
+def _question(path: str) -> dict[str, str]:
+    text = REGION_QUESTION if path == "region" else question_texts().get(path, LABELS.get(path, path))
+    return {"path": path, "label": LABELS.get(path, path), "text": text}
+
+
+# ---- the draft work order ----
+
+def work_order(call: CallSoFar, category: str, programs: list[str],
+               screening: dict[str, Any]) -> dict[str, Any]:
+    region = call.region
+    return {
+        "caller_name": call.name,
+        "callback_phone": call.phone,
+        "id_number": call.id_number,
+        "region": region.name if region else None,
+        "region_name": display_name(region.name) if region else None,
+        "district": call.district,
+        "address": call.address,
+        "category": category,
+        "category_name": CATEGORY_NAMES[category],
+        "programs": programs,
+        "program_names": [PROGRAM_NAMES[key] for key in programs],
+        "urgency": "urgent" if call.urgent else "normal",
+        "urgency_name": URGENCY_NAMES["urgent" if call.urgent else "normal"],
+        "summary": summary(call, category, programs, screening),
+    }
+
+
+def summary(call: CallSoFar, category: str, programs: list[str], screening: dict[str, Any]) -> str:
+    """The 工单 summary a clerk would write; personal numbers never in it."""
+    place = "".join(filter(None, [display_name(call.region.name) if call.region else None, call.district]))
+    who = f"来电人{call.name or ''}" + (f"（{place}）" if place else "")
+    topic = "、".join(PROGRAM_NAMES[key] for key in programs) or "社会救助"
+    lines = [f"{who}{CATEGORY_NAMES[category]}：{topic}。"]
+    if call.question:
+        lines.append(f"来电诉求：{redact(call.question).strip()}。")
+    facts = [f"{LABELS[path]}：{describe_value(path, value)}" for path, value in call.answers.items()
+             if path in LABELS and path != "region"]
+    if facts:
+        lines.append("情况：" + "；".join(facts) + "。")
+    judged = [f"{p['name']}{p['outcome_name']}" for p in screening.get("programs", [])
+              if p["outcome"] in ("eligible", "likely")]
+    if judged:
+        lines.append("初步判断：" + "；".join(judged) + "。")
+    if call.urgent:
+        lines.append("情况紧急，请尽快处理。")
+    return redact("".join(lines))[:MAX_SUMMARY]
+
+
+def masked(work: dict[str, Any]) -> dict[str, Any]:
+    """The work order as it may leave the operator's screen: phone and ID number masked."""
+    out = dict(work)
+    out["callback_phone"] = mask_mobile(work["callback_phone"]) if work.get("callback_phone") else None
+    out["id_number"] = mask_id_number(work["id_number"]) if work.get("id_number") else None
+    return out

@@ -4,6 +4,7 @@
   policy answers included: p50/p95 over a fixed list of resident questions.
 - The policy search API over a synthetic corpus of 10,000 measures: p50/p95 per request.
 - The screening API: p50/p95 per request.
+- The WeChat webhook in safe mode with 50 residents at once: p50/p95/p99 (bot.bench_wechat).
 - The Rasa server's resident memory after the run.
 - Intake registration throughput on SQLite and PostgreSQL with 20 concurrent clients (bot.bench_intake).
 Every server is started here on free loopback ports and stopped at the end.
@@ -23,7 +24,8 @@ from pathlib import Path
 import psutil
 import requests
 
-from bot import bench_intake
+from bot import bench_intake, bench_wechat
+from bot.intake import migrate
 from bot.knowledge.corpus import Measure, PolicyDocument, load_corpus, write_document
 from bot.settings import PROJECT_ROOT
 
@@ -95,7 +97,8 @@ def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Pope
 
 def report(name: str, samples: list[float], target: str) -> None:
     print(f"{name}: n={len(samples)} p50={percentile(samples, 0.5):.1f} ms "
-          f"p95={percentile(samples, 0.95):.1f} ms mean={statistics.mean(samples):.1f} ms ({target})")
+          f"p95={percentile(samples, 0.95):.1f} ms p99={percentile(samples, 0.99):.1f} ms "
+          f"mean={statistics.mean(samples):.1f} ms ({target})")
 
 
 def main() -> None:
@@ -110,13 +113,18 @@ def main() -> None:
         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {work / 'tracker.db'}\n")
     synthetic = work / "policies"
     synthetic_corpus(synthetic, args.measures)
+    database = f"sqlite:///{work / 'intake.db'}"
+    migrate.upgrade(database)
+    wechat = bench_wechat.bench_config()
     env = {**os.environ, "SANIC_HOST": "127.0.0.1", "WEB_PORT": str(web_port),
-           "POLICY_DIR": str(synthetic), "TF_CPP_MIN_LOG_LEVEL": "2"}
+           "POLICY_DIR": str(synthetic), "TF_CPP_MIN_LOG_LEVEL": "2", "DATABASE_URL": database,
+           **bench_wechat.environment(wechat)}
     processes = [
         start([str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)],
               {**env, "POLICY_DIR": str(PROJECT_ROOT / "data" / "policies")}, work / "actions.log"),
         start([str(BIN / "rasa"), "run", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(MODEL),
-               "--endpoints", str(work / "endpoints.yml")], env, work / "rasa.log"),
+               "--endpoints", str(work / "endpoints.yml"), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
+              env, work / "rasa.log"),
         start([str(BIN / "python"), "-m", "bot.web"], env, work / "web.log"),
     ]
     try:
@@ -150,6 +158,7 @@ def main() -> None:
                 if round_:
                     screening.append((time.perf_counter() - began) * 1000)
         report("screening API", screening, "target p95 < 10 ms")
+        bench_wechat.report(rasa_url, wechat, report)
         rss = psutil.Process(processes[1].pid).memory_info().rss / 2**20
         print(f"Rasa server resident memory: {rss:.0f} MiB")
     finally:

@@ -1,0 +1,93 @@
+"""The WeChat webhook under load (part of `make bench`): text messages in safe mode, signed and
+encrypted as WeChat sends them, from 50 residents at once; the latency of each webhook request
+until its passive reply. Target: p99 < 1 s (WeChat waits 5 s).
+
+Two loads, both printed:
+- 50 residents chatting: each sends a conversation of messages, pausing 2–8 s before each one,
+  as a person reading the answer and typing the next question does;
+- 50 residents sending at the very same instant (the worst case), in several waves.
+Requests the assistant could not answer within its 4 s budget were answered "success" (their
+reply goes through the customer-service API); they are counted and shown.
+"""
+from __future__ import annotations
+
+import base64
+import random
+import secrets
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable
+
+from bot.wechat.config import WeChatConfig
+from bot.wechat.simulator import WeChatSimulator
+
+USERS = 50
+MESSAGES = ["宁夏低保标准是多少", "低保金每月几号发", "特困人员有什么条件", "临时救助去哪申请", "你好",
+            "渐退期有多久", "运城", "单人保怎么申请", "谢谢", "没工作的大学生有补助吗"]
+THINK_SECONDS = (2.0, 8.0)
+WAVES = 4
+
+
+def bench_config() -> WeChatConfig:
+    """A made-up account for the bench's Rasa server (safe mode)."""
+    return WeChatConfig(token=secrets.token_hex(8), appid="wxbench" + secrets.token_hex(5),
+                        aes_key=base64.b64encode(secrets.token_bytes(32)).decode()[:-1], mode="safe")
+
+
+def environment(config: WeChatConfig) -> dict[str, str]:
+    return {"WECHAT_TOKEN": config.token, "WECHAT_APPID": config.appid, "WECHAT_AES_KEY": config.aes_key,
+            "WECHAT_MODE": config.mode}
+
+
+def _timed(sim: WeChatSimulator, openid: str, text: str) -> tuple[float, bool]:
+    began = time.perf_counter()
+    reply = sim.text(openid, text)
+    elapsed = (time.perf_counter() - began) * 1000
+    if reply.status != 200:
+        raise SystemExit(f"the WeChat webhook answered HTTP {reply.status}: {reply.body[:200]}")
+    return elapsed, reply.text is None
+
+
+def chatting(url: str, config: WeChatConfig) -> tuple[list[float], int]:
+    def resident(number: int) -> list[tuple[float, bool]]:
+        sim, rng = WeChatSimulator(url, config, style="safe"), random.Random(number)
+        openid = f"o-bench-chat-{number}-{secrets.token_hex(4)}"
+        results = []
+        for text in rng.sample(MESSAGES, len(MESSAGES)):
+            time.sleep(rng.uniform(*THINK_SECONDS))
+            results.append(_timed(sim, openid, text))
+        return results
+
+    return _collect(resident)
+
+
+def bursts(url: str, config: WeChatConfig) -> tuple[list[float], int]:
+    start = threading.Barrier(USERS)
+
+    def resident(number: int) -> list[tuple[float, bool]]:
+        sim = WeChatSimulator(url, config, style="safe")
+        openid = f"o-bench-burst-{number}-{secrets.token_hex(4)}"
+        results = []
+        for wave in range(WAVES):
+            start.wait()
+            results.append(_timed(sim, openid, MESSAGES[(number + wave) % len(MESSAGES)]))
+        return results
+
+    return _collect(resident)
+
+
+def _collect(resident: Callable[[int], list[tuple[float, bool]]]) -> tuple[list[float], int]:
+    with ThreadPoolExecutor(USERS) as pool:
+        results = [r for rs in pool.map(resident, range(USERS)) for r in rs]
+    return [elapsed for elapsed, _ in results], sum(late for _, late in results)
+
+
+def report(rasa_url: str, config: WeChatConfig, show: Callable[[str, list[float], str], None]) -> None:
+    url = f"{rasa_url}/webhooks/wechat/webhook"
+    WeChatSimulator(url, config, style="safe").text("o-bench-warmup", "你好")
+    for name, load in (("50 residents chatting (2–8 s between messages)", chatting),
+                       (f"50 residents at the same instant ({WAVES} waves)", bursts)):
+        samples, late = load(url, config)
+        show(f"WeChat webhook, safe mode, {name}", samples,
+             f"target p99 < 1000 ms; {late} answered 'success' and sent by the API")

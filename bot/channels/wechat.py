@@ -6,7 +6,9 @@ WECHAT_* in the environment; see bot/wechat/config.py). For each request:
    encryption are checked, the XML parsed without DOCTYPE or entities (403/400: no conversation
    is touched);
 2. a delivery WeChat retries is recognised by its MsgId (events: sender + time) in a store every
-   worker shares, and answered "success" without being processed again;
+   worker shares, and processed once. WeChat retries when it had no answer within 5 s, and then
+   reads only the retry's answer: a retry reaching the worker that has the message gets the same
+   answer; one reaching another worker gets "success";
 3. the message goes to the assistant as the resident's OpenID; a reply ready within the budget
    (~4 s) is the passive reply, otherwise "success" is answered at once and the reply follows
    through the customer-service API. Replies longer than one WeChat message continue through the
@@ -18,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
@@ -42,6 +45,8 @@ CHANNEL = "wechat"
 # The rest of a long reply follows the passive reply through the API after this pause, so that
 # it arrives after it.
 FOLLOW_UP_DELAY_SECONDS = 1.0
+# WeChat retries within about 15 s; an answer is kept this long for its retries.
+RETRY_MEMORY_SECONDS = 60
 QUERY_FIELDS = ("signature", "timestamp", "nonce", "echostr", "encrypt_type", "msg_signature", "openid")
 
 
@@ -118,6 +123,19 @@ async def _offered_buttons(request: Request, openid: str) -> List[Dict[str, Any]
     return []
 
 
+@dataclass
+class _Delivery:
+    """One message as WeChat delivers it, and retries it when no answer came within 5 s: WeChat
+    then drops the earlier connection and reads only the retry's. So every attempt (in this
+    process) is answered with the same answer, worked out once."""
+
+    answer: asyncio.Future  # the WeChat messages of the answer ([] for none)
+    waiting: int = 0  # requests of this delivery waiting to carry the answer
+    answered: bool = False  # a request carried it as its passive reply
+    followed_up: bool = False  # the rest of a long answer went through the API
+    pushed: bool = False  # the whole answer went through the API: attempts answer "success"
+
+
 class WeChatInput(InputChannel):
     @classmethod
     def name(cls) -> Text:
@@ -137,6 +155,7 @@ class WeChatInput(InputChannel):
         if not config.receives:
             logger.warning("WeChat channel without WECHAT_TOKEN: /webhooks/wechat/webhook answers 503")
         self._tasks: set[asyncio.Task] = set()
+        self._deliveries: dict[str, _Delivery] = {}  # delivery key → its answer, for WeChat's retries
 
     @property
     def store(self) -> ChannelStore:
@@ -192,29 +211,73 @@ class WeChatInput(InputChannel):
         action = route(inbound.message)
         if action is None:
             return _plain(SUCCESS, 200)
+        key = inbound.delivery_key
+        delivery = self._deliveries.get(key)
+        if delivery is not None:
+            logger.info("WeChat retried delivery %s: the same answer", key)
+            return await self._answer(inbound, delivery, started)
+        delivery = self._deliveries[key] = _Delivery(asyncio.get_running_loop().create_future())
+        delivery.answer.add_done_callback(lambda _: self._settled(key, delivery, inbound.openid))
         if not await self._first_delivery(inbound):
-            logger.info("WeChat retried delivery %s: answered once already", inbound.delivery_key)
+            logger.info("WeChat retried delivery %s: another worker has it", key)
+            delivery.answer.set_result([])
             return _plain(SUCCESS, 200)
         if isinstance(action, Answer):
-            return self._reply(inbound, [action.text])
-        assert isinstance(action, AskAssistant)
-        text = await self._with_option(request, inbound.openid, action.text)
+            delivery.answer.set_result(wechat_messages([action.text]))
+        else:
+            assert isinstance(action, AskAssistant)
+            turn = asyncio.ensure_future(self._ask(request, inbound, action.text, on_new_message))
+            turn.add_done_callback(lambda done: delivery.answer.set_result([] if done.cancelled() else done.result()))
+        return await self._answer(inbound, delivery, started)
+
+    async def _ask(
+        self, request: Request, inbound: Inbound, text: str,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    ) -> List[str]:
+        """One turn of the assistant: its replies as WeChat messages."""
+        text = await self._with_option(request, inbound.openid, text)
         collector = WeChatCollector()
-        turn = asyncio.ensure_future(on_new_message(UserMessage(
-            text, collector, inbound.openid, input_channel=CHANNEL,
-            message_id=str(inbound.message.id) if inbound.message.id else None,
-        )))
-        budget = max(0.1, self.config.reply_budget - (time.monotonic() - started))
         try:
-            await asyncio.wait_for(asyncio.shield(turn), timeout=budget)
-        except asyncio.TimeoutError:
-            logger.info("assistant slower than %.1f s: the reply follows through the API", self.config.reply_budget)
-            self._later(self._reply_late(turn, collector, inbound.openid))
-            return _plain(SUCCESS, 200)
+            await on_new_message(UserMessage(
+                text, collector, inbound.openid, input_channel=CHANNEL,
+                message_id=str(inbound.message.id) if inbound.message.id else None,
+            ))
         except Exception:
             logger.exception("the assistant failed on a WeChat message")
-            return self._reply(inbound, [ASSISTANT_UNAVAILABLE])
-        return self._reply(inbound, collector.texts)
+            return wechat_messages([ASSISTANT_UNAVAILABLE])
+        return wechat_messages(collector.texts)
+
+    async def _answer(self, inbound: Inbound, delivery: "_Delivery", started: float) -> HTTPResponse:
+        """The passive reply when the answer is ready within the budget, else "success" (the
+        answer then follows through the API, unless a retry of the message is waiting for it)."""
+        if delivery.pushed:
+            return _plain(SUCCESS, 200)
+        budget = max(0.1, self.config.reply_budget - (time.monotonic() - started))
+        delivery.waiting += 1
+        try:
+            messages = await asyncio.wait_for(asyncio.shield(delivery.answer), timeout=budget)
+        except asyncio.TimeoutError:
+            if not delivery.answer.done():
+                logger.info("assistant slower than %.1f s: the answer follows through the API",
+                            self.config.reply_budget)
+                return _plain(SUCCESS, 200)
+            messages = delivery.answer.result()
+        finally:
+            delivery.waiting -= 1
+        if not messages or delivery.pushed:
+            return _plain(SUCCESS, 200)
+        delivery.answered = True
+        if len(messages) > 1 and not delivery.followed_up:
+            delivery.followed_up = True
+            self._later(self._follow_up(inbound.openid, messages[1:]))
+        return response.text(encode_reply(self.config, inbound, messages[0]), content_type="application/xml")
+
+    def _settled(self, key: str, delivery: "_Delivery", openid: str) -> None:
+        """The answer is known: pushed through the API when no request is left to carry it."""
+        if delivery.answer.result() and not delivery.answered and not delivery.waiting:
+            delivery.pushed = True
+            self._later(self._push(openid, delivery.answer.result()))
+        asyncio.get_running_loop().call_later(RETRY_MEMORY_SECONDS, self._deliveries.pop, key, None)
 
     async def _first_delivery(self, inbound: Inbound) -> bool:
         try:
@@ -234,26 +297,9 @@ class WeChatInput(InputChannel):
             return text
         return chosen_payload(text, buttons) or text
 
-    def _reply(self, inbound: Inbound, texts: List[str]) -> HTTPResponse:
-        messages = wechat_messages(texts)
-        if not messages:
-            return _plain(SUCCESS, 200)
-        if len(messages) > 1:
-            self._later(self._follow_up(inbound.openid, messages[1:]))
-        return response.text(encode_reply(self.config, inbound, messages[0]), content_type="application/xml")
-
     async def _follow_up(self, openid: str, messages: List[str]) -> None:
         await asyncio.sleep(FOLLOW_UP_DELAY_SECONDS)
         await self._push(openid, messages)
-
-    async def _reply_late(self, turn: asyncio.Future, collector: WeChatCollector, openid: str) -> None:
-        try:
-            await turn
-            texts = collector.texts
-        except Exception:
-            logger.exception("the assistant failed on a WeChat message")
-            texts = [ASSISTANT_UNAVAILABLE]
-        await self._push(openid, wechat_messages(texts))
 
     async def _push(self, openid: str, messages: List[str]) -> None:
         """Sends WeChat messages (already plain and split) through the customer-service API."""

@@ -15,6 +15,7 @@ from actions.common import latest_intent, message_is_new, message_text
 from bot.handoff.delivery import channel_for
 from bot.intake.identity import InvalidField
 from bot.intake.registry import ApplicationRequest, Registration, normalize_number, register, resident_status
+from bot.intake.sealed import seal, unseal
 from bot.questionnaire.application import (
     CONSENT_REFUSED,
     FIELDS,
@@ -58,7 +59,8 @@ BAD_NUMBER = "没有认出受理编号。"
 BAD_TAIL = "没有认出手机号后四位。"
 MAX_STATUS_ATTEMPTS = 3
 NUMBER_IN_TEXT = re.compile(r"[sS]\s*[jJ]\s*\d{8}\s*-?\s*\d{4,5}")
-PII_SLOTS = [SLOT_FOR_FIELD[f] for f in ("name", "mobile", "id_number", "address")]
+SEALED_FIELDS = ("name", "mobile", "id_number", "address")
+PII_SLOTS = [SLOT_FOR_FIELD[f] for f in SEALED_FIELDS]
 
 
 def suggested_programs(tracker: Tracker) -> List[str]:
@@ -114,7 +116,7 @@ class ValidateApplicationForm(FormValidationAction):
                 fixed = corrections(text)
                 if fixed:
                     dispatcher.utter_message(text="好的，已修改。")
-                    return [*(SlotSet(SLOT_FOR_FIELD[f], v) for f, v in fixed.items()), SlotSet(requested, None)]
+                    return [*(kept(f, v) for f, v in fixed.items()), SlotSet(requested, None)]
             value = parse_field(field, text, suggested_programs(tracker))
         except (InvalidField, NotUnderstood) as exc:
             if intent == "ask_policy" and field in ("programs", "consent", "confirmed"):
@@ -124,12 +126,16 @@ class ValidateApplicationForm(FormValidationAction):
         if field == "confirmed" and value is False:
             dispatcher.utter_message(text=WHAT_TO_CHANGE)
             return [SlotSet(requested, None)]
-        return [SlotSet(requested, value)]
+        return [kept(field, value)]
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         requested = tracker.get_slot("requested_slot")
+        current = answers(tracker)
+        unreadable = [SlotSet(SLOT_FOR_FIELD[f], None) for f in SEALED_FIELDS
+                      if tracker.get_slot(SLOT_FOR_FIELD[f]) is not None and current[f] is None]
+        tracker.add_slots(unreadable)  # sealed under another secret: asked again
         if requested not in FIELD_FOR_SLOT:
             events = self.start(tracker)
         elif message_is_new(tracker, FORM):
@@ -142,7 +148,7 @@ class ValidateApplicationForm(FormValidationAction):
         tracker.add_slots(events)
         required = await self.required_slots([], dispatcher, tracker, domain)
         missing = next((slot for slot in required if tracker.slots.get(slot) is None), None)
-        return [*events, SlotSet("requested_slot", missing)]
+        return [*unreadable, *events, SlotSet("requested_slot", missing)]
 
 
 class ActionAskAppPrograms(Action):
@@ -156,8 +162,16 @@ class ActionAskAppPrograms(Action):
         return []
 
 
+def kept(field: str, value: Any) -> Dict[Text, Any]:
+    """The slot event keeping an answer; personal data is sealed (the tracker store sees ciphertext)."""
+    return SlotSet(SLOT_FOR_FIELD[field], seal(value) if field in SEALED_FIELDS else value)
+
+
 def answers(tracker: Tracker) -> Dict[str, Any]:
-    return {field: tracker.get_slot(slot) for field, slot in SLOT_FOR_FIELD.items()}
+    return {
+        field: unseal(tracker.get_slot(slot)) if field in SEALED_FIELDS else tracker.get_slot(slot)
+        for field, slot in SLOT_FOR_FIELD.items()
+    }
 
 
 def region_name(tracker: Tracker) -> Optional[str]:

@@ -152,7 +152,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tracker_db}\n"
+        f"tracker_store:\n  type: bot.channels.tracker_store.RedactingSQLTrackerStore\n  dialect: sqlite\n  db: {tracker_db}\n"
         "event_broker:\n  type: bot.channels.handoff_events.HandoffEventBroker\n",
         encoding="utf-8",
     )

@@ -3,6 +3,7 @@ real action server, the registry in SQLite, and Rasa's HTTP API for the hand-bac
 from __future__ import annotations
 
 import concurrent.futures
+import sqlite3
 import re
 import uuid
 from typing import Iterator
@@ -16,6 +17,7 @@ from bot.handoff.tickets import hand_back, open_ticket_for, staff_reply
 from bot.intake.db import session_factory, transaction
 from bot.intake.identity import id_check_character
 from bot.intake.models import Application, HandoffTicket, Message, StaffUser
+from bot.intake.registry import get_application
 from bot.intake.staff import create_user
 from tests.conftest import RASA_TEST_TOKEN, Servers
 from tests.test_questionnaire_chat import answer_for
@@ -239,3 +241,22 @@ def test_personal_data_stays_out_of_the_logs(servers: Servers, db) -> None:
         log = service.log.read_text(encoding="utf-8", errors="replace")
         assert ID_NUMBER not in log and MOBILE not in log, service.log
 
+
+
+def test_the_tracker_store_keeps_no_id_or_mobile_number(servers: Servers, db) -> None:
+    """Typed numbers are stored masked, the application's personal data sealed in its slots."""
+    sender = new_sender("stored")
+    id_number = fresh_id_number()
+    servers.talk(sender, "我要申请低保")
+    for answer in ("同意", "王芳", f"手机{MOBILE}", id_number, "解州镇", "解州镇东街村3号"):
+        servers.talk(sender, answer)
+    servers.talk(sender, "手机号改成13712340000")  # a correction at the confirmation step
+    assert NUMBER_RE.search("\n".join(servers.talk(sender, "确认")))
+    [registered] = applications_of(db, sender)
+    application = get_application(registered.id, factory=db)
+    assert application.applicant.mobile == "13712340000" and application.applicant.id_number == id_number
+    stored = sqlite3.connect(servers.tracker_db).execute(
+        "select group_concat(data, '') from events where sender_id = ?", (sender,)).fetchone()[0]
+    for secret in (MOBILE, "13712340000", id_number):
+        assert secret not in stored
+    assert "138****8000" in stored and "sealed:" in stored

@@ -211,8 +211,11 @@ def install_log_redaction() -> None:
     logging.setLogRecordFactory(redacting_factory)
 
 
+def intake_secret() -> bytes:
+    return (os.environ.get("INTAKE_SECRET") or DEVELOPMENT_SECRET).encode()
+
+
 def id_digest(id_number: str) -> str:
     """HMAC-SHA256 of the ID number: finds the same person without indexing the number itself."""
-    secret = os.environ.get("INTAKE_SECRET") or DEVELOPMENT_SECRET
     normalized = normalize_digits(id_number).upper()
-    return hmac.new(secret.encode(), normalized.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(intake_secret(), normalized.encode(), hashlib.sha256).hexdigest()

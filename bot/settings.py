@@ -49,6 +49,10 @@ class Settings:
         default_factory=lambda: os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com/cgi-bin/")
     )
 
+    # The 12345 hotline platform signs its requests with this shared secret (HMAC-SHA256); the
+    # hotline endpoints refuse every request while it is unset.
+    hotline_secret: str = field(default_factory=lambda: os.environ.get("HOTLINE_SECRET", ""))
+
     def today(self) -> dt.date:
         if self.today_override:
             return dt.date.fromisoformat(self.today_override)

@@ -30,6 +30,10 @@ MAX_REPLY_CHARS = 1000
 TRANSCRIPT_MESSAGES = 40
 HANDED_BACK_TEXT = "本次人工服务已结束，接下来由智能助手继续为您服务。如还需人工帮助，随时说“转人工”。"
 TICKET_GONE = "该人工会话不存在，或您无权查看。"
+# A ticket from a 12345 call: the caller is on the phone, not in a chat; staff call them back.
+PHONE_CHANNEL = "hotline"
+PHONE_REPLY = "这是12345热线转来的事项，来电人不在线上，请按工单中的回拨电话联系来电人。"
+PHONE_CLOSED_TEXT = "已回电处理，事项办结。"
 OPEN_STATES = (TICKET_WAITING, TICKET_ACTIVE)
 
 
@@ -206,6 +210,8 @@ def staff_reply(
 ) -> Message:
     text = _check_reply(text)
     ticket = get_ticket(ticket_id, user, factory)
+    if ticket.channel == PHONE_CHANNEL:
+        raise Conflict(PHONE_REPLY)
     if ticket.status == TICKET_CLOSED:
         raise Conflict("该人工会话已经结束，无法再回复。")
     if ticket.status == TICKET_WAITING:
@@ -245,12 +251,15 @@ def hand_back(
     """Resumes the bot for the conversation, then closes the ticket.
 
     Rasa is told first: when it cannot be reached the ticket stays open (DeliveryError), so a
-    resident is never left with a paused bot and no person.
+    resident is never left with a paused bot and no person. A ticket from a 12345 call has no
+    bot conversation: it is closed once staff have called back.
     """
     ticket = get_ticket(ticket_id, user, factory)
     if ticket.status == TICKET_CLOSED:
         raise Conflict("该人工会话已经交还给智能助手。")
-    (rasa or RasaConversations()).resume(ticket.conversation_id, HANDED_BACK_TEXT)
+    phone = ticket.channel == PHONE_CHANNEL
+    if not phone:
+        (rasa or RasaConversations()).resume(ticket.conversation_id, HANDED_BACK_TEXT)
     with transaction(factory) as session:
         session.execute(
             update(HandoffTicket).where(HandoffTicket.id == ticket_id)
@@ -258,11 +267,13 @@ def hand_back(
         )
         message = Message(
             ticket_id=ticket_id, conversation_id=ticket.conversation_id, direction="out",
-            author_id=user.id, author_name="系统", text=HANDED_BACK_TEXT, channel=ticket.channel,
+            author_id=user.id, author_name="系统", text=PHONE_CLOSED_TEXT if phone else HANDED_BACK_TEXT,
+            channel=ticket.channel, delivered_at=utcnow() if phone else None,
         )
         session.add(message)
         session.flush()
-    push(message, factory)
+    if not phone:
+        push(message, factory)
     audit(user, "hand_back", object_type="ticket", object_id=str(ticket_id), factory=factory)
     return get_ticket(ticket_id, user, factory)
 

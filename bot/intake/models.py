@@ -35,7 +35,7 @@ REJECTED = "不予受理"
 STATUSES = (REGISTERED, ACCEPTED, ASSIGNED, TRANSFERRED, CLOSED, RETURNED, REJECTED)
 
 CHANNELS = ("wechat", "hotline", "web")
-ROLES = ("intake", "supervisor", "admin")
+ROLES = ("intake", "supervisor", "admin", "operator")  # operator: a 12345 hotline operator
 
 # Hand-off ticket states: waiting for a person, a person is on it, handed back to the bot.
 TICKET_WAITING = "waiting"
@@ -231,3 +231,62 @@ class ChannelToken(Base):
     name = Column(String(64), primary_key=True)  # e.g. "wechat:<AppID>"
     value = Column(String(512), nullable=False)
     expires_at = Column(DateTime, nullable=False)  # refreshed before this (naive UTC)
+
+
+# ---- hotline calls (12345): the call state the operator's panel shows, kept in the database so
+# that a restart loses nothing and every web worker sees the same call ----
+
+CALL_ACTIVE = "active"
+CALL_ENDED = "ended"
+CALL_OUTCOMES = ("application", "ticket", "answered")
+
+
+class HotlineCall(Base):
+    """A call of the hotline platform, by the platform's call id, and what became of it."""
+
+    __tablename__ = "hotline_calls"
+
+    id = Column(Integer, primary_key=True)
+    call_id = Column(String(64), nullable=False, unique=True)  # the platform's id
+    operator_id = Column(String(64), nullable=False, index=True)  # the operator's console username
+    caller_number = Column(String(20), nullable=True)  # the calling number, when the platform gives it
+    status = Column(String(16), nullable=False, default=CALL_ACTIVE, index=True)
+    started_at = Column(DateTime, nullable=False)  # the platform's time (naive UTC)
+    ended_at = Column(DateTime, nullable=True)
+    # Bumped by every change (utterance, state, end, outcome): what the panel's stream watches.
+    version = Column(Integer, nullable=False, default=1)
+    utterance_count = Column(Integer, nullable=False, default=0)  # also the transcript's revision
+    state = Column(JSON, nullable=True)  # the suggestions computed from the transcript …
+    state_revision = Column(Integer, nullable=False, default=0)  # … as it was at this revision
+    outcome = Column(String(16), nullable=True)  # application | ticket | answered
+    outcome_note = Column(Text, nullable=True)
+    application_id = Column(Integer, ForeignKey("applications.id"), nullable=True)
+    ticket_id = Column(Integer, ForeignKey("handoff_tickets.id"), nullable=True)
+    closed_by_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True)
+    closed_at = Column(DateTime, nullable=True)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+    utterances = relationship("HotlineUtterance", back_populates="call",
+                              order_by="(HotlineUtterance.spoken_at, HotlineUtterance.seq)")
+    application = relationship(Application)
+    closed_by = relationship(StaffUser)
+
+
+class HotlineUtterance(Base):
+    """One utterance of a call as the platform's speech-to-text delivered it."""
+
+    __tablename__ = "hotline_utterances"
+    __table_args__ = (UniqueConstraint("call_pk", "utterance_key", name="uq_hotline_utterance"),)
+
+    id = Column(Integer, primary_key=True)
+    call_pk = Column(Integer, ForeignKey("hotline_calls.id", ondelete="CASCADE"), nullable=False, index=True)
+    seq = Column(Integer, nullable=False)  # order of arrival
+    # The platform's utterance id, or a digest of speaker, time and text: a retry is not stored twice.
+    utterance_key = Column(String(64), nullable=False)
+    speaker = Column(String(8), nullable=False)  # caller | operator
+    text = Column(Text, nullable=False)
+    spoken_at = Column(DateTime, nullable=False)  # the platform's ts (naive UTC): the transcript's order
+    received_at = Column(DateTime, nullable=False, default=utcnow)
+
+    call = relationship(HotlineCall, back_populates="utterances")

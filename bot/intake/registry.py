@@ -471,7 +471,7 @@ def _new_values(
 
 def _check_assignee(session: Session, assignee_id: int, district: str) -> None:
     assignee = session.get(StaffUser, assignee_id)
-    if assignee is None or not assignee.active or assignee.role == "admin":
+    if assignee is None or not assignee.active or assignee.role in ("admin", "operator"):
         raise InvalidField("assignee_id", "找不到这位经办人，请重新选择。")
     if assignee.role == "intake" and assignee.district != district:
         raise InvalidField("assignee_id", "这位经办人不属于该申请所在的乡镇（街道），请重新选择。")

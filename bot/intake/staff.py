@@ -31,7 +31,7 @@ LOCKOUT_WINDOW = dt.timedelta(minutes=15)
 MIN_PASSWORD_CHARS = 10
 MAX_PASSWORD_CHARS = 128
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,32}$")
-ROLE_LABELS = {"intake": "受理人员", "supervisor": "主管", "admin": "管理员"}
+ROLE_LABELS = {"intake": "受理人员", "supervisor": "主管", "admin": "管理员", "operator": "话务员"}
 # Audit details of a failed login; a refusal during a lockout is recorded but does not extend it.
 WRONG_PASSWORD = "wrong_password"
 UNKNOWN_USER = "unknown_user"
@@ -79,7 +79,7 @@ def _validate_account(username: str, display_name: str, role: str, district: str
     if not 1 <= len(display_name) <= 64:
         raise InvalidField("display_name", "请填写姓名（最多 64 个字）。")
     if role not in ROLES:
-        raise InvalidField("role", "角色须为受理人员、主管或管理员之一。")
+        raise InvalidField("role", "角色须为受理人员、主管、管理员或话务员之一。")
     district = (district or "").strip() or None
     if role == "intake" and district is None:
         raise InvalidField("district", "受理人员须填写所属乡镇（街道）。")

@@ -15,6 +15,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, html, json, redirect
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.channels.hotline import register_hotline
 from bot.eligibility import default_parameters, screening_response
 from bot.handoff.delivery import take_outbox
 from bot.handoff.tickets import open_ticket_for
@@ -25,6 +26,7 @@ from bot.regions import normalize_region
 from bot.replies import ASSISTANT_UNAVAILABLE, INPUT_ISSUE_REPLIES
 from bot.settings import Settings, get_settings
 from bot.web.console import register_console
+from bot.web.hotline import register_panel
 from bot.wechat.outbox import wechat_outbox
 
 logger = logging.getLogger(__name__)
@@ -207,6 +209,8 @@ def create_app(
 
     app.static("/static", Path(__file__).parent / "static")
     register_console(app)
+    register_hotline(app)
+    register_panel(app)
 
     @app.post("/api/screening")
     async def screening(request: Request) -> HTTPResponse:

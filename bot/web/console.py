@@ -58,11 +58,13 @@ DASHBOARD_DAYS = 30
 QUEUES = {"new": "新申请", "mine": "我的", "overdue": "已超期", "all": "全部"}
 PROGRAM_NAMES = registry.PROGRAM_NAMES
 CHANNEL_NAMES = registry.CHANNEL_NAMES
-REASON_NAMES = {"requested": "居民要求转人工", "fallback": "多次未能理解"}
+REASON_NAMES = {"requested": "居民要求转人工", "fallback": "多次未能理解", "hotline": "12345热线转交"}
 TICKET_STATES = {TICKET_WAITING: "等待接手", TICKET_ACTIVE: "处理中", TICKET_CLOSED: "已交还机器人"}
 ROLE_HOME = {"intake": "/console/queue/new", "supervisor": "/console/queue/new",
-             "admin": "/console/admin/users"}
+             "admin": "/console/admin/users", "operator": "/console/hotline"}
 SUPERVISORS = ("supervisor", "admin")
+# The intake console's pages; hotline operators have their own panel (bot/web/hotline.py).
+CONSOLE_ROLES = ("intake", "supervisor", "admin")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; object-src 'none'; "
                                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
@@ -80,7 +82,9 @@ Handler = Callable[..., Awaitable[HTTPResponse]]
 
 bp = Blueprint("console", url_prefix=PREFIX)
 TEMPLATES = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates" / "console"),
+    # Console templates by name ("queue.html"); other parts of the console under their folder
+    # ("hotline/panel.html").
+    loader=FileSystemLoader([Path(__file__).parent / "templates" / "console", Path(__file__).parent / "templates"]),
     autoescape=select_autoescape(["html"]),
 )
 
@@ -216,7 +220,9 @@ def refused(request: Request) -> HTTPResponse:
 
 
 def staff_only(*roles: str) -> Callable[[Handler], Handler]:
-    """Requires a live session (and one of `roles` when given); checks CSRF on POST."""
+    """Requires a live session and one of `roles` (the intake console's roles when none are
+    given); checks CSRF on POST."""
+    allowed = roles or CONSOLE_ROLES
 
     def decorate(handler: Handler) -> Handler:
         @wraps(handler)
@@ -230,9 +236,10 @@ def staff_only(*roles: str) -> Callable[[Handler], Handler]:
             request.ctx.user, request.ctx.csrf = found
             if request.method == "POST" and not csrf_ok(request, request.ctx.csrf):
                 return refused(request)
-            if roles and request.ctx.user.role not in roles:
+            if request.ctx.user.role not in allowed:
+                hint = "话务员请使用来电工作台（/console/hotline）。" if request.ctx.user.role == "operator" else ""
                 return render(request, "error.html", status=403, title="无权访问",
-                              message="您的账户角色不能使用此页面。")
+                              message=f"您的账户角色不能使用此页面。{hint}")
             return await handler(request, *args, **kwargs)
 
         return guarded
@@ -314,7 +321,7 @@ async def login(request: Request) -> HTTPResponse:
 
 
 @bp.post("/logout")
-@staff_only()
+@staff_only(*staff.ROLE_LABELS)
 async def logout(request: Request) -> HTTPResponse:
     await db(staff.end_session, request.cookies[SESSION_COOKIE], ip=client_ip(request))
     response = flash_redirect(f"{PREFIX}/login", "您已退出登录。")
@@ -495,7 +502,7 @@ async def application_page(request: Request, number: str) -> HTTPResponse:
         request, "application.html", title=f"申请 {application.number}", active="",
         application=application, applicant=application.applicant, messages=messages,
         screening=screening_view(application.screening, application.programs), transitions=transitions,
-        assignees=[person for person in assignees if person.role != "admin"],
+        assignees=[person for person in assignees if person.role in ("intake", "supervisor")],
         today=local_now().date(), note_required=workflow.NOTE_REQUIRED, ASSIGNED=ASSIGNED,
         TRANSFERRED=TRANSFERRED,
     )
@@ -612,9 +619,14 @@ async def ticket_reply(request: Request, ticket_id: int) -> HTTPResponse:
 @staff_only()
 async def ticket_hand_back(request: Request, ticket_id: int) -> HTTPResponse:
     user = request.ctx.user
+    try:
+        ticket = await db(tickets.get_ticket, ticket_id, user)
+    except NotFound:
+        return not_found(request)
+    done = ("已办结（12345来电已回电处理）。" if ticket.channel == tickets.PHONE_CHANNEL
+            else "已交还智能助手，居民可以继续和助手对话。")
     return await perform(request, f"{PREFIX}/tickets/{ticket_id}",
-                         partial(tickets.hand_back, ticket_id, user),
-                         "已交还智能助手，居民可以继续和助手对话。")
+                         partial(tickets.hand_back, ticket_id, user), done)
 
 
 # ---- live updates ----

@@ -1,0 +1,270 @@
+"""The 12345 hotline platform's side of the assistant: signed events of a call, suggestions back.
+
+The platform posts JSON to three endpoints of the web app:
+
+    POST /api/hotline/calls/start  {"call_id", "operator_id", "ts", "caller_number"?}
+    POST /api/hotline/utterances   {"call_id", "operator_id", "speaker": "caller"|"operator",
+                                    "text", "ts", "utterance_id"?}
+    POST /api/hotline/calls/end    {"call_id", "operator_id", "ts"}
+
+`ts` is Unix time in seconds (a fraction allowed) or an ISO 8601 time (China time without an
+offset). `operator_id` is the operator's username in the staff console, whose panel shows the call.
+
+Every request is signed with the shared secret HOTLINE_SECRET:
+    X-Hotline-Timestamp: Unix seconds when the request was sent (accepted within 5 minutes)
+    X-Hotline-Nonce: a fresh random string (8–64 of A-Z a-z 0-9 _ -) for every request
+    X-Hotline-Signature: hex HMAC-SHA256 of "<timestamp>.<nonce>.<raw body>"
+A missing or wrong signature gets 401, a nonce used before 403 (a replay). Each answer for a
+caller's utterance carries the suggestions (bot.hotline.assist) with the phone and ID numbers
+masked. Utterances are placed by `ts`, so one that arrives late joins the transcript where it
+belongs; one sent again (same utterance_id, or same speaker, ts and text) is not stored twice.
+"""
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+import time
+from functools import partial
+from typing import Any, Callable, TypeVar
+
+from sanic import Blueprint, Sanic
+from sanic.request import Request
+from sanic.response import HTTPResponse, json
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.hotline import calls
+from bot.hotline.assist import SPEAKERS, assess, masked
+from bot.hotline.notify import CallNotifier
+from bot.intake.calendar import TZ
+from bot.intake.errors import Conflict, IntakeError, InvalidField, NotFound
+from bot.knowledge.service import PolicyService, get_policy_service
+from bot.settings import get_settings
+
+log = logging.getLogger(__name__)
+PREFIX = "/api/hotline"
+TIMESTAMP_HEADER = "X-Hotline-Timestamp"
+NONCE_HEADER = "X-Hotline-Nonce"
+SIGNATURE_HEADER = "X-Hotline-Signature"
+WINDOW_SECONDS = 300
+MAX_UTTERANCE_CHARS = 1000
+MAX_FUTURE = dt.timedelta(minutes=5)
+ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+NOT_CONFIGURED = "热线接口尚未配置共享密钥（HOTLINE_SECRET），暂不接收请求。"
+DATABASE_DOWN = "热线助手的数据库暂时无法连接，请求未处理，请稍后重发（已记录的内容不受影响）。"
+T = TypeVar("T")
+
+bp = Blueprint("hotline_channel", url_prefix=PREFIX)
+
+
+class Refused(Exception):
+    """A request the endpoint refuses: an HTTP status and a Chinese message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def register_hotline(app: Sanic) -> None:
+    app.ctx.hotline_notifier = CallNotifier()
+    app.blueprint(bp)
+
+
+# ---- signing ----
+
+def signature(secret: str, timestamp: str, nonce: str, body: bytes) -> str:
+    message = timestamp.encode() + b"." + nonce.encode() + b"." + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signed_headers(secret: str, body: bytes, *, timestamp: int | None = None,
+                   nonce: str | None = None) -> dict[str, str]:
+    """The headers the platform sends with `body` (for clients: tests, the bench, tools)."""
+    stamp = str(int(time.time()) if timestamp is None else timestamp)
+    nonce = nonce or secrets.token_urlsafe(18)
+    return {TIMESTAMP_HEADER: stamp, NONCE_HEADER: nonce, SIGNATURE_HEADER: signature(secret, stamp, nonce, body),
+            "Content-Type": "application/json"}
+
+
+def authenticate(request: Request, secret: str, now: float | None = None) -> str:
+    """The request's nonce when its signature is right and fresh; Refused otherwise."""
+    if not secret:
+        raise Refused(503, NOT_CONFIGURED)
+    stamp = request.headers.get(TIMESTAMP_HEADER, "")
+    nonce = request.headers.get(NONCE_HEADER, "")
+    given = request.headers.get(SIGNATURE_HEADER, "")
+    if not (stamp and nonce and given):
+        raise Refused(401, f"缺少签名：请求须带 {TIMESTAMP_HEADER}、{NONCE_HEADER} 和 {SIGNATURE_HEADER}。")
+    if not stamp.isdigit() or not NONCE_RE.match(nonce):
+        raise Refused(401, "签名格式不正确：时间戳须为 Unix 秒数，nonce 须为 8 到 64 位字母、数字、下划线或连字符。")
+    expected = signature(secret, stamp, nonce, request.body or b"")
+    if not hmac.compare_digest(expected, given.strip().lower()):
+        raise Refused(401, "签名不正确，请求被拒绝。")
+    if abs((now or time.time()) - int(stamp)) > WINDOW_SECONDS:
+        raise Refused(401, "请求时间戳超出 5 分钟有效期，请求被拒绝（请检查平台时钟）。")
+    return nonce
+
+
+# ---- the request body ----
+
+def body_of(request: Request) -> dict[str, Any]:
+    try:
+        body = request.json
+    except Exception:
+        body = None
+    if not isinstance(body, dict):
+        raise Refused(400, "请求格式错误：需要 JSON 对象。")
+    return body
+
+
+def identifier(body: dict[str, Any], name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not ID_RE.match(value):
+        raise Refused(400, f"参数 {name} 须为 1 到 64 位的字母、数字或 _ . : -。")
+    return value
+
+
+def moment(body: dict[str, Any], name: str = "ts") -> dt.datetime:
+    """`ts` as naive UTC: Unix seconds, or ISO 8601 (China time when it has no offset)."""
+    value = body.get(name)
+    try:
+        if isinstance(value, bool):
+            raise ValueError(value)
+        if isinstance(value, (int, float)):
+            when = dt.datetime.fromtimestamp(float(value), tz=dt.timezone.utc)
+        elif isinstance(value, str) and value.strip():
+            when = dt.datetime.fromisoformat(value.strip())
+            when = when.replace(tzinfo=TZ) if when.tzinfo is None else when
+        else:
+            raise ValueError(value)
+    except (ValueError, OverflowError, OSError):
+        raise Refused(400, f"参数 {name} 须为时间：Unix 秒数（如 1795400000.5）或 ISO 8601（如 2026-11-23T09:30:00+08:00）。") from None
+    utc = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    if utc > dt.datetime.utcnow() + MAX_FUTURE:
+        raise Refused(400, f"参数 {name} 的时间在未来，请检查平台时钟。")
+    return utc
+
+
+def utterance_text(body: dict[str, Any]) -> str:
+    text = body.get("text")
+    if not isinstance(text, str):
+        raise Refused(400, "参数 text 须为文字（语音转写的内容）。")
+    text = " ".join(text.split())
+    if not text:
+        raise Refused(400, "参数 text 为空：空的语句不记录。")
+    if len(text) > MAX_UTTERANCE_CHARS:
+        raise Refused(400, f"参数 text 过长：一句最多 {MAX_UTTERANCE_CHARS} 个字（收到 {len(text)} 个字），请分句发送。")
+    return text
+
+
+def speaker_of(body: dict[str, Any]) -> str:
+    speaker = body.get("speaker")
+    if speaker not in SPEAKERS:
+        raise Refused(400, "参数 speaker 须为 \"caller\"（来电人）或 \"operator\"（话务员）。")
+    return speaker
+
+
+def optional_text(body: dict[str, Any], name: str, pattern: re.Pattern[str]) -> str | None:
+    value = body.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not pattern.match(value):
+        raise Refused(400, f"参数 {name} 格式不正确。")
+    return value
+
+
+# ---- handlers ----
+
+async def db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    return await asyncio.to_thread(partial(fn, *args, **kwargs))
+
+
+def policy_service(app: Sanic) -> PolicyService:
+    if getattr(app.ctx, "service", None) is None:
+        app.ctx.service = get_policy_service()
+    return app.ctx.service
+
+
+def public(state: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The suggestions as they leave for the platform: phone and ID numbers masked."""
+    if state is None:
+        return None
+    return {**state, "work_order": masked(state["work_order"])}
+
+
+@bp.exception(Refused)
+async def refused(_request: Request, exc: Refused) -> HTTPResponse:
+    return json({"error": exc.message}, status=exc.status, ensure_ascii=False)
+
+
+@bp.exception(IntakeError)
+async def intake_error(_request: Request, exc: IntakeError) -> HTTPResponse:
+    status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else \
+        400 if isinstance(exc, InvalidField) else 403 if isinstance(exc, calls.Replayed) else 400
+    return json({"error": exc.message}, status=status, ensure_ascii=False)
+
+
+@bp.exception(SQLAlchemyError)
+async def database_down(_request: Request, exc: SQLAlchemyError) -> HTTPResponse:
+    log.warning("hotline: database unavailable (%s)", type(exc).__name__)
+    return json({"error": DATABASE_DOWN}, status=503, ensure_ascii=False)
+
+
+@bp.post("/calls/start")
+async def call_start(request: Request) -> HTTPResponse:
+    nonce = authenticate(request, get_settings().hotline_secret)
+    body = body_of(request)
+    call_id, operator_id = identifier(body, "call_id"), identifier(body, "operator_id")
+    number = optional_text(body, "caller_number", re.compile(r"^\+?[0-9 -]{3,20}$"))
+    call, created = await db(calls.start_call, call_id, operator_id, moment(body), nonce,
+                             number.replace(" ", "").replace("-", "") if number else None)
+    request.app.ctx.hotline_notifier.notify()
+    return json({"call_id": call.call_id, "started": created, "status": call.status,
+                 "version": call.version}, status=201 if created else 200, ensure_ascii=False)
+
+
+@bp.post("/utterances")
+async def utterance(request: Request) -> HTTPResponse:
+    nonce = authenticate(request, get_settings().hotline_secret)
+    body = body_of(request)
+    call_id, operator_id = identifier(body, "call_id"), identifier(body, "operator_id")
+    speaker, text, spoken_at = speaker_of(body), utterance_text(body), moment(body)
+    utterance_id = optional_text(body, "utterance_id", ID_RE)
+    stored = await db(calls.add_utterance, call_id, operator_id, speaker, text, spoken_at, nonce, utterance_id)
+    state = await suggestions(request.app, stored)
+    request.app.ctx.hotline_notifier.notify()
+    return json({
+        "call_id": call_id, "accepted": True, "duplicate": stored.duplicate, "late": stored.late,
+        "revision": stored.revision, "speaker": speaker, "suggestions": public(state),
+    }, ensure_ascii=False)
+
+
+async def suggestions(app: Sanic, stored: calls.Stored) -> dict[str, Any] | None:
+    """The suggestions for the transcript as stored; computed unless already stored for it."""
+    if stored.duplicate:
+        _ref, state = await db(calls.current_state, stored.call.call_id)
+        if state is not None:
+            return state
+    settings = get_settings()
+    state = await asyncio.to_thread(partial(
+        assess, stored.lines, service=policy_service(app), as_of=settings.today(),
+        caller_number=stored.call.caller_number))
+    await db(calls.save_state, stored.call.pk, stored.revision, state)
+    return state
+
+
+@bp.post("/calls/end")
+async def call_end(request: Request) -> HTTPResponse:
+    nonce = authenticate(request, get_settings().hotline_secret)
+    body = body_of(request)
+    call_id, operator_id = identifier(body, "call_id"), identifier(body, "operator_id")
+    call, ended = await db(calls.end_call, call_id, operator_id, moment(body), nonce)
+    request.app.ctx.hotline_notifier.notify()
+    return json({"call_id": call.call_id, "ended": ended, "status": call.status, "version": call.version},
+                ensure_ascii=False)

@@ -1,0 +1,435 @@
+"""Hotline calls in the database: the platform's events, the suggestions, the operator's decision.
+
+Everything about a call lives in the registry database (tables hotline_calls and
+hotline_utterances), so a restart loses nothing and every web worker sees the same call. Each
+write is one short transaction:
+- an utterance is stored and the call's `version` and `utterance_count` (the transcript's
+  revision) bumped; the transcript at that revision is read back in the same transaction;
+- the suggestions are computed outside any transaction (bot.hotline.assist) and stored only if
+  no newer revision's suggestions were stored meanwhile (`save_state`);
+- the nonce of every signed request is kept (channel_receipts, channel "hotline") in the same
+  transaction as what the request changed, so a replayed request is refused and a refused one
+  can be sent again.
+Utterances are ordered by the platform's time (`ts`), then arrival: one that arrives late is
+placed where it belongs. A retried utterance (same utterance id, or same speaker, time and text)
+is not stored twice.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.handoff import tickets
+from bot.hotline.assist import CALLER, OPERATOR, PROGRAM_NAMES, Line
+from bot.hotline.spoken import read_out_digits
+from bot.intake import registry
+from bot.intake.db import transaction, utcnow
+from bot.intake.errors import Conflict, Forbidden, IntakeError, InvalidField, NotFound
+from bot.intake.identity import validate_address, validate_mobile, validate_name
+from bot.intake.models import (
+    CALL_ACTIVE,
+    CALL_ENDED,
+    ChannelReceipt,
+    HotlineCall,
+    HotlineUtterance,
+    StaffUser,
+)
+from bot.questionnaire.flow import screening_snapshot
+from bot.regions import display_name, normalize_region
+
+RECEIPT_CHANNEL = "hotline"
+NONCE_KEPT = dt.timedelta(days=1)  # far longer than the signature's 5-minute window
+EARLY_SKEW = dt.timedelta(seconds=60)  # an utterance may carry a time this much before the start
+REQUEST_KEY = "work-order"
+ALL_CALLS_ROLES = ("supervisor", "admin")
+OUTCOME_NAMES = {"application": "已登记申请", "ticket": "已转交受理人员", "answered": "已解答"}
+
+
+class UnknownCall(NotFound):
+    default_message = "没有这个通话（call_id 未知）：请先发送通话开始事件。"
+
+
+class Replayed(IntakeError):
+    default_message = "重复的请求：这个 nonce 已经用过，请求被拒绝（每个请求须带新的 nonce 和签名）。"
+
+
+@dataclass(frozen=True)
+class CallRef:
+    pk: int
+    call_id: str
+    operator_id: str
+    caller_number: Optional[str]
+    status: str
+    version: int
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An utterance as stored: the call, the transcript at this revision, and how it arrived."""
+
+    call: CallRef
+    lines: list[Line]
+    revision: int
+    duplicate: bool  # the same utterance was stored before; nothing new was stored
+    late: bool  # its time is before an utterance already stored: placed in order
+
+
+def _ref(call: HotlineCall) -> CallRef:
+    return CallRef(call.id, call.call_id, call.operator_id, call.caller_number, call.status, call.version)
+
+
+def _use_nonce(session: Session, nonce: str) -> None:
+    if session.get(ChannelReceipt, (RECEIPT_CHANNEL, nonce)) is not None:
+        raise Replayed()
+    session.add(ChannelReceipt(channel=RECEIPT_CHANNEL, key=nonce, received_at=utcnow()))
+    session.flush()
+
+
+def _call(session: Session, call_id: str, *, lock: bool = False) -> HotlineCall:
+    query = select(HotlineCall).where(HotlineCall.call_id == call_id)
+    call = session.scalars(query.with_for_update() if lock else query).first()
+    if call is None:
+        raise UnknownCall()
+    return call
+
+
+def _same_operator(call: HotlineCall, operator_id: str) -> None:
+    if call.operator_id != operator_id:
+        raise Conflict(f"operator_id 与通话开始时不一致：该通话由 {call.operator_id} 接听。")
+
+
+# ---- the platform's events ----
+
+def start_call(call_id: str, operator_id: str, started_at: dt.datetime, nonce: str,
+               caller_number: Optional[str] = None, *,
+               factory: Optional[sessionmaker] = None) -> tuple[CallRef, bool]:
+    """The call, created unless it was started before (then `created` is False)."""
+    try:
+        with transaction(factory) as session:
+            _use_nonce(session, nonce)
+            session.execute(delete(ChannelReceipt).where(
+                ChannelReceipt.channel == RECEIPT_CHANNEL, ChannelReceipt.received_at < utcnow() - NONCE_KEPT))
+            existing = session.scalars(select(HotlineCall).where(HotlineCall.call_id == call_id)).first()
+            if existing is not None:
+                return _existing_start(existing, operator_id), False
+            now = utcnow()
+            call = HotlineCall(call_id=call_id, operator_id=operator_id, caller_number=caller_number,
+                               status=CALL_ACTIVE, started_at=started_at, version=1, utterance_count=0,
+                               state_revision=0, created_at=now, updated_at=now)
+            session.add(call)
+            session.flush()
+            return _ref(call), True
+    except IntegrityError:  # the same call started by another worker at the same moment
+        with transaction(factory) as session:
+            return _existing_start(_call(session, call_id), operator_id), False
+
+
+def _existing_start(call: HotlineCall, operator_id: str) -> CallRef:
+    if call.status == CALL_ENDED:
+        raise Conflict("该通话已经结束，不能再次开始；新的来电请使用新的 call_id。")
+    _same_operator(call, operator_id)
+    return _ref(call)
+
+
+def utterance_key(utterance_id: Optional[str], speaker: str, spoken_at: dt.datetime, text: str) -> str:
+    if utterance_id:
+        return f"id:{utterance_id}"[:64]
+    digest = hashlib.sha256(f"{speaker}\n{spoken_at.isoformat()}\n{text}".encode()).hexdigest()
+    return f"sha256:{digest[:56]}"
+
+
+def add_utterance(call_id: str, operator_id: str, speaker: str, text: str, spoken_at: dt.datetime,
+                  nonce: str, utterance_id: Optional[str] = None, *,
+                  factory: Optional[sessionmaker] = None) -> Stored:
+    key = utterance_key(utterance_id, speaker, spoken_at, text)
+    try:
+        return _add_utterance(call_id, operator_id, speaker, text, spoken_at, nonce, key, factory)
+    except IntegrityError:  # the same retry stored by another worker at the same moment
+        with transaction(factory) as session:
+            call = _call(session, call_id)
+            return Stored(_ref(call), _lines(session, call.id), call.utterance_count, True, False)
+
+
+def _add_utterance(call_id: str, operator_id: str, speaker: str, text: str, spoken_at: dt.datetime,
+                   nonce: str, key: str, factory: Optional[sessionmaker]) -> Stored:
+    with transaction(factory) as session:
+        _use_nonce(session, nonce)
+        call = _call(session, call_id, lock=True)
+        _same_operator(call, operator_id)
+        if call.status == CALL_ENDED:
+            raise Conflict("该通话已经结束，不再接收新的语句；已记录的内容不受影响。")
+        if spoken_at < call.started_at - EARLY_SKEW:
+            raise InvalidField("ts", "该语句的时间（ts）早于通话开始的时间，请核对后重发。")
+        duplicate = session.scalar(select(HotlineUtterance.id).where(
+            HotlineUtterance.call_pk == call.id, HotlineUtterance.utterance_key == key)) is not None
+        late = False
+        if not duplicate:
+            latest = session.scalar(select(func.max(HotlineUtterance.spoken_at))
+                                    .where(HotlineUtterance.call_pk == call.id))
+            late = latest is not None and spoken_at < latest
+            call.utterance_count += 1
+            call.version += 1
+            call.updated_at = utcnow()
+            session.add(HotlineUtterance(call_pk=call.id, seq=call.utterance_count, utterance_key=key,
+                                         speaker=speaker, text=text, spoken_at=spoken_at,
+                                         received_at=utcnow()))
+            session.flush()
+        return Stored(_ref(call), _lines(session, call.id), call.utterance_count, duplicate, late)
+
+
+def _lines(session: Session, call_pk: int) -> list[Line]:
+    rows = session.execute(
+        select(HotlineUtterance.speaker, HotlineUtterance.text, HotlineUtterance.spoken_at)
+        .where(HotlineUtterance.call_pk == call_pk)
+        .order_by(HotlineUtterance.spoken_at, HotlineUtterance.seq)
+    ).all()
+    return [Line(speaker, text, at) for speaker, text, at in rows]
+
+
+def save_state(call_pk: int, revision: int, state: dict[str, Any], *,
+               factory: Optional[sessionmaker] = None) -> bool:
+    """Stores the suggestions computed from the transcript at `revision`, unless suggestions of a
+    later revision are stored already; True when stored."""
+    with transaction(factory) as session:
+        stored = session.execute(
+            update(HotlineCall)
+            .where(HotlineCall.id == call_pk, HotlineCall.state_revision < revision)
+            .values(state=state, state_revision=revision, version=HotlineCall.version + 1,
+                    updated_at=utcnow())
+        ).rowcount
+    return stored == 1
+
+
+def end_call(call_id: str, operator_id: str, ended_at: dt.datetime, nonce: str, *,
+             factory: Optional[sessionmaker] = None) -> tuple[CallRef, bool]:
+    """Ends the call; (call, ended now). Ending it again changes nothing."""
+    with transaction(factory) as session:
+        _use_nonce(session, nonce)
+        call = _call(session, call_id, lock=True)
+        _same_operator(call, operator_id)
+        if call.status == CALL_ENDED:
+            return _ref(call), False
+        call.status = CALL_ENDED
+        call.ended_at = max(ended_at, call.started_at)
+        call.version += 1
+        call.updated_at = utcnow()
+        session.flush()
+        return _ref(call), True
+
+
+def current_state(call_id: str, *, factory: Optional[sessionmaker] = None) -> tuple[CallRef, Any]:
+    with transaction(factory) as session:
+        call = _call(session, call_id)
+        return _ref(call), call.state
+
+
+# ---- the operator's panel ----
+
+def may_see(user: StaffUser, call: HotlineCall | CallRef) -> bool:
+    """The operator who took the call; supervisors and admins see every call."""
+    if user.active is False:
+        return False
+    return user.role in ALL_CALLS_ROLES or (user.role == "operator" and user.username == call.operator_id)
+
+
+def call_view(call_id: str, user: StaffUser, *, factory: Optional[sessionmaker] = None) -> dict[str, Any]:
+    """Everything the panel shows of a call: NotFound also when the user may not see it."""
+    with transaction(factory) as session:
+        call = session.scalars(select(HotlineCall).where(HotlineCall.call_id == call_id)).first()
+        if call is None or not may_see(user, call):
+            raise NotFound("没有找到这个来电，或您无权查看。")
+        lines = session.execute(
+            select(HotlineUtterance.id, HotlineUtterance.speaker, HotlineUtterance.text,
+                   HotlineUtterance.spoken_at)
+            .where(HotlineUtterance.call_pk == call.id)
+            .order_by(HotlineUtterance.spoken_at, HotlineUtterance.seq)
+        ).all()
+        return {
+            "call_id": call.call_id,
+            "operator_id": call.operator_id,
+            "caller_number": call.caller_number,
+            "status": call.status,
+            "started_at": call.started_at,
+            "ended_at": call.ended_at,
+            "version": call.version,
+            "revision": call.utterance_count,
+            "state_revision": call.state_revision,
+            "state": call.state,
+            "outcome": call.outcome,
+            "outcome_name": OUTCOME_NAMES.get(call.outcome or ""),
+            "outcome_note": call.outcome_note,
+            "application_number": call.application.number if call.application else None,
+            "ticket_id": call.ticket_id,
+            "closed_by": call.closed_by.display_name if call.closed_by else None,
+            "lines": [{"id": pk, "speaker": speaker, "text": text, "at": at} for pk, speaker, text, at in lines],
+        }
+
+
+def watch(operator_id: Optional[str], call_id: Optional[str], *,
+          factory: Optional[sessionmaker] = None) -> tuple[Optional[str], int]:
+    """What a panel's stream polls, cheaply: the operator's newest call (or the given call) and
+    its version."""
+    with transaction(factory) as session:
+        query = select(HotlineCall.call_id, HotlineCall.version)
+        if call_id is not None:
+            row = session.execute(query.where(HotlineCall.call_id == call_id)).first()
+        else:
+            row = session.execute(query.where(HotlineCall.operator_id == operator_id)
+                                  .order_by(HotlineCall.id.desc()).limit(1)).first()
+    return (row[0], row[1]) if row else (None, 0)
+
+
+def newest_call_id(operator_id: str, *, factory: Optional[sessionmaker] = None) -> Optional[str]:
+    return watch(operator_id, None, factory=factory)[0]
+
+
+def recent_calls(user: StaffUser, limit: int = 50, *,
+                 factory: Optional[sessionmaker] = None) -> list[HotlineCall]:
+    query = select(HotlineCall).order_by(HotlineCall.id.desc()).limit(limit)
+    if user.role not in ALL_CALLS_ROLES:
+        query = query.where(HotlineCall.operator_id == user.username)
+    with transaction(factory) as session:
+        return list(session.scalars(query))
+
+
+# ---- the operator's decision ----
+
+@dataclass(frozen=True)
+class WorkOrder:
+    """The work order as the operator confirmed it in the form."""
+
+    caller_name: str = ""
+    callback_phone: str = ""
+    id_number: str = ""
+    region: str = ""
+    district: str = ""
+    address: str = ""
+    category: str = ""
+    programs: tuple[str, ...] = ()
+    urgency: str = ""
+    summary: str = ""
+
+    @classmethod
+    def from_form(cls, form: Mapping[str, Any], programs: list[str]) -> "WorkOrder":
+        def text(name: str) -> str:
+            return " ".join(str(form.get(name) or "").split())
+
+        return cls(text("caller_name"), text("callback_phone"), text("id_number"), text("region"),
+                   text("district"), text("address"), text("category"), tuple(programs),
+                   text("urgency"), str(form.get("summary") or "").strip())
+
+    def region_name(self) -> Optional[str]:
+        if not self.region:
+            return None
+        region = normalize_region(self.region)
+        if region is None:
+            raise InvalidField("region", "无法识别所在地区，请填写市、县（区），例如“运城市盐湖区”。")
+        return region.name
+
+
+def _decidable(session: Session, call_id: str, user: StaffUser, outcome: str) -> HotlineCall:
+    call = _call(session, call_id, lock=True)
+    if not may_see(user, call):
+        raise NotFound("没有找到这个来电，或您无权查看。")
+    if user.role not in ("operator",) + ALL_CALLS_ROLES:
+        raise Forbidden()
+    if call.outcome is not None and call.outcome != outcome:
+        raise Conflict(f"该来电已处理（{OUTCOME_NAMES[call.outcome]}），不能再{OUTCOME_VERBS[outcome]}。")
+    return call
+
+
+OUTCOME_VERBS = {"application": "登记申请", "ticket": "转交受理人员", "answered": "标记为已解答"}
+
+
+def _close(session: Session, call: HotlineCall, outcome: str, user: StaffUser, **values: Any) -> None:
+    session.execute(
+        update(HotlineCall).where(HotlineCall.id == call.id)
+        .values(outcome=outcome, closed_by_id=user.id, closed_at=utcnow(), version=HotlineCall.version + 1,
+                updated_at=utcnow(), **values)
+    )
+
+
+def confirm_application(call_id: str, user: StaffUser, order: WorkOrder, consent: bool,
+                        answers: Mapping[str, Any], as_of: dt.date, *,
+                        factory: Optional[sessionmaker] = None) -> registry.Registration:
+    """Registers the work order as an application (channel hotline, conversation = the call).
+
+    The caller's consent is the operator's record of what the caller said on the phone. The same
+    call confirmed twice registers once (the registry's idempotency key)."""
+    with transaction(factory) as session:
+        call = _decidable(session, call_id, user, "application")
+    if not consent:
+        raise InvalidField("consent", "请先征得来电人同意（工作人员为办理申请查看和使用其个人信息），并勾选“来电人已同意”。")
+    request = registry.ApplicationRequest(
+        channel="hotline", conversation_id=call.call_id, request_key=REQUEST_KEY,
+        name=order.caller_name, mobile=order.callback_phone, id_number=order.id_number,
+        address=order.address, district=order.district, programs=list(order.programs), consent=True,
+        region=order.region_name(), screening=screening_snapshot(dict(answers), as_of),
+    )
+    registration = registry.register(request, factory=factory)
+    with transaction(factory) as session:
+        call = _decidable(session, call_id, user, "application")
+        _close(session, call, "application", user, application_id=registration.application_id)
+    registry.audit(user, "hotline_application", object_type="hotline_call", object_id=call_id,
+                   detail=f"{registration.number}；来电人口头同意，由话务员记录", factory=factory)
+    return registration
+
+
+def hand_off(call_id: str, user: StaffUser, order: WorkOrder, *,
+             factory: Optional[sessionmaker] = None) -> int:
+    """A hand-off ticket for the intake staff of the caller's 乡镇/街道, with the transcript and
+    the work order; its id."""
+    region = order.region_name()
+    phone = validate_mobile(order.callback_phone) if order.callback_phone else None
+    name = validate_name(order.caller_name) if order.caller_name else None
+    address = validate_address(order.address) if order.address else None
+    with transaction(factory) as session:
+        call = _decidable(session, call_id, user, "ticket")
+        if call.ticket_id is not None:
+            return call.ticket_id
+        transcript = [{"speaker": "resident" if line.speaker == CALLER else OPERATOR,
+                       "text": read_out_digits(line.text)} for line in _lines(session, call.id)]
+    ticket, _created = tickets.open_ticket(
+        call_id, RECEIPT_CHANNEL, "hotline", transcript,
+        screening_summary=ticket_summary(order, name, phone, address, region),
+        region=region, district=order.district or None, factory=factory,
+    )
+    with transaction(factory) as session:
+        call = _decidable(session, call_id, user, "ticket")
+        _close(session, call, "ticket", user, ticket_id=ticket.id)
+    registry.audit(user, "hotline_ticket", object_type="hotline_call", object_id=call_id,
+                   detail=f"R{ticket.id}", factory=factory)
+    return ticket.id
+
+
+def ticket_summary(order: WorkOrder, name: Optional[str], phone: Optional[str], address: Optional[str],
+                   region: Optional[str]) -> str:
+    """The work order on the ticket: staff call the caller back."""
+    place = "".join(filter(None, [display_name(region) if region else None, order.district]))
+    lines = [
+        "12345热线工单（请回电来电人）",
+        f"来电人：{name or '未留姓名'}",
+        f"回拨电话：{phone or '未留电话'}",
+        f"地区：{place or '未说明'}",
+        f"住址：{address or '未说明'}",
+        f"救助项目：{'、'.join(PROGRAM_NAMES.get(p, p) for p in order.programs) or '未说明'}",
+        f"紧急程度：{'紧急' if order.urgency == 'urgent' else '一般'}",
+    ]
+    if order.summary:
+        lines.append(f"摘要：{order.summary}")
+    return "\n".join(lines)
+
+
+def mark_answered(call_id: str, user: StaffUser, note: str, *,
+                  factory: Optional[sessionmaker] = None) -> None:
+    note = " ".join((note or "").split())[:500] or None
+    with transaction(factory) as session:
+        call = _decidable(session, call_id, user, "answered")
+        _close(session, call, "answered", user, outcome_note=note)
+    registry.audit(user, "hotline_answered", object_type="hotline_call", object_id=call_id, factory=factory)

@@ -1,0 +1,107 @@
+"""The operator's panel in headless Chromium against the real web app, fed a simulated call
+through the signed hotline endpoint."""
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+
+from bot.intake.testing import sample_id_number
+from tests.console.test_console_browser import log_in, wait
+from tests.hotline.conftest import Hotline
+from tests.test_chat_page import browser  # noqa: F401 (the same headless Chromium fixture)
+
+pytestmark = pytest.mark.browser
+LIVE = 15  # seconds: the stream polls every half second
+
+
+def text_of(driver: webdriver.Chrome, element_id: str) -> str:
+    return driver.find_element(By.ID, element_id).text
+
+
+def value_of(driver: webdriver.Chrome, element_id: str) -> str:
+    return driver.find_element(By.ID, element_id).get_attribute("value")
+
+
+def test_the_panel_fills_in_as_the_caller_speaks(browser: webdriver.Chrome, hotline: Hotline) -> None:
+    log_in(browser, hotline, "hw01")
+    assert browser.current_url.endswith("/console/hotline")
+    wait(browser, LIVE).until(lambda d: d.find_element(By.ID, "no-call").is_displayed())
+    browser.execute_script("window.__sameDocument = true;")
+    platform = hotline.platform("hw01")
+    call_id = f"b-{uuid.uuid4().hex[:8]}"
+    start = time.time() - 120
+    platform.start(call_id, start)
+    platform.say(call_id, "caller", "喂你好 我想问一下那个底保怎么申请", start + 1)
+    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "transcript"), "我想问一下那个底保怎么申请"))
+    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "reply"), "哪个市"))
+    platform.say(call_id, "operator", "您好，请问您是哪里的？", start + 2)
+    platform.say(call_id, "caller", "我是运城盐湖区解州镇的", start + 3)
+    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "policies"), "晋"))
+    assert "运城市盐湖区" in text_of(browser, "region-line")
+    assert "最低生活保障" in text_of(browser, "topic-programs")
+    assert value_of(browser, "wo-district") == "解州镇"
+    assert browser.execute_script("return window.__sameDocument === true;")  # pushed, not reloaded
+
+    # The operator's own edit survives the suggestions that follow.
+    name = browser.find_element(By.ID, "wo-caller_name")
+    name.send_keys("王秀兰（核实）")
+    platform.say(call_id, "caller", "家里三口人 不对不对 是四口人", start + 4)
+    platform.say(call_id, "caller", "我叫王秀英 电话是一三九 一二三四 五六七八 住在解州镇东街村三组十二号", start + 5)
+    wait(browser, LIVE).until(lambda d: value_of(d, "wo-callback_phone") == "13912345678")
+    assert value_of(browser, "wo-caller_name") == "王秀兰（核实）"
+    assert value_of(browser, "wo-address") == "解州镇东街村3组12号"
+    assert "已更正 家庭人口：3口人 → 4口人" in text_of(browser, "corrections")
+    transcript = text_of(browser, "transcript")
+    assert "139****5678" in transcript and "13912345678" not in transcript
+    browser.save_screenshot("/tmp/hotline-panel.png")
+
+    # Markup in what the caller said is shown as text, never run.
+    platform.say(call_id, "caller", '<img src=x onerror="window.__pwned=1">那个', start + 6)
+    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "transcript"), "<img src=x"))
+    assert browser.execute_script("return window.__pwned === undefined")
+
+    # Copy the suggested reply.
+    browser.execute_cdp_cmd("Browser.grantPermissions", {
+        "origin": hotline.url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+    browser.find_element(By.ID, "copy-reply").click()
+    wait(browser, 5).until(lambda d: d.find_element(By.ID, "copied-reply").is_displayed())
+    copied = browser.execute_async_script(
+        "var done = arguments[0]; navigator.clipboard.readText().then(done, function (e) { done('ERR ' + e); });")
+    assert copied == text_of(browser, "reply") and copied.startswith("您好")
+
+    # Confirm: the ID number is missing, then given; the caller's consent is recorded.
+    name.clear()
+    name.send_keys("王秀兰")
+    browser.find_element(By.ID, "btn-application").click()
+    wait(browser, LIVE).until(lambda d: d.find_element(By.ID, "panel-message").is_displayed())
+    assert "身份证" in text_of(browser, "panel-message") or "同意" in text_of(browser, "panel-message")
+    browser.find_element(By.ID, "wo-id_number").send_keys(sample_id_number(31))
+    browser.find_element(By.ID, "wo-consent").click()
+    browser.find_element(By.ID, "btn-application").click()
+    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "panel-message"), "受理编号"))
+    number = re.search(r"SJ\d{8}-\d{4}", text_of(browser, "panel-message")).group(0)
+    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "outcome"), number))
+    assert not browser.find_element(By.ID, "btn-ticket").is_enabled()
+    platform.end(call_id)
+    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "call-status"), "已挂断"))
+    browser.save_screenshot("/tmp/hotline-confirmed.png")
+    assert browser.execute_script("return window.__sameDocument === true;")
+
+
+def test_a_supervisor_opens_a_call_from_the_list(browser: webdriver.Chrome, hotline: Hotline) -> None:
+    platform = hotline.platform("hw02")
+    call_id = f"s-{uuid.uuid4().hex[:8]}"
+    platform.start(call_id, time.time() - 30)
+    platform.say(call_id, "caller", "我在北京 想问问低保", time.time() - 20)
+    log_in(browser, hotline, "boss")
+    browser.get(f"{hotline.url}/console/hotline")
+    browser.find_element(By.LINK_TEXT, call_id).click()
+    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "reply"), "北京市"))
+    assert "不在本助手收录范围" in text_of(browser, "region-line")
+    assert "没有可引用的政策" in text_of(browser, "no-policies")

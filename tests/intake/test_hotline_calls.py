@@ -1,0 +1,245 @@
+"""Hotline calls in the registry database (bot.hotline.calls), on SQLite and PostgreSQL: the
+platform's events, replays and retries, late utterances, concurrent writers, and the operator's
+decision (an application, a ticket for intake staff, or answered)."""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
+
+from bot.handoff import tickets
+from bot.hotline import calls
+from bot.hotline.calls import Replayed, UnknownCall, WorkOrder
+from bot.intake.db import transaction, utcnow
+from bot.intake.errors import Conflict, InvalidField, NotFound
+from bot.intake.models import Application, HotlineUtterance, StaffUser
+from bot.intake.registry import get_application
+from bot.intake.staff import create_user
+from bot.intake.testing import sample_id_number
+
+PASSWORD = "correct horse battery"
+AS_OF = dt.date(2026, 11, 23)
+_calls = itertools.count(1)
+BASE = utcnow() - dt.timedelta(minutes=5)  # when the calls of the `call_id` fixture start
+
+
+def nonce() -> str:
+    return secrets.token_urlsafe(12)
+
+
+@pytest.fixture
+def people(factory: sessionmaker) -> dict[str, StaffUser]:
+    return {
+        "hw": create_user("hw01", "话务员小李", PASSWORD, "operator", factory=factory),
+        "hw2": create_user("hw02", "话务员小赵", PASSWORD, "operator", factory=factory),
+        "boss": create_user("boss", "科长", PASSWORD, "supervisor", factory=factory),
+        "jia": create_user("jia", "甲镇小张", PASSWORD, "intake", "甲镇", factory=factory),
+    }
+
+
+@pytest.fixture
+def call_id(factory: sessionmaker) -> str:
+    call_id = f"call-{next(_calls)}"
+    calls.start_call(call_id, "hw01", BASE, nonce(), factory=factory)
+    return call_id
+
+
+def say(factory: sessionmaker, call_id: str, text: str, seconds: int, speaker: str = "caller",
+        utterance_id: str | None = None) -> calls.Stored:
+    at = BASE + dt.timedelta(seconds=seconds)
+    return calls.add_utterance(call_id, "hw01", speaker, text, at, nonce(), utterance_id, factory=factory)
+
+
+def test_a_call_from_start_to_end(factory: sessionmaker) -> None:
+    call, created = calls.start_call("c-1", "hw01", utcnow(), nonce(), "13700001111", factory=factory)
+    assert created and call.status == "active"
+    again, created = calls.start_call("c-1", "hw01", utcnow(), nonce(), factory=factory)
+    assert not created and again.pk == call.pk
+    stored = calls.add_utterance("c-1", "hw01", "caller", "你好", utcnow(), nonce(), factory=factory)
+    assert stored.revision == 1 and [line.text for line in stored.lines] == ["你好"]
+    ended, now = calls.end_call("c-1", "hw01", utcnow(), nonce(), factory=factory)
+    assert now and ended.status == "ended"
+    assert calls.end_call("c-1", "hw01", utcnow(), nonce(), factory=factory)[1] is False
+    with pytest.raises(Conflict):
+        calls.add_utterance("c-1", "hw01", "caller", "还有一句", utcnow(), nonce(), factory=factory)
+    with pytest.raises(Conflict):
+        calls.start_call("c-1", "hw01", utcnow(), nonce(), factory=factory)
+
+
+def test_unknown_calls_and_other_operators_are_refused(factory: sessionmaker, call_id: str) -> None:
+    with pytest.raises(UnknownCall):
+        calls.add_utterance("no-such-call", "hw01", "caller", "你好", utcnow(), nonce(), factory=factory)
+    with pytest.raises(Conflict):
+        calls.add_utterance(call_id, "hw02", "caller", "你好", utcnow(), nonce(), factory=factory)
+    with pytest.raises(InvalidField):  # before the call started
+        calls.add_utterance(call_id, "hw01", "caller", "你好", BASE - dt.timedelta(hours=1), nonce(),
+                            factory=factory)
+
+
+def test_a_replayed_nonce_is_refused_and_nothing_changes(factory: sessionmaker, call_id: str) -> None:
+    used = nonce()
+    calls.add_utterance(call_id, "hw01", "caller", "第一句", BASE, used, factory=factory)
+    with pytest.raises(Replayed):
+        calls.add_utterance(call_id, "hw01", "caller", "第二句", utcnow(), used, factory=factory)
+    assert [line.text for line in say(factory, call_id, "第三句", 200).lines] == ["第一句", "第三句"]
+
+
+def test_a_refused_request_does_not_use_up_its_nonce(factory: sessionmaker) -> None:
+    kept = nonce()
+    with pytest.raises(UnknownCall):
+        calls.add_utterance("not-started", "hw01", "caller", "你好", utcnow(), kept, factory=factory)
+    calls.start_call("not-started", "hw01", utcnow() - dt.timedelta(seconds=5), kept, factory=factory)
+
+
+def test_a_retried_utterance_is_stored_once(factory: sessionmaker, call_id: str) -> None:
+    first = say(factory, call_id, "我想问低保", 10, utterance_id="u-1")
+    retry = say(factory, call_id, "我想问低保", 10, utterance_id="u-1")
+    assert retry.duplicate and retry.revision == first.revision == 1
+    same = say(factory, call_id, "家里三口人", 20)
+    again = say(factory, call_id, "家里三口人", 20)  # no id: same speaker, time and text
+    assert again.duplicate and [line.text for line in again.lines] == ["我想问低保", "家里三口人"]
+    assert same.revision == 2
+
+
+def test_a_late_utterance_is_placed_by_its_time(factory: sessionmaker, call_id: str) -> None:
+    say(factory, call_id, "第一句", 10)
+    say(factory, call_id, "第三句", 30)
+    late = say(factory, call_id, "第二句", 20)
+    assert late.late and [line.text for line in late.lines] == ["第一句", "第二句", "第三句"]
+
+
+def test_older_suggestions_never_replace_newer_ones(factory: sessionmaker, call_id: str) -> None:
+    one = say(factory, call_id, "第一句", 10)
+    two = say(factory, call_id, "第二句", 20)
+    assert calls.save_state(one.call.pk, two.revision, {"revision": 2}, factory=factory)
+    assert not calls.save_state(one.call.pk, one.revision, {"revision": 1}, factory=factory)
+    assert calls.current_state(call_id, factory=factory)[1] == {"revision": 2}
+
+
+def test_twenty_writers_on_one_call_lose_nothing(factory: sessionmaker, call_id: str) -> None:
+    barrier = threading.Barrier(20)
+
+    def speak(index: int) -> int:
+        barrier.wait()
+        return say(factory, call_id, f"第{index}句", index).revision
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        revisions = list(pool.map(speak, range(1, 21)))
+    assert sorted(revisions) == list(range(1, 21))
+    with transaction(factory) as session:
+        seqs = session.scalars(select(HotlineUtterance.seq).join(HotlineUtterance.call)
+                               .where(HotlineUtterance.text.like("第%"))).all()
+    assert sorted(seqs) == list(range(1, 21))
+    view = calls.call_view(call_id, StaffUser(username="boss", role="supervisor", active=True), factory=factory)
+    assert [line["text"] for line in view["lines"]] == [f"第{i}句" for i in range(1, 21)]
+
+
+def test_the_same_call_started_twice_at_once_exists_once(factory: sessionmaker) -> None:
+    barrier = threading.Barrier(10)
+
+    def start(_index: int) -> bool:
+        barrier.wait()
+        return calls.start_call("race", "hw01", utcnow(), nonce(), factory=factory)[1]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        created = list(pool.map(start, range(10)))
+    assert created.count(True) == 1
+
+
+# ---- the operator's decision ----
+
+ORDER = WorkOrder(caller_name="王秀兰", callback_phone="13912345678", id_number=sample_id_number(3),
+                  region="运城市盐湖区", district="解州镇", address="解州镇东街村3组12号", category="apply",
+                  programs=("dibao",), urgency="normal", summary="来电人咨询低保申请。")
+ANSWERS = {"region": "山西省运城市盐湖区", "household.size": 4, "household.monthly_income": 1000}
+
+
+def test_a_confirmed_work_order_is_an_application_of_the_call(
+        factory: sessionmaker, people: dict[str, StaffUser], call_id: str) -> None:
+    with pytest.raises(InvalidField) as refused:
+        calls.confirm_application(call_id, people["hw"], ORDER, False, ANSWERS, AS_OF, factory=factory)
+    assert refused.value.field == "consent"
+    registration = calls.confirm_application(call_id, people["hw"], ORDER, True, ANSWERS, AS_OF, factory=factory)
+    again = calls.confirm_application(call_id, people["hw"], ORDER, True, ANSWERS, AS_OF, factory=factory)
+    assert again.number == registration.number  # confirmed twice, registered once
+    application = get_application(registration.number, factory=factory)
+    assert application.channel == "hotline" and application.conversation_id == call_id
+    assert application.region == "山西省运城市盐湖区" and application.district == "解州镇"
+    assert application.consent is True and application.applicant.mobile == "13912345678"
+    assert application.screening["answers"]["household.size"] == 4
+    view = calls.call_view(call_id, people["hw"], factory=factory)
+    assert view["outcome"] == "application" and view["application_number"] == registration.number
+    with transaction(factory) as session:
+        assert session.scalar(select(func.count(Application.id))) == 1
+    with pytest.raises(Conflict):
+        calls.mark_answered(call_id, people["hw"], "", factory=factory)
+
+
+def test_a_wrong_id_number_is_explained_and_nothing_is_registered(
+        factory: sessionmaker, people: dict[str, StaffUser], call_id: str) -> None:
+    wrong = WorkOrder(**{**ORDER.__dict__, "id_number": "140802196001010010"})
+    with pytest.raises(InvalidField) as refused:
+        calls.confirm_application(call_id, people["hw"], wrong, True, ANSWERS, AS_OF, factory=factory)
+    assert "身份证" in refused.value.message
+    assert calls.call_view(call_id, people["hw"], factory=factory)["outcome"] is None
+    with pytest.raises(InvalidField):
+        calls.confirm_application(call_id, people["hw"], WorkOrder(**{**ORDER.__dict__, "region": "火星"}), True,
+                                  ANSWERS, AS_OF, factory=factory)
+
+
+def test_a_hand_off_is_a_ticket_for_the_district_that_cannot_be_answered_by_chat(
+        factory: sessionmaker, people: dict[str, StaffUser], call_id: str) -> None:
+    say(factory, call_id, "我想问问低保 电话一三九 一二三四 五六七八", 10)
+    say(factory, call_id, "您的地址是？", 20, speaker="operator")
+    ticket_id = calls.hand_off(call_id, people["hw"], WorkOrder(**{**ORDER.__dict__, "district": "甲镇"}),
+                               factory=factory)
+    assert calls.hand_off(call_id, people["hw"], ORDER, factory=factory) == ticket_id
+    ticket = tickets.get_ticket(ticket_id, people["jia"], factory=factory)
+    assert ticket.channel == "hotline" and ticket.reason == "hotline" and ticket.district == "甲镇"
+    assert [line["speaker"] for line in ticket.transcript] == ["resident", "operator"]
+    assert "13912345678" in ticket.transcript[0]["text"]  # read out digits written as a number
+    assert "回拨电话：13912345678" in ticket.screening_summary
+    assert "139****5678" in tickets.transcript_preview(ticket)
+    with pytest.raises(Conflict):  # the caller is on the phone, not in a chat
+        tickets.staff_reply(ticket_id, people["jia"], "您好", factory=factory)
+    closed = tickets.hand_back(ticket_id, people["jia"], factory=factory)  # no bot to hand back to
+    assert closed.status == "closed"
+    assert calls.call_view(call_id, people["hw"], factory=factory)["outcome"] == "ticket"
+
+
+def test_answered_without_a_ticket(factory: sessionmaker, people: dict[str, StaffUser], call_id: str) -> None:
+    calls.mark_answered(call_id, people["hw"], "已告知低保申请流程", factory=factory)
+    view = calls.call_view(call_id, people["boss"], factory=factory)
+    assert view["outcome"] == "answered" and view["outcome_note"] == "已告知低保申请流程"
+    assert view["closed_by"] == "话务员小李"
+    with pytest.raises(Conflict):
+        calls.hand_off(call_id, people["hw"], ORDER, factory=factory)
+
+
+def test_only_the_calls_operator_and_supervisors_see_it(
+        factory: sessionmaker, people: dict[str, StaffUser], call_id: str) -> None:
+    assert calls.call_view(call_id, people["boss"], factory=factory)["call_id"] == call_id
+    for other in ("hw2", "jia"):
+        with pytest.raises(NotFound):
+            calls.call_view(call_id, people[other], factory=factory)
+    with pytest.raises(NotFound):
+        calls.mark_answered(call_id, people["hw2"], "", factory=factory)
+    assert [c.call_id for c in calls.recent_calls(people["hw2"], factory=factory)] == []
+    assert call_id in [c.call_id for c in calls.recent_calls(people["boss"], factory=factory)]
+
+
+def test_the_panel_polls_the_newest_call_of_its_operator(factory: sessionmaker) -> None:
+    assert calls.watch("hw01", None, factory=factory) == (None, 0)
+    calls.start_call("first", "hw01", utcnow(), nonce(), factory=factory)
+    calls.start_call("second", "hw01", utcnow(), nonce(), factory=factory)
+    newest, version = calls.watch("hw01", None, factory=factory)
+    assert newest == "second"
+    calls.add_utterance("second", "hw01", "caller", "你好", utcnow(), nonce(), factory=factory)
+    assert calls.watch("hw01", None, factory=factory) == ("second", version + 1)
+    assert calls.watch(None, "first", factory=factory)[0] == "first"

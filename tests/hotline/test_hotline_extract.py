@@ -62,7 +62,13 @@ def test_a_bare_name_counts_when_the_operator_asked_for_it() -> None:
     asked = asked_fields("请问您怎么称呼？")
     assert "caller_name" in asked
     assert hear("邢秀珍", asked).name == "邢秀珍"
+    assert hear("邢秀珍 电话一五零三四一二七七八九", asked).name == "邢秀珍"
     assert hear("邢秀珍").name is None
+    assert hear("不方便说", asked).name is None
+
+
+def test_a_place_corrected_in_mid_sentence() -> None:
+    assert hear("我在临汾尧都区 哦不对 是临汾洪洞县").region.name == "山西省临汾市洪洞县"
 
 
 def spoken(digits: str) -> str:

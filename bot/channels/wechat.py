@@ -148,20 +148,14 @@ class WeChatInput(InputChannel):
 
     def __init__(self, config: WeChatConfig, store: Optional[ChannelStore] = None) -> None:
         self.config = config
-        self._store = store
-        self.api = WeChatApi(config, store) if config.sends else None
+        self.store = store or channel_store()
+        self.api = WeChatApi(config, self.store) if config.sends else None
         if self.api is not None:
             register_sender(CHANNEL, sender_for(self.api))  # late replies, and pushes from this process
         if not config.receives:
             logger.warning("WeChat channel without WECHAT_TOKEN: /webhooks/wechat/webhook answers 503")
         self._tasks: set[asyncio.Task] = set()
         self._deliveries: dict[str, _Delivery] = {}  # delivery key → its answer, for WeChat's retries
-
-    @property
-    def store(self) -> ChannelStore:
-        if self._store is None:
-            self._store = channel_store()
-        return self._store
 
     def get_output_channel(self) -> Optional[OutputChannel]:
         return WeChatPush(self.api) if self.api is not None else None

@@ -36,9 +36,6 @@ class WeChatApi(WeChatClient):
             self._token_name, None, self._request_token
         )
 
-    def fetch_access_token(self) -> str:
-        return self._store.refresh_token(self._token_name, self._store.token(self._token_name), self._request_token)
-
     def _request_token(self) -> tuple[str, int]:
         logger.info("fetching a WeChat access token")
         response = self._http.get(

@@ -39,7 +39,7 @@ class WeChatConfig:
         given = {k: v for k, v in (overrides or {}).items() if v not in (None, "")}
         unknown = set(given) - {"token", "appid", "appsecret", "aes_key", "mode", "api_base", "reply_budget"}
         if unknown:
-            raise ConfigError(f"unknown WeChat setting(s): {', '.join(sorted(unknown))}")
+            raise ConfigError(f"微信设置中有不认识的项：{'、'.join(sorted(unknown))}")
         api_base = str(given.get("api_base", settings.wechat_api_base)).strip()
         config = cls(
             token=str(given.get("token", settings.wechat_token)).strip(),
@@ -69,20 +69,20 @@ class WeChatConfig:
 
     def validate(self) -> None:
         if self.mode not in MODES:
-            raise ConfigError(f"WECHAT_MODE must be one of {', '.join(MODES)}, not {self.mode!r}")
+            raise ConfigError(f"WECHAT_MODE 须为 {'、'.join(MODES)} 之一，当前为 {self.mode!r}")
         if not self.api_base.startswith(("http://", "https://")):
-            raise ConfigError("WECHAT_API_BASE must be an http(s) URL")
+            raise ConfigError("WECHAT_API_BASE 须为 http(s) 网址")
         if not 0 < self.reply_budget < 5:
-            raise ConfigError("reply_budget must be between 0 and 5 seconds (WeChat waits 5 s)")
+            raise ConfigError("reply_budget 须在 0 到 5 秒之间（微信只等 5 秒）")
         if not self.receives:
             return
         if not _TOKEN.match(self.token):
-            raise ConfigError("WECHAT_TOKEN must be 3 to 32 letters or digits, as on the 公众号 settings page")
+            raise ConfigError("WECHAT_TOKEN 须为 3 到 32 位字母或数字，与公众号服务器配置中的令牌(Token)一致")
         if self.encrypts:
             if not self.appid:
-                raise ConfigError(f"WECHAT_APPID is needed in {self.mode} mode (it is inside every encrypted message)")
+                raise ConfigError(f"{self.mode} 模式需要 WECHAT_APPID（每条加密消息里都带有它）")
             if not _valid_aes_key(self.aes_key):
-                raise ConfigError(f"WECHAT_AES_KEY must be the 43-character EncodingAESKey in {self.mode} mode")
+                raise ConfigError(f"{self.mode} 模式需要 WECHAT_AES_KEY：公众号的 43 位消息加解密密钥(EncodingAESKey)")
 
 
 def _valid_aes_key(key: str) -> bool:

@@ -34,33 +34,33 @@ class MenuError(ValueError):
 
 def _check_button(button: Any, where: str, max_name_bytes: int) -> None:
     if not isinstance(button, dict):
-        raise MenuError(f"{where}: a button must be an object")
+        raise MenuError(f"{where}：每个按钮须是一个对象")
     name = button.get("name")
     if not isinstance(name, str) or not name or len(name.encode()) > max_name_bytes:
-        raise MenuError(f"{where}: name must be 1 to {max_name_bytes} bytes")
+        raise MenuError(f"{where}：名称须为 1 到 {max_name_bytes} 个字节（一个汉字 3 个字节）")
     if button.get("type") == "click" and button.get("key") not in MENU_MESSAGES:
-        raise MenuError(f"{where} ({name}): key must be one of {', '.join(MENU_MESSAGES)}")
+        raise MenuError(f"{where}（{name}）：key 须为 {'、'.join(MENU_MESSAGES)} 之一")
     if button.get("type") == "view" and not str(button.get("url", "")).startswith(("http://", "https://")):
-        raise MenuError(f"{where} ({name}): a view button needs an http(s) url")
+        raise MenuError(f"{where}（{name}）：view 按钮须有 http(s) 网址 url")
 
 
 def check_menu(menu: Any) -> dict[str, Any]:
     buttons = menu.get("button") if isinstance(menu, dict) else None
     if not isinstance(buttons, list) or not 1 <= len(buttons) <= MAX_BUTTONS:
-        raise MenuError(f"the menu needs 1 to {MAX_BUTTONS} buttons under \"button\"")
+        raise MenuError(f"菜单的 button 下须有 1 到 {MAX_BUTTONS} 个按钮")
     for i, button in enumerate(buttons, start=1):
-        _check_button(button, f"button {i}", MAX_NAME_BYTES)
+        _check_button(button, f"按钮 {i}", MAX_NAME_BYTES)
         subs = button.get("sub_button")
         if subs is None:
             if button.get("type") not in ("click", "view"):
-                raise MenuError(f"button {i}: type must be click or view, or it needs sub_button")
+                raise MenuError(f"按钮 {i}：type 须为 click 或 view，或者带 sub_button 子菜单")
             continue
         if not isinstance(subs, list) or not 1 <= len(subs) <= MAX_SUB_BUTTONS:
-            raise MenuError(f"button {i}: sub_button needs 1 to {MAX_SUB_BUTTONS} buttons")
+            raise MenuError(f"按钮 {i}：sub_button 下须有 1 到 {MAX_SUB_BUTTONS} 个按钮")
         for j, sub in enumerate(subs, start=1):
-            _check_button(sub, f"button {i}.{j}", MAX_SUB_NAME_BYTES)
+            _check_button(sub, f"按钮 {i}.{j}", MAX_SUB_NAME_BYTES)
             if sub.get("type") not in ("click", "view"):
-                raise MenuError(f"button {i}.{j}: type must be click or view")
+                raise MenuError(f"按钮 {i}.{j}：type 须为 click 或 view")
     return menu
 
 
@@ -69,7 +69,7 @@ def load_menu(path: Optional[Path] = None) -> dict[str, Any]:
     try:
         menu = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise MenuError(f"cannot read {path}: {error}") from None
+        raise MenuError(f"无法读取 {path}：{error}") from None
     return check_menu(menu)
 
 
@@ -86,7 +86,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             return 0
         config = WeChatConfig.load()
         if not config.sends:
-            raise ConfigError("set WECHAT_APPID and WECHAT_APPSECRET to publish the menu")
+            raise ConfigError("发布菜单需要设置 WECHAT_APPID 和 WECHAT_APPSECRET")
         upgrade()  # the access token is kept in the intake database (unless REDIS_URL is set)
         WeChatApi(config).publish_menu(menu)
     except (MenuError, ConfigError) as error:

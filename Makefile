@@ -38,6 +38,7 @@ var/local.env:
 	@chmod 600 $@
 
 run: $(MODEL) var/local.env
+	@grep -q '^HOTLINE_SECRET=' var/local.env || python3 -c 'import secrets; print(f"HOTLINE_SECRET={secrets.token_hex(32)}")' >> var/local.env
 	$(PY) -m bot.intake.migrate
 	$(VENV)/bin/honcho start -f Procfile -e var/local.env
 

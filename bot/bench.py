@@ -7,6 +7,7 @@
 - The WeChat webhook in safe mode with 50 residents at once: p50/p95/p99 (bot.bench_wechat).
 - The Rasa server's resident memory after the run.
 - Intake registration throughput on SQLite and PostgreSQL with 20 concurrent clients (bot.bench_intake).
+- Hotline suggestion latency with 20 concurrent calls and their operators' panels (bot.bench_hotline).
 Every server is started here on free loopback ports and stopped at the end.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from bot import bench_intake, bench_wechat
+from bot import bench_hotline, bench_intake, bench_wechat
 from bot.intake import migrate
 from bot.knowledge.corpus import Measure, PolicyDocument, load_corpus, write_document
 from bot.settings import PROJECT_ROOT
@@ -167,6 +168,7 @@ def main() -> None:
         for process in processes:
             process.wait(timeout=20)
     bench_intake.report()
+    bench_hotline.report()
 
 
 if __name__ == "__main__":

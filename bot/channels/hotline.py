@@ -39,7 +39,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.hotline import calls
 from bot.hotline.assist import SPEAKERS, assess, masked
-from bot.hotline.notify import CallNotifier
+from bot.hotline.notify import CallWatcher
 from bot.intake.calendar import TZ
 from bot.intake.errors import Conflict, IntakeError, InvalidField, NotFound
 from bot.knowledge.service import PolicyService, get_policy_service
@@ -72,7 +72,12 @@ class Refused(Exception):
 
 
 def register_hotline(app: Sanic) -> None:
-    app.ctx.hotline_notifier = CallNotifier()
+    app.ctx.hotline_watcher = CallWatcher(calls.changed_since)
+
+    @app.listener("after_server_start")
+    async def watch_calls(app_: Sanic, _loop: Any) -> None:
+        app_.add_task(app_.ctx.hotline_watcher.run())
+
     app.blueprint(bp)
 
 
@@ -224,7 +229,7 @@ async def call_start(request: Request) -> HTTPResponse:
     number = optional_text(body, "caller_number", re.compile(r"^\+?[0-9 -]{3,20}$"))
     call, created = await db(calls.start_call, call_id, operator_id, moment(body), nonce,
                              number.replace(" ", "").replace("-", "") if number else None)
-    request.app.ctx.hotline_notifier.notify()
+    request.app.ctx.hotline_watcher.poke()
     return json({"call_id": call.call_id, "started": created, "status": call.status,
                  "version": call.version}, status=201 if created else 200, ensure_ascii=False)
 
@@ -236,27 +241,18 @@ async def utterance(request: Request) -> HTTPResponse:
     call_id, operator_id = identifier(body, "call_id"), identifier(body, "operator_id")
     speaker, text, spoken_at = speaker_of(body), utterance_text(body), moment(body)
     utterance_id = optional_text(body, "utterance_id", ID_RE)
-    stored = await db(calls.add_utterance, call_id, operator_id, speaker, text, spoken_at, nonce, utterance_id)
-    state = await suggestions(request.app, stored)
-    request.app.ctx.hotline_notifier.notify()
+    settings = get_settings()
+    stored = await db(calls.add_utterance, call_id, operator_id, speaker, text, spoken_at, nonce, utterance_id,
+                      assess=partial(suggest, policy_service(request.app), settings.today()))
+    request.app.ctx.hotline_watcher.poke()
     return json({
         "call_id": call_id, "accepted": True, "duplicate": stored.duplicate, "late": stored.late,
-        "revision": stored.revision, "speaker": speaker, "suggestions": public(state),
+        "revision": stored.revision, "speaker": speaker, "suggestions": public(stored.state),
     }, ensure_ascii=False)
 
 
-async def suggestions(app: Sanic, stored: calls.Stored) -> dict[str, Any] | None:
-    """The suggestions for the transcript as stored; computed unless already stored for it."""
-    if stored.duplicate:
-        _ref, state = await db(calls.current_state, stored.call.call_id)
-        if state is not None:
-            return state
-    settings = get_settings()
-    state = await asyncio.to_thread(partial(
-        assess, stored.lines, service=policy_service(app), as_of=settings.today(),
-        caller_number=stored.call.caller_number))
-    await db(calls.save_state, stored.call.pk, stored.revision, state)
-    return state
+def suggest(service: PolicyService, as_of: dt.date, lines: list[Any], caller_number: str | None) -> dict[str, Any]:
+    return assess(lines, service=service, as_of=as_of, caller_number=caller_number)
 
 
 @bp.post("/calls/end")
@@ -265,6 +261,6 @@ async def call_end(request: Request) -> HTTPResponse:
     body = body_of(request)
     call_id, operator_id = identifier(body, "call_id"), identifier(body, "operator_id")
     call, ended = await db(calls.end_call, call_id, operator_id, moment(body), nonce)
-    request.app.ctx.hotline_notifier.notify()
+    request.app.ctx.hotline_watcher.poke()
     return json({"call_id": call.call_id, "ended": ended, "status": call.status, "version": call.version},
                 ensure_ascii=False)

@@ -2,11 +2,12 @@
 
 Everything about a call lives in the registry database (tables hotline_calls and
 hotline_utterances), so a restart loses nothing and every web worker sees the same call. Each
-write is one short transaction:
-- an utterance is stored and the call's `version` and `utterance_count` (the transcript's
-  revision) bumped; the transcript at that revision is read back in the same transaction;
-- the suggestions are computed outside any transaction (bot.hotline.assist) and stored only if
-  no newer revision's suggestions were stored meanwhile (`save_state`);
+event is one transaction:
+- an utterance is stored, the call's `version` and `utterance_count` (the transcript's
+  revision) bumped, the transcript read back and the suggestions computed from it
+  (bot.hotline.assist, a few milliseconds) and stored, all while the call's row is locked, so
+  the suggestions stored are always those of the newest transcript; should computing them
+  fail, the utterance is kept and the suggestions follow with the next one;
 - the nonce of every signed request is kept (channel_receipts, channel "hotline") in the same
   transaction as what the request changed, so a replayed request is refused and a refused one
   can be sent again.
@@ -18,8 +19,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -43,6 +45,7 @@ from bot.intake.models import (
 from bot.questionnaire.flow import screening_snapshot
 from bot.regions import display_name, normalize_region
 
+log = logging.getLogger(__name__)
 RECEIPT_CHANNEL = "hotline"
 NONCE_KEPT = dt.timedelta(days=1)  # far longer than the signature's 5-minute window
 EARLY_SKEW = dt.timedelta(seconds=60)  # an utterance may carry a time this much before the start
@@ -71,13 +74,19 @@ class CallRef:
 
 @dataclass(frozen=True)
 class Stored:
-    """An utterance as stored: the call, the transcript at this revision, and how it arrived."""
+    """An utterance as stored: the call, the transcript and suggestions at this revision, and
+    how it arrived."""
 
     call: CallRef
     lines: list[Line]
     revision: int
     duplicate: bool  # the same utterance was stored before; nothing new was stored
     late: bool  # its time is before an utterance already stored: placed in order
+    state: Optional[dict[str, Any]] = None  # the suggestions stored for the call
+
+
+# The suggestions for a transcript, given the calling number.
+Assess = Callable[[list[Line], Optional[str]], dict[str, Any]]
 
 
 def _ref(call: HotlineCall) -> CallRef:
@@ -145,19 +154,20 @@ def utterance_key(utterance_id: Optional[str], speaker: str, spoken_at: dt.datet
 
 
 def add_utterance(call_id: str, operator_id: str, speaker: str, text: str, spoken_at: dt.datetime,
-                  nonce: str, utterance_id: Optional[str] = None, *,
+                  nonce: str, utterance_id: Optional[str] = None, *, assess: Optional[Assess] = None,
                   factory: Optional[sessionmaker] = None) -> Stored:
+    """Stores the utterance (once) and, with `assess`, the suggestions for the new transcript."""
     key = utterance_key(utterance_id, speaker, spoken_at, text)
     try:
-        return _add_utterance(call_id, operator_id, speaker, text, spoken_at, nonce, key, factory)
+        return _add_utterance(call_id, operator_id, speaker, text, spoken_at, nonce, key, assess, factory)
     except IntegrityError:  # the same retry stored by another worker at the same moment
         with transaction(factory) as session:
             call = _call(session, call_id)
-            return Stored(_ref(call), _lines(session, call.id), call.utterance_count, True, False)
+            return Stored(_ref(call), _lines(session, call.id), call.utterance_count, True, False, call.state)
 
 
 def _add_utterance(call_id: str, operator_id: str, speaker: str, text: str, spoken_at: dt.datetime,
-                   nonce: str, key: str, factory: Optional[sessionmaker]) -> Stored:
+                   nonce: str, key: str, assess: Optional[Assess], factory: Optional[sessionmaker]) -> Stored:
     with transaction(factory) as session:
         _use_nonce(session, nonce)
         call = _call(session, call_id, lock=True)
@@ -180,7 +190,20 @@ def _add_utterance(call_id: str, operator_id: str, speaker: str, text: str, spok
                                          speaker=speaker, text=text, spoken_at=spoken_at,
                                          received_at=utcnow()))
             session.flush()
-        return Stored(_ref(call), _lines(session, call.id), call.utterance_count, duplicate, late)
+        lines = _lines(session, call.id)
+        if assess is not None and (not duplicate or call.state_revision < call.utterance_count):
+            _store_state(call, lines, assess)
+        return Stored(_ref(call), lines, call.utterance_count, duplicate, late, call.state)
+
+
+def _store_state(call: HotlineCall, lines: list[Line], assess: Assess) -> None:
+    try:
+        state = assess(lines, call.caller_number)
+    except Exception:  # never lose the utterance for it: the next one brings the suggestions
+        log.exception("hotline: suggestions for call %s failed", call.id)
+        return
+    call.state, call.state_revision = state, call.utterance_count
+    call.version += 1
 
 
 def _lines(session: Session, call_pk: int) -> list[Line]:
@@ -190,20 +213,6 @@ def _lines(session: Session, call_pk: int) -> list[Line]:
         .order_by(HotlineUtterance.spoken_at, HotlineUtterance.seq)
     ).all()
     return [Line(speaker, text, at) for speaker, text, at in rows]
-
-
-def save_state(call_pk: int, revision: int, state: dict[str, Any], *,
-               factory: Optional[sessionmaker] = None) -> bool:
-    """Stores the suggestions computed from the transcript at `revision`, unless suggestions of a
-    later revision are stored already; True when stored."""
-    with transaction(factory) as session:
-        stored = session.execute(
-            update(HotlineCall)
-            .where(HotlineCall.id == call_pk, HotlineCall.state_revision < revision)
-            .values(state=state, state_revision=revision, version=HotlineCall.version + 1,
-                    updated_at=utcnow())
-        ).rowcount
-    return stored == 1
 
 
 def end_call(call_id: str, operator_id: str, ended_at: dt.datetime, nonce: str, *,
@@ -272,21 +281,29 @@ def call_view(call_id: str, user: StaffUser, *, factory: Optional[sessionmaker] 
 
 
 def watch(operator_id: Optional[str], call_id: Optional[str], *,
-          factory: Optional[sessionmaker] = None) -> tuple[Optional[str], int]:
-    """What a panel's stream polls, cheaply: the operator's newest call (or the given call) and
-    its version."""
+          factory: Optional[sessionmaker] = None) -> tuple[int, Optional[str], int]:
+    """(id, call_id, version) of the given call, or of the operator's newest call; (0, None, 0)
+    when there is none."""
     with transaction(factory) as session:
-        query = select(HotlineCall.call_id, HotlineCall.version)
+        query = select(HotlineCall.id, HotlineCall.call_id, HotlineCall.version)
         if call_id is not None:
             row = session.execute(query.where(HotlineCall.call_id == call_id)).first()
         else:
             row = session.execute(query.where(HotlineCall.operator_id == operator_id)
                                   .order_by(HotlineCall.id.desc()).limit(1)).first()
-    return (row[0], row[1]) if row else (None, 0)
+    return (row[0], row[1], row[2]) if row else (0, None, 0)
 
 
-def newest_call_id(operator_id: str, *, factory: Optional[sessionmaker] = None) -> Optional[str]:
-    return watch(operator_id, None, factory=factory)[0]
+def changed_since(moment: dt.datetime, *, factory: Optional[sessionmaker] = None
+                  ) -> list[tuple[int, str, str, int, dt.datetime]]:
+    """(id, call_id, operator_id, version, updated_at) of every call changed since `moment`."""
+    with transaction(factory) as session:
+        rows = session.execute(
+            select(HotlineCall.id, HotlineCall.call_id, HotlineCall.operator_id, HotlineCall.version,
+                   HotlineCall.updated_at)
+            .where(HotlineCall.updated_at >= moment).order_by(HotlineCall.updated_at)
+        ).all()
+    return [tuple(row) for row in rows]
 
 
 def recent_calls(user: StaffUser, limit: int = 50, *,

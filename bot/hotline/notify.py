@@ -1,31 +1,92 @@
-"""Wakes the operator panels' streams in this process as soon as a call changed here.
+"""Which calls changed, for the operator panels' streams of one web worker.
 
-It only shortens the wait: the streams read the call from the database and poll its version
-anyway, so a change made by another web worker reaches them within a poll interval.
+One task per worker polls the database every half second for the calls changed since it last
+looked (by any worker: the platform's request may reach another one) and keeps their versions
+in memory; the streams compare their call's version with it and read the database only when it
+changed. A change made in this worker pokes the poller, so it looks at once.
 """
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
+import logging
+from typing import Callable, Optional
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.intake.db import utcnow
+
+log = logging.getLogger(__name__)
+POLL_SECONDS = 0.5
+# Rows written a moment before the last one seen are read again: transactions commit in an
+# order their timestamps need not follow.
+OVERLAP = dt.timedelta(seconds=2)
+FORGET_AFTER = dt.timedelta(hours=2)
+
+# (id, call_id, operator_id, version, updated_at) of the calls changed since a moment.
+Changes = Callable[[dt.datetime], list[tuple[int, str, str, int, dt.datetime]]]
 
 
-class CallNotifier:
-    def __init__(self) -> None:
-        self._changed: asyncio.Event | None = None
+class CallWatcher:
+    def __init__(self, changes: Changes, poll_seconds: float = POLL_SECONDS) -> None:
+        self._changes = changes
+        self.poll_seconds = poll_seconds
+        self.versions: dict[str, tuple[int, dt.datetime]] = {}  # call_id → (version, changed at)
+        self.newest: dict[str, tuple[int, str]] = {}  # operator_id → (id, call_id) of their newest call
+        self._cursor = utcnow() - OVERLAP
+        self._changed: Optional[asyncio.Event] = None
+        self._poke: Optional[asyncio.Event] = None
 
-    def _event(self) -> asyncio.Event:
-        if self._changed is None:
-            self._changed = asyncio.Event()
-        return self._changed
+    def version(self, call_id: str) -> Optional[int]:
+        seen = self.versions.get(call_id)
+        return seen[0] if seen else None
 
-    def notify(self) -> None:
-        """Some call changed: every waiting stream looks again."""
-        event = self._event()
-        self._changed = asyncio.Event()
-        event.set()
+    def poke(self) -> None:
+        """Something changed in this worker: look now."""
+        if self._poke is not None:
+            self._poke.set()
 
     async def wait(self, timeout: float) -> None:
-        """Returns when notified, or after `timeout` seconds."""
+        """Returns when some call changed, or after `timeout` seconds."""
+        if self._changed is None:
+            self._changed = asyncio.Event()
         try:
-            await asyncio.wait_for(self._event().wait(), timeout)
+            await asyncio.wait_for(self._changed.wait(), timeout)
         except asyncio.TimeoutError:
             pass
+
+    def take(self, rows: list[tuple[int, str, str, int, dt.datetime]]) -> bool:
+        """Records the rows read; True when anything is new."""
+        changed = False
+        for pk, call_id, operator_id, version, updated_at in rows:
+            if self.version(call_id) != version:
+                self.versions[call_id] = (version, updated_at)
+                changed = True
+            if pk > self.newest.get(operator_id, (0, ""))[0]:
+                self.newest[operator_id] = (pk, call_id)
+                changed = True
+            self._cursor = max(self._cursor, updated_at - OVERLAP)
+        old = utcnow() - FORGET_AFTER
+        for call_id in [c for c, (_v, at) in self.versions.items() if at < old]:
+            del self.versions[call_id]
+        return changed
+
+    async def run(self) -> None:
+        """Polls until cancelled."""
+        self._poke = asyncio.Event()
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        while True:
+            try:
+                rows = await asyncio.to_thread(self._changes, self._cursor)
+            except SQLAlchemyError as exc:  # the database is away for a moment: try again
+                log.warning("hotline watcher: database unavailable (%s)", type(exc).__name__)
+                rows = []
+            if self.take(rows):
+                changed, self._changed = self._changed, asyncio.Event()
+                changed.set()
+            try:
+                await asyncio.wait_for(self._poke.wait(), self.poll_seconds)
+            except asyncio.TimeoutError:
+                pass
+            self._poke.clear()

@@ -265,7 +265,8 @@ class HotlineCall(Base):
     closed_by_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True)
     closed_at = Column(DateTime, nullable=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
-    updated_at = Column(DateTime, nullable=False, default=utcnow)
+    # Set by every change: each web worker polls for the calls changed since it last looked.
+    updated_at = Column(DateTime, nullable=False, default=utcnow, index=True)
 
     utterances = relationship("HotlineUtterance", back_populates="call",
                               order_by="(HotlineUtterance.spoken_at, HotlineUtterance.seq)")

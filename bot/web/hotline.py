@@ -42,7 +42,6 @@ from bot.web.console import (
 
 PREFIX = "/console/hotline"
 PANEL_ROLES = ("operator", *SUPERVISORS)
-POLL_SECONDS = 0.5  # how often a stream looks at the call's version in the database
 HEARTBEAT_SECONDS = 15  # a comment line keeps the connection (and sanic's response timeout) alive
 STREAM_SECONDS = 600  # then the browser reconnects by itself (EventSource)
 RETRY_MS = 2000
@@ -131,7 +130,8 @@ async def call_page(request: Request, call_id: str) -> HTTPResponse:
 @staff_only(*PANEL_ROLES)
 async def events(request: Request) -> None:
     """The call's state whenever it changes: `call` events (and `none` while the operator has no
-    call yet), a comment line as heartbeat."""
+    call yet), a comment line as heartbeat. The worker's watcher says when the call changed; a
+    quiet stream also looks in the database itself now and then."""
     user = request.ctx.user
     call_id = request.args.get("call") or None
     if call_id is None and user.role != "operator":
@@ -141,28 +141,52 @@ async def events(request: Request) -> None:
     response = await request.respond(content_type="text/event-stream; charset=utf-8",
                                       headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
     await response.send(f"retry: {RETRY_MS}\n\n")
-    notifier = request.app.ctx.hotline_notifier
-    seen: tuple[str | None, int] = ("", -1)
-    started = last_sent = time.monotonic()
-    while time.monotonic() - started < STREAM_SECONDS:
-        current, version = await db(calls.watch, user.username, call_id)
-        if (current, version) != seen:
-            seen = (current, version)
-            if current is None:
-                await response.send(event("none", {"message": "当前没有来电。"}))
-            else:
-                try:
-                    data = await db(payload, current, user)
-                except NotFound:
-                    await response.send(event("gone", {"message": "没有找到这个来电，或您无权查看。"}))
-                    break
-                await response.send(event("call", data, version))
-            last_sent = time.monotonic()
-        elif time.monotonic() - last_sent > HEARTBEAT_SECONDS:
-            await response.send(": heartbeat\n\n")
-            last_sent = time.monotonic()
-        await notifier.wait(POLL_SECONDS)
+    watcher = request.app.ctx.hotline_watcher
+    stream = Stream(user, call_id)
+    started = time.monotonic()
+    pk, current, _version = await db(calls.watch, user.username, call_id)
+    await response.send(await stream.show(pk, current))
+    while time.monotonic() - started < STREAM_SECONDS and not stream.gone:
+        await watcher.wait(HEARTBEAT_SECONDS)
+        if time.monotonic() - stream.sent_at >= HEARTBEAT_SECONDS:
+            pk, current, version = await db(calls.watch, user.username, call_id)
+            news = await stream.show(pk, current) if version > stream.version or pk != stream.pk else ""
+            await response.send(news or ": heartbeat\n\n")
+            stream.sent_at = time.monotonic()
+            continue
+        newest = watcher.newest.get(user.username) if call_id is None else None
+        if newest is not None and newest[0] > stream.pk:
+            await response.send(await stream.show(*newest))
+        elif stream.current is not None and (watcher.version(stream.current) or 0) > stream.version:
+            await response.send(await stream.show(stream.pk, stream.current))
     await response.eof()
+
+
+class Stream:
+    """What one panel's stream has shown."""
+
+    def __init__(self, user: StaffUser, call_id: str | None) -> None:
+        self.user = user
+        self.call_id = call_id
+        self.pk = 0
+        self.current: str | None = None
+        self.version = -1
+        self.sent_at = time.monotonic()
+        self.gone = False
+
+    async def show(self, pk: int, current: str | None) -> str:
+        """The event for this call as it is now."""
+        self.pk, self.current, self.sent_at = pk, current, time.monotonic()
+        if current is None:
+            self.version = 0
+            return event("none", {"message": "当前没有来电。"})
+        try:
+            data = await db(payload, current, self.user)
+        except NotFound:
+            self.gone = True
+            return event("gone", {"message": "没有找到这个来电，或您无权查看。"})
+        self.version = data["call"]["version"]
+        return event("call", data, self.version)
 
 
 # ---- the operator's decision ----
@@ -179,7 +203,7 @@ async def decide(request: Request, action: Any, done: Any) -> HTTPResponse:
     """Runs the decision; JSON with the message to show, or the refusal."""
     try:
         result = await db(action)
-        request.app.ctx.hotline_notifier.notify()
+        request.app.ctx.hotline_watcher.poke()
     except NotFound as exc:
         return json_response({"error": exc.message}, status=404, ensure_ascii=False)
     except Conflict as exc:

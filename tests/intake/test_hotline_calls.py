@@ -114,12 +114,25 @@ def test_a_late_utterance_is_placed_by_its_time(factory: sessionmaker, call_id: 
     assert late.late and [line.text for line in late.lines] == ["第一句", "第二句", "第三句"]
 
 
-def test_older_suggestions_never_replace_newer_ones(factory: sessionmaker, call_id: str) -> None:
-    one = say(factory, call_id, "第一句", 10)
-    two = say(factory, call_id, "第二句", 20)
-    assert calls.save_state(one.call.pk, two.revision, {"revision": 2}, factory=factory)
-    assert not calls.save_state(one.call.pk, one.revision, {"revision": 1}, factory=factory)
-    assert calls.current_state(call_id, factory=factory)[1] == {"revision": 2}
+def count_lines(lines: list, _number: str | None) -> dict:
+    return {"lines": [line.text for line in lines]}
+
+
+def broken(_lines: list, _number: str | None) -> dict:
+    raise RuntimeError("a bug in the suggestions")
+
+
+def test_the_suggestions_stored_are_those_of_the_newest_transcript(factory: sessionmaker, call_id: str) -> None:
+    at = BASE + dt.timedelta(seconds=10)
+    first = calls.add_utterance(call_id, "hw01", "caller", "第一句", at, nonce(), assess=count_lines, factory=factory)
+    assert first.state == {"lines": ["第一句"]}
+    kept = calls.add_utterance(call_id, "hw01", "caller", "第二句", at + dt.timedelta(seconds=1), nonce(),
+                               assess=broken, factory=factory)
+    assert kept.revision == 2 and kept.state == {"lines": ["第一句"]}  # the utterance is kept
+    retried = calls.add_utterance(call_id, "hw01", "caller", "第二句", at + dt.timedelta(seconds=1), nonce(),
+                                  assess=count_lines, factory=factory)
+    assert retried.duplicate and retried.state == {"lines": ["第一句", "第二句"]}
+    assert calls.current_state(call_id, factory=factory)[1] == {"lines": ["第一句", "第二句"]}
 
 
 def test_twenty_writers_on_one_call_lose_nothing(factory: sessionmaker, call_id: str) -> None:
@@ -127,7 +140,9 @@ def test_twenty_writers_on_one_call_lose_nothing(factory: sessionmaker, call_id:
 
     def speak(index: int) -> int:
         barrier.wait()
-        return say(factory, call_id, f"第{index}句", index).revision
+        at = BASE + dt.timedelta(seconds=index)
+        return calls.add_utterance(call_id, "hw01", "caller", f"第{index}句", at, nonce(), assess=count_lines,
+                                   factory=factory).revision
 
     with ThreadPoolExecutor(max_workers=20) as pool:
         revisions = list(pool.map(speak, range(1, 21)))
@@ -138,6 +153,7 @@ def test_twenty_writers_on_one_call_lose_nothing(factory: sessionmaker, call_id:
     assert sorted(seqs) == list(range(1, 21))
     view = calls.call_view(call_id, StaffUser(username="boss", role="supervisor", active=True), factory=factory)
     assert [line["text"] for line in view["lines"]] == [f"第{i}句" for i in range(1, 21)]
+    assert view["state"] == {"lines": [f"第{i}句" for i in range(1, 21)]}  # the last one computed saw all
 
 
 def test_the_same_call_started_twice_at_once_exists_once(factory: sessionmaker) -> None:
@@ -235,11 +251,15 @@ def test_only_the_calls_operator_and_supervisors_see_it(
 
 
 def test_the_panel_polls_the_newest_call_of_its_operator(factory: sessionmaker) -> None:
-    assert calls.watch("hw01", None, factory=factory) == (None, 0)
+    assert calls.watch("hw01", None, factory=factory) == (0, None, 0)
+    before = utcnow() - dt.timedelta(seconds=1)
     calls.start_call("first", "hw01", utcnow(), nonce(), factory=factory)
     calls.start_call("second", "hw01", utcnow(), nonce(), factory=factory)
-    newest, version = calls.watch("hw01", None, factory=factory)
+    pk, newest, version = calls.watch("hw01", None, factory=factory)
     assert newest == "second"
     calls.add_utterance("second", "hw01", "caller", "你好", utcnow(), nonce(), factory=factory)
-    assert calls.watch("hw01", None, factory=factory) == ("second", version + 1)
-    assert calls.watch(None, "first", factory=factory)[0] == "first"
+    assert calls.watch("hw01", None, factory=factory) == (pk, "second", version + 1)
+    assert calls.watch(None, "first", factory=factory)[1] == "first"
+    changed = calls.changed_since(before, factory=factory)
+    assert [(row[1], row[3]) for row in changed][-1] == ("second", version + 1)
+    assert calls.changed_since(utcnow() + dt.timedelta(seconds=5), factory=factory) == []

@@ -45,6 +45,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_hotline_calls_operator_id'), 'hotline_calls', ['operator_id'], unique=False)
     op.create_index(op.f('ix_hotline_calls_status'), 'hotline_calls', ['status'], unique=False)
+    op.create_index(op.f('ix_hotline_calls_updated_at'), 'hotline_calls', ['updated_at'], unique=False)
     op.create_table('hotline_utterances',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('call_pk', sa.Integer(), nullable=False),
@@ -64,6 +65,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f('ix_hotline_utterances_call_pk'), table_name='hotline_utterances')
     op.drop_table('hotline_utterances')
+    op.drop_index(op.f('ix_hotline_calls_updated_at'), table_name='hotline_calls')
     op.drop_index(op.f('ix_hotline_calls_status'), table_name='hotline_calls')
     op.drop_index(op.f('ix_hotline_calls_operator_id'), table_name='hotline_calls')
     op.drop_table('hotline_calls')

@@ -76,7 +76,13 @@ def register_hotline(app: Sanic) -> None:
 
     @app.listener("after_server_start")
     async def watch_calls(app_: Sanic, _loop: Any) -> None:
-        app_.add_task(app_.ctx.hotline_watcher.run())
+        app_.ctx.hotline_watch = app_.add_task(app_.ctx.hotline_watcher.run())
+
+    @app.listener("before_server_stop")
+    async def stop_watching(app_: Sanic, _loop: Any) -> None:
+        task = getattr(app_.ctx, "hotline_watch", None)
+        if task is not None:
+            task.cancel()
 
     app.blueprint(bp)
 

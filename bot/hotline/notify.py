@@ -1,9 +1,10 @@
 """Which calls changed, for the operator panels' streams of one web worker.
 
-One task per worker polls the database every half second for the calls changed since it last
-looked (by any worker: the platform's request may reach another one) and keeps their versions
-in memory; the streams compare their call's version with it and read the database only when it
-changed. A change made in this worker pokes the poller, so it looks at once.
+One task per worker polls the database every half second, while some panel is open, for the
+calls changed since it last looked (by any worker: the platform's request may reach another
+one) and keeps their versions in memory; the streams compare their call's version with it and
+read the database only when it changed. A change made in this worker pokes the poller, so it
+looks at once.
 """
 from __future__ import annotations
 
@@ -36,6 +37,16 @@ class CallWatcher:
         self._cursor = utcnow() - OVERLAP
         self._changed: Optional[asyncio.Event] = None
         self._poke: Optional[asyncio.Event] = None
+        self.listeners = 0  # open streams; with none, the database is not polled
+
+    def listen(self) -> None:
+        if self.listeners == 0:
+            self._cursor = utcnow() - OVERLAP  # what happened before, the stream reads itself
+        self.listeners += 1
+        self.poke()
+
+    def leave(self) -> None:
+        self.listeners -= 1
 
     def version(self, call_id: str) -> Optional[int]:
         seen = self.versions.get(call_id)
@@ -77,11 +88,12 @@ class CallWatcher:
         if self._changed is None:
             self._changed = asyncio.Event()
         while True:
+            rows = []
             try:
-                rows = await asyncio.to_thread(self._changes, self._cursor)
+                if self.listeners:
+                    rows = await asyncio.to_thread(self._changes, self._cursor)
             except SQLAlchemyError as exc:  # the database is away for a moment: try again
                 log.warning("hotline watcher: database unavailable (%s)", type(exc).__name__)
-                rows = []
             if self.take(rows):
                 changed, self._changed = self._changed, asyncio.Event()
                 changed.set()

@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.hotline import calls
 from bot.hotline.assist import CALLER, PROGRAM_NAMES
+from bot.hotline.notify import CallWatcher
 from bot.intake.calendar import to_local
 from bot.intake.errors import Conflict, IntakeError, NotFound
 from bot.hotline.spoken import masked_speech
@@ -142,7 +143,17 @@ async def events(request: Request) -> None:
                                       headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
     await response.send(f"retry: {RETRY_MS}\n\n")
     watcher = request.app.ctx.hotline_watcher
-    stream = Stream(user, call_id)
+    watcher.listen()
+    try:
+        await follow(response, watcher, Stream(user, call_id))
+    finally:
+        watcher.leave()
+    await response.eof()
+
+
+async def follow(response: HTTPResponse, watcher: CallWatcher, stream: "Stream") -> None:
+    """Sends the stream's call whenever the watcher says it changed, until the stream's time is up."""
+    user, call_id = stream.user, stream.call_id
     started = time.monotonic()
     pk, current, _version = await db(calls.watch, user.username, call_id)
     await response.send(await stream.show(pk, current))
@@ -159,7 +170,6 @@ async def events(request: Request) -> None:
             await response.send(await stream.show(*newest))
         elif stream.current is not None and (watcher.version(stream.current) or 0) > stream.version:
             await response.send(await stream.show(stream.pk, stream.current))
-    await response.eof()
 
 
 class Stream:

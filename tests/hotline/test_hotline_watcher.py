@@ -35,6 +35,9 @@ def test_a_change_wakes_the_streams_and_a_poke_looks_at_once() -> None:
         watcher = CallWatcher(read, poll_seconds=30)  # only a poke makes it look again soon
         task = asyncio.create_task(watcher.run())
         await asyncio.sleep(0.05)
+        assert looked == []  # no panel open: the database is left alone
+        watcher.listen()
+        await asyncio.sleep(0.05)
         changes.append((7, "call-7", "hw01", 2, utcnow()))
         began = asyncio.get_running_loop().time()
         waiting = asyncio.create_task(watcher.wait(10))
@@ -47,4 +50,4 @@ def test_a_change_wakes_the_streams_and_a_poke_looks_at_once() -> None:
         return took
 
     assert asyncio.run(scenario()) < 5
-    assert len(looked) == 2
+    assert len(looked) == 2  # when the panel opened, and when poked

@@ -41,6 +41,7 @@ from bot.hotline import calls
 from bot.hotline.assist import SPEAKERS, assess, masked
 from bot.hotline.notify import CallWatcher
 from bot.intake.calendar import TZ
+from bot.intake.db import utcnow
 from bot.intake.errors import Conflict, IntakeError, InvalidField, NotFound
 from bot.knowledge.service import PolicyService, get_policy_service
 from bot.settings import get_settings
@@ -55,6 +56,7 @@ MAX_UTTERANCE_CHARS = 1000
 MAX_FUTURE = dt.timedelta(minutes=5)
 ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+PHONE_RE = re.compile(r"^\+?[0-9 -]{3,20}$")
 NOT_CONFIGURED = "热线接口尚未配置共享密钥（HOTLINE_SECRET），暂不接收请求。"
 DATABASE_DOWN = "热线助手的数据库暂时无法连接，请求未处理，请稍后重发（已记录的内容不受影响）。"
 T = TypeVar("T")
@@ -157,7 +159,7 @@ def moment(body: dict[str, Any], name: str = "ts") -> dt.datetime:
     except (ValueError, OverflowError, OSError):
         raise Refused(400, f"参数 {name} 须为时间：Unix 秒数（如 1795400000.5）或 ISO 8601（如 2026-11-23T09:30:00+08:00）。") from None
     utc = when.astimezone(dt.timezone.utc).replace(tzinfo=None)
-    if utc > dt.datetime.utcnow() + MAX_FUTURE:
+    if utc > utcnow() + MAX_FUTURE:
         raise Refused(400, f"参数 {name} 的时间在未来，请检查平台时钟。")
     return utc
 
@@ -214,10 +216,12 @@ async def refused(_request: Request, exc: Refused) -> HTTPResponse:
     return json({"error": exc.message}, status=exc.status, ensure_ascii=False)
 
 
+ERROR_STATUS = ((NotFound, 404), (Conflict, 409), (calls.Replayed, 403), (InvalidField, 400))
+
+
 @bp.exception(IntakeError)
 async def intake_error(_request: Request, exc: IntakeError) -> HTTPResponse:
-    status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else \
-        400 if isinstance(exc, InvalidField) else 403 if isinstance(exc, calls.Replayed) else 400
+    status = next((code for kind, code in ERROR_STATUS if isinstance(exc, kind)), 400)
     return json({"error": exc.message}, status=status, ensure_ascii=False)
 
 
@@ -232,7 +236,7 @@ async def call_start(request: Request) -> HTTPResponse:
     nonce = authenticate(request, get_settings().hotline_secret)
     body = body_of(request)
     call_id, operator_id = identifier(body, "call_id"), identifier(body, "operator_id")
-    number = optional_text(body, "caller_number", re.compile(r"^\+?[0-9 -]{3,20}$"))
+    number = optional_text(body, "caller_number", PHONE_RE)
     call, created = await db(calls.start_call, call_id, operator_id, moment(body), nonce,
                              number.replace(" ", "").replace("-", "") if number else None)
     request.app.ctx.hotline_watcher.poke()

@@ -2,9 +2,9 @@
 
 The page shows the operator's current call: the transcript, the suggestions (policies with
 citations, a reply to read out, the facts heard, the screening and the next question) and the
-draft work order, editable. They arrive by Server-Sent Events: the stream polls the call's
-version in the database (and is woken at once when the change was made in this process), so
-it works whichever web worker received the platform's request. The operator confirms the work
+draft work order, editable. They arrive by Server-Sent Events: the worker's watcher of changed
+calls (bot.hotline.notify) reads the database, so the stream works whichever web worker
+received the platform's request. The operator confirms the work
 order as an application, hands it to intake staff as a ticket, or marks the call answered; each
 is a POST with the session's CSRF token, answered in JSON.
 """
@@ -24,14 +24,16 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.hotline import calls
 from bot.hotline.assist import CALLER, PROGRAM_NAMES
 from bot.hotline.notify import CallWatcher
+from bot.hotline.spoken import masked_speech
+from bot.intake import registry
 from bot.intake.calendar import to_local
 from bot.intake.errors import Conflict, IntakeError, NotFound
-from bot.hotline.spoken import masked_speech
 from bot.intake.identity import mask_mobile
-from bot.intake.models import CALL_ACTIVE, StaffUser
+from bot.intake.models import CALL_ACTIVE, CALL_ENDED, StaffUser
 from bot.settings import get_settings
 from bot.web.console import (
     SUPERVISORS,
+    client_ip,
     database_down,
     db,
     local_time,
@@ -46,7 +48,7 @@ PANEL_ROLES = ("operator", *SUPERVISORS)
 HEARTBEAT_SECONDS = 15  # a comment line keeps the connection (and sanic's response timeout) alive
 STREAM_SECONDS = 600  # then the browser reconnects by itself (EventSource)
 RETRY_MS = 2000
-STATUS_NAMES = {CALL_ACTIVE: "通话中", "ended": "已挂断"}
+STATUS_NAMES = {CALL_ACTIVE: "通话中", CALL_ENDED: "已挂断"}
 
 panel = Blueprint("hotline_panel", url_prefix=PREFIX)
 panel.middleware("response")(security_headers)
@@ -119,10 +121,13 @@ async def live_page(request: Request) -> HTTPResponse:
 @panel.get("/calls/<call_id:str>")
 @staff_only(*PANEL_ROLES)
 async def call_page(request: Request, call_id: str) -> HTTPResponse:
+    user = request.ctx.user
     try:
-        await db(calls.call_view, call_id, request.ctx.user)
+        await db(calls.call_view, call_id, user)
     except NotFound:
         return not_found(request)
+    await db(registry.audit, user, "view_hotline_call", object_type="hotline_call", object_id=call_id,
+             ip=client_ip(request))
     return render(request, "hotline/panel.html", title=f"来电 {call_id}", active="hotline", call_id=call_id,
                   programs=PROGRAM_NAMES)
 

@@ -8,14 +8,17 @@ import re
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
 from sanic import Sanic
+from sqlalchemy import select
 
 from bot.channels.hotline import signed_headers
 from bot.hotline.client import HotlineClient, load_calls, utterances
+from bot.intake.db import transaction
+from bot.intake.models import AuditEntry
 from bot.intake.testing import sample_id_number
 from bot.knowledge.service import PolicyService
 from bot.settings import Settings
@@ -278,3 +281,13 @@ def test_the_stream_follows_the_operators_newest_call(hotline: Hotline) -> None:
     seen = read_events(hotline.url, operator, None, until=lambda e: e["call"]["call_id"] == call_id
                        and e["transcript"])
     assert seen[-1]["transcript"][0]["who"] == "来电人"
+
+
+def test_opening_a_call_is_audited(hotline: Hotline) -> None:
+    platform, call_id = new_call(hotline)
+    platform.say(call_id, "caller", "我电话13912345678", time.time() - 5)
+    assert hotline.staff("boss").get(f"/console/hotline/calls/{call_id}").status_code == 200
+    with transaction(hotline.factory) as session:
+        entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "view_hotline_call",
+                                                           AuditEntry.object_id == call_id)).all()
+    assert [entry.actor_name for entry in entries] == ["主管张华"]

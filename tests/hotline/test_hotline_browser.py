@@ -32,6 +32,7 @@ def test_the_panel_fills_in_as_the_caller_speaks(browser: webdriver.Chrome, hotl
     log_in(browser, hotline, "hw01")
     assert browser.current_url.endswith("/console/hotline")
     wait(browser, LIVE).until(lambda d: d.find_element(By.ID, "no-call").is_displayed())
+    assert not browser.find_element(By.ID, "call-panel").is_displayed()
     browser.execute_script("window.__sameDocument = true;")
     platform = hotline.platform("hw01")
     call_id = f"b-{uuid.uuid4().hex[:8]}"

@@ -153,13 +153,6 @@ def get_ticket(ticket_id: int, user: StaffUser, factory: Optional[sessionmaker] 
         return ticket
 
 
-def messages_after(
-    ticket_id: int, user: StaffUser, after_id: int, factory: Optional[sessionmaker] = None
-) -> list[Message]:
-    ticket = get_ticket(ticket_id, user, factory)
-    return [m for m in ticket.messages if m.id > after_id]
-
-
 def claim(
     ticket_id: int, user: StaffUser, *, expected_version: int, factory: Optional[sessionmaker] = None
 ) -> HandoffTicket:

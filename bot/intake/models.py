@@ -4,7 +4,7 @@ Changes here need an Alembic revision (bot/intake/migrations); a test checks the
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -205,11 +205,6 @@ class AuditEntry(Base):
     object_id = Column(String(32), nullable=True)
     detail = Column(Text, nullable=True)
     ip = Column(String(64), nullable=True)
-
-
-def ticket_open(ticket: Optional[HandoffTicket]) -> bool:
-    return ticket is not None and ticket.status != TICKET_CLOSED
-
 
 
 class ChannelReceipt(Base):

@@ -51,7 +51,9 @@ def _lifetime(expires_in: int) -> int:
 class SqlChannelStore:
     def __init__(self, factory: Optional[sessionmaker] = None) -> None:
         self._factory = factory
-        self._purged_at = 0.0
+        # Monotonic time of the last purge; None until the first one, which runs on the first
+        # delivery whatever the machine's uptime (monotonic time may start near zero at boot).
+        self._purged_at: Optional[float] = None
         self._purge_lock = threading.Lock()
 
     def first_delivery(self, channel: str, key: str) -> bool:
@@ -65,9 +67,10 @@ class SqlChannelStore:
 
     def _purge_old(self) -> None:
         with self._purge_lock:
-            if time.monotonic() - self._purged_at < PURGE_EVERY_SECONDS:
+            now = time.monotonic()
+            if self._purged_at is not None and now - self._purged_at < PURGE_EVERY_SECONDS:
                 return
-            self._purged_at = time.monotonic()
+            self._purged_at = now
         cutoff = utcnow() - dt.timedelta(seconds=RECEIPT_SECONDS)
         with transaction(self._factory) as session:
             session.execute(delete(ChannelReceipt).where(ChannelReceipt.received_at < cutoff))

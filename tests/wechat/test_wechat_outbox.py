@@ -80,3 +80,20 @@ def test_a_refused_notice_is_released_and_tried_again_later(factory: sessionmake
     now[0] += 1
     assert outbox.sweep() == 1
     assert wechat_sender.texts_to("o-outbox") == ["您的申请已退回补充材料。"] and undelivered(factory) == []
+
+
+def test_a_small_clock_just_after_boot_neither_holds_nor_hurries_a_notice(
+    factory: sessionmaker, wechat_sender: FakeWeChatApi
+) -> None:
+    now = [0.5]  # the outbox's monotonic clock half a second after the machine started
+    outbox = Outbox("wechat", factory, clock=lambda: now[0])
+    store_notices(factory, ["第一条"])
+    wechat_sender.refuse_sends_with = 45015
+    assert outbox.sweep() == 0
+    wechat_sender.refuse_sends_with = None
+    store_notices(factory, ["第二条"])
+    assert outbox.sweep() == 1  # a new notice is not held back by the refused one's pause
+    assert undelivered(factory) == ["第一条"]
+    now[0] += RETRY_AFTER_SECONDS[0]
+    assert outbox.sweep() == 1
+    assert wechat_sender.texts_to("o-outbox") == ["第二条", "第一条"]

@@ -9,11 +9,13 @@ import threading
 import time
 import uuid
 
+import pytest
 from sqlalchemy.orm import sessionmaker
 
 from bot.intake.db import transaction, utcnow
 from bot.intake.models import ChannelReceipt
-from bot.wechat.store import ChannelStore, SqlChannelStore
+from bot.wechat import store as store_module
+from bot.wechat.store import PURGE_EVERY_SECONDS, ChannelStore, SqlChannelStore
 
 WORKERS = 12
 
@@ -97,3 +99,24 @@ def test_receipts_older_than_a_day_are_purged(sqlite_factory: sessionmaker) -> N
     store = SqlChannelStore(sqlite_factory)
     assert store.first_delivery("wechat", "new")  # the first delivery in a process purges
     assert store.first_delivery("wechat", "old") and not store.first_delivery("wechat", "recent")
+
+
+def add_receipt(factory: sessionmaker, key: str, age: dt.timedelta) -> None:
+    with transaction(factory) as session:
+        session.add(ChannelReceipt(channel="wechat", key=key, received_at=utcnow() - age))
+
+
+def test_a_machine_booted_seconds_ago_purges_on_the_first_delivery(
+    sqlite_factory: sessionmaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = [12.0]  # monotonic time counts from boot: 12 s after the machine started
+    monkeypatch.setattr(store_module.time, "monotonic", lambda: clock[0])
+    add_receipt(sqlite_factory, "day-old", dt.timedelta(days=2))
+    store = SqlChannelStore(sqlite_factory)
+    assert store.first_delivery("wechat", "new")
+    assert store.first_delivery("wechat", "day-old")  # purged, so no longer taken for a retry
+    add_receipt(sqlite_factory, "later-old", dt.timedelta(days=2))
+    clock[0] += PURGE_EVERY_SECONDS - 1
+    assert not store.first_delivery("wechat", "later-old")  # the next purge waits an hour
+    clock[0] += 1
+    assert store.first_delivery("wechat", "later-old")

@@ -39,7 +39,7 @@ var/local.env:
 
 run: $(MODEL) var/local.env
 	@grep -q '^HOTLINE_SECRET=' var/local.env || python3 -c 'import secrets; print(f"HOTLINE_SECRET={secrets.token_hex(32)}")' >> var/local.env
-	$(PY) -m bot.intake.migrate
+	$(PY) -m bot.core.migrate
 	$(VENV)/bin/honcho start -f Procfile -e var/local.env
 
 # Warnings fail the build, except Rasa's false alarm that a form's utter_ask_* responses are unused.
@@ -75,10 +75,10 @@ test: $(MODEL) browser-deps pg-deps redis-deps validate conversations
 	$(PY) -m pytest
 
 eval: $(MODEL)
-	$(PY) -m bot.evaluation
+	$(PY) -m bot.measure.evaluation
 
 bench: $(MODEL) pg-deps
-	$(PY) -m bot.bench
+	$(PY) -m bot.measure.bench
 
 # Re-imports every source document in data/policies/sources (after adding a notice).
 policies: $(INSTALLED)

@@ -1,5 +1,5 @@
 """Custom actions served by the rasa_sdk action server: thin adapters over bot/."""
-from bot.intake.identity import install_log_redaction
+from bot.core.privacy import install_log_redaction
 
 install_log_redaction()  # before anything can log a resident's ID or mobile number
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.handoff.delivery import channel_for
 from bot.handoff.notices import already_waiting_notice, handoff_notice
 from bot.handoff.tickets import open_ticket
-from bot.intake.identity import redact
+from bot.core.privacy import redact
 from bot.questionnaire.flow import answers_from_slots, screening_brief
 from bot.replies import INPUT_ISSUE_REPLIES, NOT_UNDERSTOOD
 from bot.settings import get_settings

@@ -13,9 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from actions.common import latest_intent, message_is_new, message_text
 from bot.handoff.delivery import channel_for
-from bot.intake.identity import InvalidField
 from bot.intake.registry import ApplicationRequest, Registration, normalize_number, register, resident_status
-from bot.intake.sealed import seal, unseal
+from bot.core.privacy import InvalidField, seal, unseal
 from bot.questionnaire.application import (
     CONSENT_REFUSED,
     FIELDS,

@@ -15,8 +15,8 @@ from typing import Iterator
 import pytest
 import requests
 
-from bot.intake.migrate import upgrade
-from bot.intake.testing import PostgresMissing, PostgresServer
+from bot.core.migrate import upgrade
+from bot.core.testing import PostgresMissing, PostgresServer
 from bot.knowledge.search import PolicyIndex
 from bot.knowledge.service import PolicyService
 from bot.settings import PROJECT_ROOT
@@ -41,7 +41,7 @@ def policy_service(policy_index: PolicyIndex) -> PolicyService:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    """A PostgreSQL server private to the test session (bot.intake.testing). When its binaries are
+    """A PostgreSQL server private to the test session (bot.core.testing). When its binaries are
     missing the PostgreSQL tests fail with the reason: they are never skipped (`make test`
     installs PostgreSQL first)."""
     try:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.intake.identity import InvalidField
+from bot.core.privacy import InvalidField
 from bot.questionnaire.application import (
     NotUnderstood,
     corrections,

@@ -24,7 +24,7 @@ from bot.eligibility import (
     screen,
 )
 from bot.eligibility.parameters import PARAMETERS_DIR, region_parameters_from_dict
-from bot.evaluation import load_screening_cases
+from bot.measure.evaluation import load_screening_cases
 
 CASES_DIR = Path(__file__).parent / "eligibility"
 TODAY = dt.date(2022, 7, 1)

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from bot.handoff.delivery import RasaConversations
 from bot.handoff.tickets import hand_back, open_ticket_for, staff_reply
-from bot.intake.db import session_factory, transaction
-from bot.intake.identity import id_check_character
-from bot.intake.models import Application, HandoffTicket, Message, StaffUser
+from bot.core.db import session_factory, transaction
+from bot.core.privacy import id_check_character
+from bot.core.models import Application, HandoffTicket, Message, StaffUser
 from bot.intake.registry import get_application
 from bot.intake.staff import create_user
 from tests.conftest import RASA_TEST_TOKEN, Servers

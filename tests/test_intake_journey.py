@@ -14,7 +14,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bot.handoff.tickets import open_ticket_for
-from bot.intake.db import session_factory
+from bot.core.db import session_factory
 from bot.intake.staff import create_user
 from tests.conftest import Servers
 from tests.test_chat_page import browser  # noqa: F401 (the same headless Chromium fixture)

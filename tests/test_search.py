@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from bot.evaluation import policy_scores
+from bot.measure.evaluation import policy_scores
 from bot.knowledge.answer import compose_answer
 from bot.knowledge.search import PolicyIndex
 from bot.knowledge.service import PolicyService, ReplyKind

@@ -5,7 +5,7 @@ import pytest
 from rasa.shared.core.events import SlotSet, UserUttered
 
 from bot.channels.tracker_store import redacted
-from bot.intake.sealed import seal, unseal
+from bot.core.privacy import seal, unseal
 
 ID_NUMBER = "11010519491231002X"
 

@@ -16,7 +16,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.handoff.delivery import channel_for
 from bot.handoff.tickets import record_resident_message
-from bot.intake.identity import install_log_redaction
+from bot.core.privacy import install_log_redaction
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Rasa's SQL tracker store, except that the ID and mobile numbers residents type are stored
 masked. The conversation in memory keeps the real text for the turn that is being handled;
-what an application needs across turns is sealed in its slots (bot/intake/sealed.py).
+what an application needs across turns is sealed in its slots (bot.core.privacy.seal).
 
 Configured in endpoints.yml as `tracker_store: {type: bot.channels.tracker_store.RedactingSQLTrackerStore, ...}`.
 """
@@ -13,7 +13,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.intake.identity import redact
+from bot.core.privacy import redact
 
 
 def redacted(event: Event) -> Event:

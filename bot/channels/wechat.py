@@ -31,7 +31,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.handoff.delivery import register_sender
-from bot.intake.identity import install_log_redaction
+from bot.core.privacy import install_log_redaction
 from bot.replies import ASSISTANT_UNAVAILABLE
 from bot.wechat.api import WeChatApi, deliver, sender_for
 from bot.wechat.config import WeChatConfig

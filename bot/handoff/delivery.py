@@ -17,8 +17,8 @@ import requests
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.intake.db import transaction, utcnow
-from bot.intake.models import Message
+from bot.core.db import transaction, utcnow
+from bot.core.models import Message
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)

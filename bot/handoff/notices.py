@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from bot.intake.calendar import WorkCalendar, get_calendar, local_now
+from bot.core.calendar import WorkCalendar, get_calendar, local_now
 
 WEEKDAYS = "一二三四五六日"
 ANSWER_WITHIN_MINUTES = 30

@@ -13,9 +13,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.handoff.delivery import RasaConversations, push
-from bot.intake.db import transaction, utcnow
-from bot.intake.identity import redact
-from bot.intake.models import (
+from bot.core.db import transaction, utcnow
+from bot.core.privacy import redact
+from bot.core.models import (
     TICKET_ACTIVE,
     TICKET_CLOSED,
     TICKET_WAITING,

@@ -22,8 +22,8 @@ import yaml
 from bot.eligibility.engine import PROGRAMS
 from bot.hotline.extract import Heard, Lexicon, asked_fields, hear, load_lexicon, narrowest
 from bot.hotline.spoken import masked_speech
-from bot.intake.errors import InvalidField
-from bot.intake.identity import mask_id_number, mask_mobile, redact, validate_mobile
+from bot.core.errors import InvalidField
+from bot.core.privacy import mask_id_number, mask_mobile, redact, validate_mobile
 from bot.knowledge.answer import AMOUNT_CUES, citation, quote_passage, validity_note
 from bot.knowledge.search import SearchHit, SearchResult, split_sentences, strip_regions
 from bot.knowledge.service import COVERED_TEXT, PolicyService

@@ -31,10 +31,10 @@ from bot.handoff import tickets
 from bot.hotline.assist import CALLER, OPERATOR, PROGRAM_NAMES, Line
 from bot.hotline.spoken import read_out_digits
 from bot.intake import registry
-from bot.intake.db import transaction, utcnow
-from bot.intake.errors import Conflict, Forbidden, IntakeError, InvalidField, NotFound
-from bot.intake.identity import validate_address, validate_mobile, validate_name
-from bot.intake.models import (
+from bot.core.db import transaction, utcnow
+from bot.core.errors import Conflict, Forbidden, IntakeError, InvalidField, NotFound
+from bot.core.privacy import validate_address, validate_mobile, validate_name
+from bot.core.models import (
     CALL_ACTIVE,
     CALL_ENDED,
     ChannelReceipt,

@@ -21,7 +21,7 @@ from typing import Any
 import requests
 import yaml
 
-from bot.channels.hotline import PREFIX, signed_headers
+from bot.hotline.signing import PREFIX, signed_headers
 from bot.settings import PROJECT_ROOT
 
 EVAL_CALLS = PROJECT_ROOT / "tests" / "eval" / "hotline_calls.yml"

@@ -19,8 +19,8 @@ from typing import Any
 import yaml
 
 from bot.eligibility.engine import PROGRAMS
-from bot.intake.errors import InvalidField
-from bot.intake.identity import validate_id_number, validate_mobile
+from bot.core.errors import InvalidField
+from bot.core.privacy import validate_id_number, validate_mobile
 from bot.knowledge.terms import Vocabulary, load_vocabulary
 from bot.numbers import NumberMatch, extract_numbers
 from bot.questionnaire.answers import NOT_UNDERSTOOD, mentioned_facts, parse_answer

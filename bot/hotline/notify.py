@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.intake.db import utcnow
+from bot.core.db import utcnow
 
 log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5

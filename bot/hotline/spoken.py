@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from bot.intake.identity import redact
+from bot.core.privacy import redact
 from bot.knowledge.importer import chinese_to_int
 
 DIGIT_OF = {"零": "0", "〇": "0", "洞": "0", "一": "1", "幺": "1", "二": "2", "三": "3", "四": "4",

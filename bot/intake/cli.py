@@ -15,9 +15,10 @@ import getpass
 import os
 import sys
 
-from bot.intake import migrate, staff
-from bot.intake.identity import InvalidField
-from bot.intake.models import ROLES
+from bot.core import migrate
+from bot.intake import staff
+from bot.core.privacy import InvalidField
+from bot.core.models import ROLES
 
 
 class PasswordMismatch(Exception):

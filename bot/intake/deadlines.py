@@ -9,7 +9,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from bot.intake.calendar import WorkCalendar, get_calendar
+from bot.core.calendar import WorkCalendar, get_calendar
 from bot.intake.workflow import is_final
 from bot.settings import get_settings
 

@@ -24,11 +24,11 @@ from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 from sqlalchemy.sql import ColumnElement, false
 
 from bot.eligibility.engine import PROGRAMS
-from bot.intake.calendar import local_now, to_local, utc_start_of
-from bot.intake.db import session_factory, transaction, utcnow
+from bot.core.calendar import local_now, to_local, utc_start_of
+from bot.core.db import session_factory, transaction, utcnow
 from bot.intake.deadlines import due_date
-from bot.intake.errors import Conflict, Forbidden, IllegalTransition, IntakeError, InvalidField, NotFound
-from bot.intake.identity import (
+from bot.core.errors import Conflict, Forbidden, IllegalTransition, IntakeError, InvalidField, NotFound
+from bot.core.privacy import (
     id_digest,
     mask_id_number,
     mask_mobile,
@@ -40,7 +40,7 @@ from bot.intake.identity import (
     validate_mobile,
     validate_name,
 )
-from bot.intake.models import (
+from bot.core.models import (
     ASSIGNED,
     CHANNELS,
     CLOSED,

@@ -18,9 +18,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.intake.db import transaction, utcnow
-from bot.intake.identity import InvalidField
-from bot.intake.models import ROLES, AuditEntry, StaffSession, StaffUser
+from bot.core.db import transaction, utcnow
+from bot.core.privacy import InvalidField
+from bot.core.models import ROLES, AuditEntry, StaffSession, StaffUser
 from bot.intake.registry import audit
 
 SESSION_LIFETIME = dt.timedelta(hours=8)

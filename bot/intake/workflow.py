@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.intake.errors import InvalidField
-from bot.intake.identity import redact
-from bot.intake.models import (
+from bot.core.errors import InvalidField
+from bot.core.privacy import redact
+from bot.core.models import (
     ACCEPTED,
     ASSIGNED,
     CLOSED,

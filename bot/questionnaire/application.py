@@ -1,6 +1,6 @@
 """The registration questions (一门受理): which programs, consent, name, mobile, ID, 乡镇/街道, address.
 
-Each answer is read from free text and checked by bot.intake.identity; a wrong answer gets the
+Each answer is read from free text and checked by bot.core.privacy; a wrong answer gets the
 validator's Chinese explanation and the question again. Before registering, the resident sees a
 summary (ID and mobile masked) and confirms or corrects it.
 """
@@ -10,7 +10,7 @@ import re
 from typing import Any, Mapping, Optional
 
 from bot.eligibility.engine import PROGRAMS
-from bot.intake.identity import (
+from bot.core.privacy import (
     InvalidField,
     mask_id_number,
     mask_mobile,

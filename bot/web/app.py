@@ -15,18 +15,18 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, html, json, redirect
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.channels.hotline import register_hotline
+from bot.web.hotline_api import register_hotline
 from bot.eligibility import default_parameters, screening_response
 from bot.handoff.delivery import take_outbox
 from bot.handoff.tickets import open_ticket_for
-from bot.intake.calendar import to_local
-from bot.intake.identity import install_log_redaction
+from bot.core.calendar import to_local
+from bot.core.privacy import install_log_redaction
 from bot.knowledge.service import PolicyService, get_policy_service, region_not_covered_text
 from bot.regions import normalize_region
 from bot.replies import ASSISTANT_UNAVAILABLE, INPUT_ISSUE_REPLIES
 from bot.settings import Settings, get_settings
 from bot.web.console import register_console
-from bot.web.hotline import register_panel
+from bot.web.hotline_panel import register_panel
 from bot.wechat.outbox import wechat_outbox
 
 logger = logging.getLogger(__name__)

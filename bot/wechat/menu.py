@@ -16,8 +16,8 @@ from typing import Any, Optional
 import requests
 from wechatpy.exceptions import WeChatClientException
 
-from bot.intake.identity import install_log_redaction
-from bot.intake.migrate import upgrade
+from bot.core.privacy import install_log_redaction
+from bot.core.migrate import upgrade
 from bot.settings import get_settings
 from bot.wechat.api import WeChatApi
 from bot.wechat.config import ConfigError, WeChatConfig

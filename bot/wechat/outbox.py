@@ -19,8 +19,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from bot.handoff.delivery import push, register_sender
-from bot.intake.db import transaction, utcnow
-from bot.intake.models import Message
+from bot.core.db import transaction, utcnow
+from bot.core.models import Message
 from bot.wechat.api import WeChatApi, sender_for
 from bot.wechat.config import WeChatConfig
 

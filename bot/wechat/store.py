@@ -17,8 +17,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from bot.intake.db import transaction, utcnow
-from bot.intake.models import ChannelReceipt, ChannelToken
+from bot.core.db import transaction, utcnow
+from bot.core.models import ChannelReceipt, ChannelToken
 from bot.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)

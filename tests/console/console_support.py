@@ -21,10 +21,11 @@ import requests
 from sqlalchemy.orm import sessionmaker
 
 from bot.handoff import tickets
-from bot.intake import migrate, registry
-from bot.intake.db import session_factory
-from bot.intake.identity import id_check_character
-from bot.intake.models import HandoffTicket, StaffUser
+from bot.core import migrate
+from bot.intake import registry
+from bot.core.db import session_factory
+from bot.core.privacy import id_check_character
+from bot.core.models import HandoffTicket, StaffUser
 from bot.questionnaire.flow import screening_snapshot
 from bot.settings import PROJECT_ROOT
 from tests.conftest import free_port, wait_until_up

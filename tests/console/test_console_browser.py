@@ -8,7 +8,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 
 from bot.handoff import tickets
-from bot.intake.db import utcnow
+from bot.core.db import utcnow
 from tests.console.console_support import PASSWORD, Console, open_handoff, register_application
 from tests.test_chat_page import browser  # noqa: F401 (the same headless Chromium fixture)
 

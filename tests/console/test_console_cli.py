@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from bot.intake import staff
-from bot.intake.db import session_factory
+from bot.core.db import session_factory
 
 
 def cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sanic.response import HTTPResponse
 
-from bot.web.console import set_cookie
+from bot.web.console.base import set_cookie
 
 
 def cookie_header(name: str) -> str:

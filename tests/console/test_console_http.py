@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from bot.handoff import tickets
 from bot.intake import registry, staff
-from bot.intake.db import transaction
-from bot.intake.identity import mask_id_number, mask_mobile
-from bot.intake.models import ACCEPTED, ASSIGNED, REGISTERED, TICKET_CLOSED, AuditEntry
+from bot.core.db import transaction
+from bot.core.privacy import mask_id_number, mask_mobile
+from bot.core.models import ACCEPTED, ASSIGNED, REGISTERED, TICKET_CLOSED, AuditEntry
 from tests.conftest import free_port
 from tests.console.console_support import (
     PASSWORD,

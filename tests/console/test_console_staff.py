@@ -8,9 +8,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
 from bot.intake import staff
-from bot.intake.db import transaction, utcnow
-from bot.intake.errors import InvalidField
-from bot.intake.models import AuditEntry, StaffSession, StaffUser
+from bot.core.db import transaction, utcnow
+from bot.core.errors import InvalidField
+from bot.core.models import AuditEntry, StaffSession, StaffUser
 from tests.console.console_support import PASSWORD
 
 

@@ -11,7 +11,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
-from bot.intake.testing import sample_id_number
+from bot.core.testing import sample_id_number
 from tests.console.test_console_browser import log_in, wait
 from tests.hotline.conftest import Hotline
 from tests.test_chat_page import browser  # noqa: F401 (the same headless Chromium fixture)

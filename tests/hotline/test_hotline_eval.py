@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from bot.eligibility.engine import PROGRAMS
-from bot.evaluation import HELD_OUT_HOTLINE_CALLS, HOTLINE_CALLS, hotline_scores, judge_call
+from bot.measure.evaluation import HELD_OUT_HOTLINE_CALLS, HOTLINE_CALLS, hotline_scores, judge_call
 from bot.knowledge.search import PolicyIndex
 from bot.knowledge.service import PolicyService
 from bot.regions import get_region

@@ -9,7 +9,7 @@ import pytest
 
 from bot.hotline.extract import asked_fields, find_district_name, hear
 from bot.hotline.spoken import address_numerals, masked_speech, read_out_digits, tail_correction
-from bot.intake.testing import sample_id_number
+from bot.core.testing import sample_id_number
 
 
 @pytest.mark.parametrize("said, written", [

@@ -15,11 +15,11 @@ import requests
 from sanic import Sanic
 from sqlalchemy import select
 
-from bot.channels.hotline import signed_headers
+from bot.hotline.signing import signed_headers
 from bot.hotline.client import HotlineClient, load_calls, utterances
-from bot.intake.db import transaction
-from bot.intake.models import AuditEntry
-from bot.intake.testing import sample_id_number
+from bot.core.db import transaction
+from bot.core.models import AuditEntry
+from bot.core.testing import sample_id_number
 from bot.knowledge.service import PolicyService
 from bot.settings import Settings
 from bot.web.app import create_app

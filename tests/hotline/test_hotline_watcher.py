@@ -5,7 +5,7 @@ import asyncio
 import datetime as dt
 
 from bot.hotline.notify import FORGET_AFTER, CallWatcher
-from bot.intake.db import utcnow
+from bot.core.db import utcnow
 
 
 def test_versions_and_each_operators_newest_call() -> None:

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-from bot.intake import migrate
-from bot.intake.db import session_factory, transaction
-from bot.intake.models import Base, StaffUser
+from bot.core import migrate
+from bot.core.db import session_factory, transaction
+from bot.core.models import Base, StaffUser
 from bot.intake.registry import ApplicationRequest
-from bot.intake.testing import SAMPLE_DISTRICT, sample_id_number
+from bot.core.testing import SAMPLE_DISTRICT, sample_id_number
 
 def _empty_tables(url: str) -> None:
     """Every registry table emptied and its ids restarted: faster than a new database per test."""

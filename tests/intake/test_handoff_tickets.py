@@ -21,9 +21,9 @@ from bot.handoff.tickets import (
     staff_reply,
     waiting_count,
 )
-from bot.intake.db import utcnow
-from bot.intake.errors import Conflict, InvalidField, NotFound
-from bot.intake.models import TICKET_ACTIVE, TICKET_CLOSED, TICKET_WAITING, StaffUser
+from bot.core.db import utcnow
+from bot.core.errors import Conflict, InvalidField, NotFound
+from bot.core.models import TICKET_ACTIVE, TICKET_CLOSED, TICKET_WAITING, StaffUser
 from bot.intake.registry import ApplicationRequest, register
 from bot.intake.staff import create_user
 

@@ -16,12 +16,12 @@ from sqlalchemy.orm import sessionmaker
 from bot.handoff import tickets
 from bot.hotline import calls
 from bot.hotline.calls import Replayed, UnknownCall, WorkOrder
-from bot.intake.db import transaction, utcnow
-from bot.intake.errors import Conflict, InvalidField, NotFound
-from bot.intake.models import Application, HotlineUtterance, StaffUser
+from bot.core.db import transaction, utcnow
+from bot.core.errors import Conflict, InvalidField, NotFound
+from bot.core.models import Application, HotlineUtterance, StaffUser
 from bot.intake.registry import get_application
 from bot.intake.staff import create_user
-from bot.intake.testing import sample_id_number
+from bot.core.testing import sample_id_number
 
 PASSWORD = "correct horse battery"
 AS_OF = dt.date(2026, 11, 23)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.intake.calendar import TZ, WorkCalendar, get_calendar, load_calendar, to_local, utc_start_of
+from bot.core.calendar import TZ, WorkCalendar, get_calendar, load_calendar, to_local, utc_start_of
 from bot.intake.deadlines import due_date, load_limits
 from bot.settings import PROJECT_ROOT
 
@@ -92,7 +92,7 @@ def test_next_opening(calendar: WorkCalendar) -> None:
 
 def test_years_beyond_the_file_count_weekends_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
     calendar = load_calendar(PROJECT_ROOT / "data" / "intake" / "calendar.yml")
-    with caplog.at_level(logging.WARNING, logger="bot.intake.calendar"):
+    with caplog.at_level(logging.WARNING, logger="bot.core.calendar"):
         assert calendar.is_working_day(D(2030, 10, 1))  # a Tuesday: no holiday known
         assert not calendar.is_working_day(D(2030, 10, 5))
         calendar.add_working_days(D(2030, 1, 1), 20)

@@ -15,10 +15,10 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Column, Integer, MetaData, Table, inspect
 
-from bot.intake import migrate
-from bot.intake.db import make_engine
-from bot.intake.models import Base
-from bot.intake.testing import PostgresServer
+from bot.core import migrate
+from bot.core.db import make_engine
+from bot.core.models import Base
+from bot.core.testing import PostgresServer
 
 _names = itertools.count(1)
 
@@ -87,7 +87,7 @@ def test_migrate_command_runs_from_any_directory(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    result = subprocess.run([sys.executable, "-m", "bot.intake.migrate"], cwd=elsewhere, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "bot.core.migrate"], cwd=elsewhere, capture_output=True,
                             text=True, env={**os.environ, "DATABASE_URL": url}, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "cli.db" in result.stdout

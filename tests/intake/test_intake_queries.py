@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
-from bot.intake.calendar import local_now, utc_start_of
-from bot.intake.db import transaction
-from bot.intake.models import ACCEPTED, CLOSED, REGISTERED, Application, AuditEntry, StaffUser
+from bot.core.calendar import local_now, utc_start_of
+from bot.core.db import transaction
+from bot.core.models import ACCEPTED, CLOSED, REGISTERED, Application, AuditEntry, StaffUser
 from bot.intake.registry import (
     ApplicationRequest,
     InvalidField,
@@ -26,7 +26,7 @@ from bot.intake.registry import (
     register,
     transition,
 )
-from bot.intake.testing import OTHER_SAMPLE_DISTRICT
+from bot.core.testing import OTHER_SAMPLE_DISTRICT
 
 MakeRequest = Callable[..., ApplicationRequest]
 MakeStaff = Callable[..., StaffUser]

@@ -14,9 +14,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from bot.intake import registry
-from bot.intake.db import session_factory, transaction
-from bot.intake.identity import id_digest
-from bot.intake.models import CLOSED, Applicant, Application, DailySequence, StatusChange
+from bot.core.db import session_factory, transaction
+from bot.core.privacy import id_digest
+from bot.core.models import CLOSED, Applicant, Application, DailySequence, StatusChange
 from bot.intake.registry import (
     STATUS_GUESSES_PER_DAY,
     ApplicationRequest,
@@ -27,7 +27,7 @@ from bot.intake.registry import (
     register,
     resident_status,
 )
-from bot.intake.testing import free_port, sample_id_number
+from bot.core.testing import free_port, sample_id_number
 
 TODAY = dt.date(2025, 10, 9)
 MakeRequest = Callable[..., ApplicationRequest]

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from bot.intake import registry
-from bot.intake.db import transaction
-from bot.intake.models import (
+from bot.core.db import transaction
+from bot.core.models import (
     ACCEPTED,
     ASSIGNED,
     CLOSED,
@@ -36,8 +36,8 @@ from bot.intake.registry import (
     register,
     transition,
 )
-from bot.intake.testing import OTHER_SAMPLE_DISTRICT as OTHER_DISTRICT
-from bot.intake.testing import SAMPLE_DISTRICT as DISTRICT
+from bot.core.testing import OTHER_SAMPLE_DISTRICT as OTHER_DISTRICT
+from bot.core.testing import SAMPLE_DISTRICT as DISTRICT
 from bot.intake.workflow import ALLOWED
 
 TODAY = dt.date(2025, 10, 9)

@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from bot.intake.models import (
+from bot.core.models import (
     ACCEPTED,
     ASSIGNED,
     CLOSED,

@@ -9,8 +9,8 @@ import pytest
 import redis
 from sqlalchemy.orm import sessionmaker
 
-from bot.intake import migrate
-from bot.intake.db import session_factory
+from bot.core import migrate
+from bot.core.db import session_factory
 from bot.wechat.store import ChannelStore, RedisChannelStore, SqlChannelStore
 from tests.wechat.fake_api import FakeWeChatApi
 from tests.wechat.redis_server import RedisMissing, RedisServer

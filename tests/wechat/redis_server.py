@@ -8,7 +8,7 @@ from pathlib import Path
 
 import redis
 
-from bot.intake.testing import free_port
+from bot.core.testing import free_port
 
 START_TIMEOUT_SECONDS = 20
 

@@ -19,8 +19,8 @@ from sqlalchemy.orm import sessionmaker
 from bot.handoff.delivery import RasaConversations
 from bot.handoff.notices import EMERGENCY
 from bot.handoff.tickets import HANDED_BACK_TEXT, hand_back, open_ticket_for, staff_reply
-from bot.intake.db import session_factory, transaction
-from bot.intake.models import ACCEPTED, Application, Message, StaffUser
+from bot.core.db import session_factory, transaction
+from bot.core.models import ACCEPTED, Application, Message, StaffUser
 from bot.intake.registry import transition
 from bot.intake.staff import create_user
 from bot.wechat.config import WeChatConfig

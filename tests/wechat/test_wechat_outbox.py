@@ -10,8 +10,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
 from bot.handoff import delivery
-from bot.intake.db import session_factory, transaction
-from bot.intake.models import Message
+from bot.core.db import session_factory, transaction
+from bot.core.models import Message
 from bot.wechat.api import sender_for
 from bot.wechat.outbox import RETRY_AFTER_SECONDS, Outbox
 from tests.wechat.fake_api import FakeWeChatApi

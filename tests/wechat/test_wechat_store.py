@@ -12,8 +12,8 @@ import uuid
 import pytest
 from sqlalchemy.orm import sessionmaker
 
-from bot.intake.db import transaction, utcnow
-from bot.intake.models import ChannelReceipt
+from bot.core.db import transaction, utcnow
+from bot.core.models import ChannelReceipt
 from bot.wechat import store as store_module
 from bot.wechat.store import PURGE_EVERY_SECONDS, ChannelStore, SqlChannelStore
 

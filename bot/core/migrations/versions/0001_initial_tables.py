@@ -1,4 +1,4 @@
-"""The intake registry's tables, as in bot/intake/models.py.
+"""The intake registry's tables, as in bot/core/models.py.
 
 Revision ID: 0001
 Revises:

@@ -1,4 +1,4 @@
-"""Registration throughput of the intake registry: `python -m bot.bench_intake` (also in `make bench`).
+"""Registration throughput of the intake registry: `python -m bot.measure.bench_intake` (also in `make bench`).
 
 Concurrent clients (threads, each with its own registrations of distinct people) register on a
 temporary SQLite file and on a temporary PostgreSQL cluster with its default durability (fsync
@@ -19,11 +19,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from bot.intake import migrate
-from bot.intake.db import session_factory, transaction
-from bot.intake.models import Application
+from bot.core import migrate
+from bot.core.db import session_factory, transaction
+from bot.core.models import Application
 from bot.intake.registry import ApplicationRequest, register
-from bot.intake.testing import SAMPLE_DISTRICT, PostgresServer, sample_id_number
+from bot.core.testing import SAMPLE_DISTRICT, PostgresServer, sample_id_number
 
 TARGET_PER_SECOND = 50
 FIRST_BIRTHDAY = dt.date(1950, 1, 1)

@@ -34,7 +34,7 @@ OTHER_SAMPLE_DISTRICT = "城关镇"
 def sample_id_number(serial: int, born: dt.date = dt.date(1960, 1, 1), region: str = "140802") -> str:
     """A valid made-up ID number: region code, birth date, 3-digit serial, check character.
 
-    The check character is computed the recursive ISO 7064 way, apart from bot.intake.identity."""
+    The check character is computed the recursive ISO 7064 way, apart from bot.core.privacy."""
     first17 = f"{region}{born:%Y%m%d}{serial % 1000:03d}"
     p = 0
     for digit in first17:

@@ -1,15 +1,15 @@
-"""Alembic environment of the intake registry, driven by bot.intake.migrate (no alembic.ini).
+"""Alembic environment of the intake registry, driven by bot.core.migrate (no alembic.ini).
 
-bot.intake.migrate passes an open connection in `config.attributes["connection"]`; the revisions
+bot.core.migrate passes an open connection in `config.attributes["connection"]`; the revisions
 run inside its transaction.
 """
 from alembic import context
 
-from bot.intake.models import Base
+from bot.core.models import Base
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise RuntimeError("run the intake migrations with `python -m bot.intake.migrate`")
+    raise RuntimeError("run the intake migrations with `python -m bot.core.migrate`")
 
 context.configure(
     connection=connection,

@@ -4,10 +4,10 @@
   policy answers included: p50/p95 over a fixed list of resident questions.
 - The policy search API over a synthetic corpus of 10,000 measures: p50/p95 per request.
 - The screening API: p50/p95 per request.
-- The WeChat webhook in safe mode with 50 residents at once: p50/p95/p99 (bot.bench_wechat).
+- The WeChat webhook in safe mode with 50 residents at once: p50/p95/p99 (bot.measure.bench_wechat).
 - The Rasa server's resident memory after the run.
-- Intake registration throughput on SQLite and PostgreSQL with 20 concurrent clients (bot.bench_intake).
-- Hotline suggestion latency with 20 concurrent calls and their operators' panels (bot.bench_hotline).
+- Intake registration throughput on SQLite and PostgreSQL with 20 concurrent clients (bot.measure.bench_intake).
+- Hotline suggestion latency with 20 concurrent calls and their operators' panels (bot.measure.bench_hotline).
 Every server is started here on free loopback ports and stopped at the end.
 """
 from __future__ import annotations
@@ -25,8 +25,8 @@ from pathlib import Path
 import psutil
 import requests
 
-from bot import bench_hotline, bench_intake, bench_wechat
-from bot.intake import migrate
+from bot.measure import bench_hotline, bench_intake, bench_wechat
+from bot.core import migrate
 from bot.knowledge.corpus import Measure, PolicyDocument, load_corpus, write_document
 from bot.settings import PROJECT_ROOT
 

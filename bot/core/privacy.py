@@ -4,25 +4,32 @@
 - Mobile numbers: mainland China, 11 digits starting 13–19.
 - `redact` masks ID and mobile numbers inside free text; `install_log_redaction` applies it to
   every log record, so personal data never reaches a log.
+- `seal`/`unseal`: personal data kept in a conversation while a resident fills in an application
+  is sealed (authenticated encryption, key derived from INTAKE_SECRET), so Rasa's tracker store
+  holds only ciphertext; the action server unseals it to show the summary and to register.
 """
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import hmac
 import logging
 import os
 import re
-from typing import Any, Callable
+from functools import lru_cache
+from typing import Any, Callable, Optional
 
-from bot.intake.calendar import local_now
-from bot.intake.errors import InvalidField
+from cryptography.fernet import Fernet, InvalidToken
+
+from bot.core.calendar import local_now
+from bot.core.errors import InvalidField
 from bot.text import fold_width, has_chinese
 
 __all__ = [
     "InvalidField", "normalize_digits", "validate_name", "validate_mobile", "validate_id_number",
     "validate_address", "mask_mobile", "mask_id_number", "mask_name", "redact",
-    "install_log_redaction", "id_digest",
+    "install_log_redaction", "id_digest", "seal", "unseal",
 ]
 
 # GB/T 2260 province-level codes (first two characters of an ID number); 83 is used on the
@@ -219,3 +226,25 @@ def id_digest(id_number: str) -> str:
     """HMAC-SHA256 of the ID number: finds the same person without indexing the number itself."""
     normalized = normalize_digits(id_number).upper()
     return hmac.new(intake_secret(), normalized.encode(), hashlib.sha256).hexdigest()
+
+
+SEAL_PREFIX = "sealed:"
+
+
+@lru_cache(maxsize=4)
+def _fernet(secret: bytes) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"conversation-seal:" + secret).digest()))
+
+
+def seal(value: str) -> str:
+    return SEAL_PREFIX + _fernet(intake_secret()).encrypt(value.encode()).decode()
+
+
+def unseal(value: Any) -> Optional[str]:
+    """The sealed text, or None when it is missing or cannot be opened (e.g. a changed secret)."""
+    if not isinstance(value, str) or not value.startswith(SEAL_PREFIX):
+        return None
+    try:
+        return _fernet(intake_secret()).decrypt(value[len(SEAL_PREFIX):].encode()).decode()
+    except InvalidToken:
+        return None

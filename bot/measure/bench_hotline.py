@@ -1,4 +1,4 @@
-"""Hotline suggestion latency: `python -m bot.bench_hotline` (also in `make bench`).
+"""Hotline suggestion latency: `python -m bot.measure.bench_hotline` (also in `make bench`).
 
 The web app (python -m bot.web, the real policy corpus) runs on a temporary SQLite file and on
 a temporary PostgreSQL cluster (fsync on). 20 simulated calls at once go through the signed
@@ -30,9 +30,10 @@ from typing import Iterator
 import requests
 
 from bot.hotline.client import HotlineClient, load_calls, utterances
-from bot.intake import migrate, staff
-from bot.intake.db import session_factory
-from bot.intake.testing import PostgresServer, free_port
+from bot.core import migrate
+from bot.intake import staff
+from bot.core.db import session_factory
+from bot.core.testing import PostgresServer, free_port
 from bot.settings import PROJECT_ROOT
 
 TARGET_P95_MS = 300

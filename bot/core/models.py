@@ -1,6 +1,6 @@
 """Tables of the intake registry. Timestamps are naive UTC (see db.utcnow); dates are local dates.
 
-Changes here need an Alembic revision (bot/intake/migrations); a test checks they agree.
+Changes here need an Alembic revision (bot/core/migrations); a test checks they agree.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 
-from bot.intake.db import utcnow
+from bot.core.db import utcnow
 
 Base: Any = declarative_base()
 

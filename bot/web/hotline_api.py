@@ -23,12 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import hashlib
-import hmac
 import logging
 import re
-import secrets
-import time
 from functools import partial
 from typing import Any, Callable, TypeVar
 
@@ -37,25 +33,20 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, json
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.hotline import calls
+from bot.hotline import calls, signing
+from bot.hotline.signing import PREFIX
 from bot.hotline.assist import SPEAKERS, assess, masked
 from bot.hotline.notify import CallWatcher
-from bot.intake.calendar import TZ
-from bot.intake.db import utcnow
-from bot.intake.errors import Conflict, IntakeError, InvalidField, NotFound
+from bot.core.calendar import TZ
+from bot.core.db import utcnow
+from bot.core.errors import Conflict, IntakeError, InvalidField, NotFound
 from bot.knowledge.service import PolicyService, get_policy_service
 from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
-PREFIX = "/api/hotline"
-TIMESTAMP_HEADER = "X-Hotline-Timestamp"
-NONCE_HEADER = "X-Hotline-Nonce"
-SIGNATURE_HEADER = "X-Hotline-Signature"
-WINDOW_SECONDS = 300
 MAX_UTTERANCE_CHARS = 1000
 MAX_FUTURE = dt.timedelta(minutes=5)
 ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-NONCE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 PHONE_RE = re.compile(r"^\+?[0-9 -]{3,20}$")
 NOT_CONFIGURED = "热线接口尚未配置共享密钥（HOTLINE_SECRET），暂不接收请求。"
 DATABASE_DOWN = "热线助手的数据库暂时无法连接，请求未处理，请稍后重发（已记录的内容不受影响）。"
@@ -91,37 +82,14 @@ def register_hotline(app: Sanic) -> None:
 
 # ---- signing ----
 
-def signature(secret: str, timestamp: str, nonce: str, body: bytes) -> str:
-    message = timestamp.encode() + b"." + nonce.encode() + b"." + body
-    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
-
-
-def signed_headers(secret: str, body: bytes, *, timestamp: int | None = None,
-                   nonce: str | None = None) -> dict[str, str]:
-    """The headers the platform sends with `body` (for clients: tests, the bench, tools)."""
-    stamp = str(int(time.time()) if timestamp is None else timestamp)
-    nonce = nonce or secrets.token_urlsafe(18)
-    return {TIMESTAMP_HEADER: stamp, NONCE_HEADER: nonce, SIGNATURE_HEADER: signature(secret, stamp, nonce, body),
-            "Content-Type": "application/json"}
-
-
 def authenticate(request: Request, secret: str, now: float | None = None) -> str:
     """The request's nonce when its signature is right and fresh; Refused otherwise."""
     if not secret:
         raise Refused(503, NOT_CONFIGURED)
-    stamp = request.headers.get(TIMESTAMP_HEADER, "")
-    nonce = request.headers.get(NONCE_HEADER, "")
-    given = request.headers.get(SIGNATURE_HEADER, "")
-    if not (stamp and nonce and given):
-        raise Refused(401, f"缺少签名：请求须带 {TIMESTAMP_HEADER}、{NONCE_HEADER} 和 {SIGNATURE_HEADER}。")
-    if not stamp.isdigit() or not NONCE_RE.match(nonce):
-        raise Refused(401, "签名格式不正确：时间戳须为 Unix 秒数，nonce 须为 8 到 64 位字母、数字、下划线或连字符。")
-    expected = signature(secret, stamp, nonce, request.body or b"")
-    if not hmac.compare_digest(expected, given.strip().lower()):
-        raise Refused(401, "签名不正确，请求被拒绝。")
-    if abs((now or time.time()) - int(stamp)) > WINDOW_SECONDS:
-        raise Refused(401, "请求时间戳超出 5 分钟有效期，请求被拒绝（请检查平台时钟）。")
-    return nonce
+    try:
+        return signing.verify(secret, request.headers, request.body or b"", now)
+    except signing.BadSignature as error:
+        raise Refused(401, error.message) from None
 
 
 # ---- the request body ----

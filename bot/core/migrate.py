@@ -1,4 +1,4 @@
-"""Brings the intake database up to the newest Alembic revision: `python -m bot.intake.migrate`.
+"""Brings the intake database up to the newest Alembic revision: `python -m bot.core.migrate`.
 
 Works from any directory: the revisions are found next to this module, the database from the
 argument, DATABASE_URL or the default SQLite file. Concurrent upgrades wait for each other
@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.url import make_url
 
-from bot.intake.db import database_url, make_engine
+from bot.core.db import database_url, make_engine
 
 MIGRATIONS = Path(__file__).resolve().with_name("migrations")
 # Any fixed number: the key of the PostgreSQL advisory lock held while migrating.

@@ -26,22 +26,13 @@ from bot.hotline.assist import CALLER, PROGRAM_NAMES
 from bot.hotline.notify import CallWatcher
 from bot.hotline.spoken import masked_speech
 from bot.intake import registry
-from bot.intake.calendar import to_local
-from bot.intake.errors import Conflict, IntakeError, NotFound
-from bot.intake.identity import mask_mobile
-from bot.intake.models import CALL_ACTIVE, CALL_ENDED, StaffUser
+from bot.core.calendar import to_local
+from bot.core.errors import Conflict, IntakeError, NotFound
+from bot.core.privacy import mask_mobile
+from bot.core.models import CALL_ACTIVE, CALL_ENDED, StaffUser
 from bot.settings import get_settings
-from bot.web.console import (
-    SUPERVISORS,
-    client_ip,
-    database_down,
-    db,
-    local_time,
-    not_found,
-    render,
-    security_headers,
-    staff_only,
-)
+from bot.web.console.base import SUPERVISORS, client_ip, database_down, db, local_time, not_found, render, security_headers
+from bot.web.console.security import staff_only
 
 PREFIX = "/console/hotline"
 PANEL_ROLES = ("operator", *SUPERVISORS)

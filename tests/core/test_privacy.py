@@ -8,8 +8,8 @@ from typing import Iterator
 
 import pytest
 
-from bot.intake import identity
-from bot.intake.identity import (
+from bot.core import privacy
+from bot.core.privacy import (
     InvalidField,
     id_digest,
     install_log_redaction,
@@ -23,7 +23,7 @@ from bot.intake.identity import (
     validate_name,
 )
 
-# Check characters worked out with the recursive MOD 11-2 form (bot.intake.testing.sample_id_number).
+# Check characters worked out with the recursive MOD 11-2 form (bot.core.testing.sample_id_number).
 VALID_IDS = [
     "11010519491231002X",  # the example of GB 11643-1999
     "440306198511201238",
@@ -159,7 +159,7 @@ def restore_logging() -> Iterator[None]:
     filters = {handler: list(handler.filters) for handler in root_handlers}
     yield
     logging.setLogRecordFactory(factory)
-    identity._installed_factory = None
+    privacy._installed_factory = None
     for handler in root_handlers:
         handler.filters[:] = filters[handler]
 
@@ -188,7 +188,7 @@ def test_root_handlers_get_the_filter(restore_logging: None) -> None:
     try:
         install_log_redaction()
         install_log_redaction()
-        assert sum(isinstance(f, identity.RedactingFilter) for f in handler.filters) == 1
+        assert sum(isinstance(f, privacy.RedactingFilter) for f in handler.filters) == 1
         # A record made without the record factory (e.g. received from another process).
         handler.handle(logging.makeLogRecord({"msg": "手机 %s", "args": ("13800138000",), "levelno": 20}))
     finally:

@@ -1,0 +1,18 @@
+"""The staff console (一门受理工作台) under /console, one module per group of pages:
+
+- base: the blueprint, templates, rendering and shared helpers;
+- security: sessions, roles, CSRF, login and logout (the hotline panel uses them too);
+- cases: queues, export, an application's page and the workflow steps;
+- tickets: hand-offs and the live updates;
+- dashboard, users: the supervisors' and admins' pages.
+"""
+from __future__ import annotations
+
+from sanic import Sanic
+
+from bot.web.console import cases, dashboard, security, tickets, users  # noqa: F401  (routes)
+from bot.web.console.base import bp
+
+
+def register_console(app: Sanic) -> None:
+    app.blueprint(bp)

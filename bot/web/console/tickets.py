@@ -1,0 +1,155 @@
+"""Hand-offs: the list of conversations waiting for a person, a ticket's page, claiming,
+replying and handing back, and the live updates the pages poll."""
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from sanic.request import Request
+from sanic.response import HTTPResponse, json as json_response
+
+from bot.core.calendar import local_now
+from bot.core.errors import IntakeError, NotFound
+from bot.core.models import TICKET_ACTIVE, TICKET_CLOSED, TICKET_WAITING, HandoffTicket, Message, StaffUser
+from bot.handoff import tickets
+from bot.handoff.delivery import DeliveryError
+from bot.intake import registry
+from bot.web.console.base import (
+    CHANNEL_NAMES, PREFIX, REASON_NAMES, TICKET_STATES, bp, db, int_arg, local_time, not_found, optional_int,
+    perform, render, wants_json,
+)
+from bot.web.console.security import staff_only
+
+
+def ticket_row(ticket: HandoffTicket) -> dict[str, Any]:
+    """A hand-off list row (JSON for the live update; the transcript preview is masked)."""
+    return {
+        "id": ticket.id,
+        "url": f"{PREFIX}/tickets/{ticket.id}",
+        "created": local_time(ticket.created_at),
+        "channel": CHANNEL_NAMES.get(ticket.channel, ticket.channel),
+        "reason": REASON_NAMES.get(ticket.reason, ticket.reason),
+        "district": ticket.district or "未定",
+        "status": TICKET_STATES.get(ticket.status, ticket.status),
+        "assignee": ticket.assignee.display_name if ticket.assignee else "",
+        "preview": tickets.transcript_preview(ticket),
+    }
+
+
+@bp.get("/handoffs")
+@staff_only()
+async def handoffs_page(request: Request) -> HTTPResponse:
+    user = request.ctx.user
+    waiting = await db(tickets.list_tickets, user, status=TICKET_WAITING)
+    active = await db(tickets.list_tickets, user, status=TICKET_ACTIVE)
+    rows = [ticket_row(ticket) for ticket in waiting + active]
+    return render(request, "handoffs.html", title="人工会话", active="handoffs", rows=rows,
+                  latest=max((row["id"] for row in rows), default=0))
+
+
+
+def message_row(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "direction": message.direction,
+        "author": message.author_name,
+        "text": message.text,
+        "time": local_time(message.created_at),
+    }
+
+
+def linked_application_number(user: StaffUser, ticket: HandoffTicket) -> str | None:
+    """The 受理编号 of the ticket's application, when there is one the user may see."""
+    if ticket.application_id is None:
+        return None
+    application = registry.get_application(ticket.application_id)
+    return application.number if registry.can_view(user, application) else None
+
+
+@bp.get("/tickets/<ticket_id:int>")
+@staff_only()
+async def ticket_page(request: Request, ticket_id: int) -> HTTPResponse:
+    user = request.ctx.user
+    try:
+        ticket = await db(tickets.get_ticket, ticket_id, user)
+    except NotFound:
+        return not_found(request)
+    messages = [message_row(message) for message in ticket.messages]
+    return render(request, "ticket.html", title=f"人工会话 R{ticket.id}", active="handoffs",
+                  ticket=ticket, messages=messages,
+                  application_number=await db(linked_application_number, user, ticket),
+                  last_message=max((m["id"] for m in messages), default=0),
+                  WAITING=TICKET_WAITING, CLOSED=TICKET_CLOSED)
+
+
+@bp.post("/tickets/<ticket_id:int>/claim")
+@staff_only()
+async def ticket_claim(request: Request, ticket_id: int) -> HTTPResponse:
+    user = request.ctx.user
+    version = optional_int(request.form.get("expected_version")) or 0
+    return await perform(request, f"{PREFIX}/tickets/{ticket_id}",
+                         partial(tickets.claim, ticket_id, user, expected_version=version),
+                         "已接手该会话，请尽快回复居民。")
+
+
+@bp.post("/tickets/<ticket_id:int>/reply")
+@staff_only()
+async def ticket_reply(request: Request, ticket_id: int) -> HTTPResponse:
+    """A reply to the resident: JSON for the page's fetch(), a redirect for a plain form post."""
+    user = request.ctx.user
+    reply = partial(tickets.staff_reply, ticket_id, user, request.form.get("text", ""))
+    if not wants_json(request):
+        return await perform(request, f"{PREFIX}/tickets/{ticket_id}", reply, "回复已发送。")
+    try:
+        message = await db(reply)
+    except NotFound:
+        return json_response({"error": tickets.TICKET_GONE}, status=404, ensure_ascii=False)
+    except (IntakeError, DeliveryError) as exc:
+        return json_response({"error": exc.message}, status=409, ensure_ascii=False)
+    return json_response({"message": message_row(message)}, ensure_ascii=False)
+
+
+@bp.post("/tickets/<ticket_id:int>/hand-back")
+@staff_only()
+async def ticket_hand_back(request: Request, ticket_id: int) -> HTTPResponse:
+    user = request.ctx.user
+    try:
+        ticket = await db(tickets.get_ticket, ticket_id, user)
+    except NotFound:
+        return not_found(request)
+    done = ("已办结（12345来电已回电处理）。" if ticket.channel == tickets.PHONE_CHANNEL
+            else "已交还智能助手，居民可以继续和助手对话。")
+    return await perform(request, f"{PREFIX}/tickets/{ticket_id}",
+                         partial(tickets.hand_back, ticket_id, user), done)
+
+
+# ---- live updates ----
+
+def collect_updates(user: StaffUser, after_ticket: int, ticket_id: int, after_message: int) -> dict[str, Any]:
+    """Counts for the navigation badges, new waiting hand-offs, and a ticket's new messages."""
+    waiting = tickets.list_tickets(user, status=TICKET_WAITING)
+    _rows, new_count = registry.query_applications(user, queue="new", page=1, per_page=1)
+    payload: dict[str, Any] = {
+        "waiting": len(waiting),
+        "new_applications": new_count,
+        "overdue": registry.overdue_count(user, local_now().date()),
+        "latest_ticket": tickets.latest_ticket_id(user),
+        "tickets": [ticket_row(ticket) for ticket in waiting if ticket.id > after_ticket],
+    }
+    if ticket_id:
+        ticket = tickets.get_ticket(ticket_id, user)
+        payload["ticket_status"] = TICKET_STATES[ticket.status]
+        payload["messages"] = [message_row(m) for m in ticket.messages if m.id > after_message]
+    return payload
+
+
+@bp.get("/api/updates")
+@staff_only()
+async def updates(request: Request) -> HTTPResponse:
+    args = request.args
+    try:
+        payload = await db(collect_updates, request.ctx.user, int_arg(args, "after_ticket"),
+                           int_arg(args, "ticket"), int_arg(args, "after_message"))
+    except NotFound:
+        return json_response({"error": tickets.TICKET_GONE}, status=404, ensure_ascii=False)
+    return json_response(payload, ensure_ascii=False)

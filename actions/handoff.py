@@ -14,7 +14,7 @@ from bot.handoff.notices import already_waiting_notice, handoff_notice
 from bot.handoff.tickets import open_ticket
 from bot.core.privacy import redact
 from bot.questionnaire.flow import answers_from_slots, screening_brief
-from bot.replies import INPUT_ISSUE_REPLIES, NOT_UNDERSTOOD
+from bot import replies
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -23,9 +23,13 @@ HANDOFF_UNAVAILABLE = (
     "或在工作时间到户籍地、居住地的乡镇（街道）社会救助窗口找工作人员。"
 )
 FALLBACK_HANDOFF = "抱歉，我还是没能理解您的意思，为您转接人工服务。"
-FALLBACK_REPLIES = {NOT_UNDERSTOOD, *INPUT_ISSUE_REPLIES.values()}
 # After this many messages in a row that the assistant could not understand, a person takes over.
 NOT_UNDERSTOOD_BEFORE_HANDOFF = 3
+
+
+def fallback_replies() -> set[str]:
+    """What the assistant says when it could not understand a message."""
+    return {replies.text("common.not_understood"), *replies.group("common.input_issue").values()}
 
 
 def transcript(tracker: Tracker) -> List[Dict[str, str]]:
@@ -49,7 +53,7 @@ def not_understood_in_a_row(tracker: Tracker) -> int:
     latest_seen = False
     for event in reversed(tracker.events):
         if event.get("event") == "bot":
-            replied_not_understood = replied_not_understood or event.get("text") in FALLBACK_REPLIES
+            replied_not_understood = replied_not_understood or event.get("text") in fallback_replies()
         elif event.get("event") == "user":
             if latest_seen and not replied_not_understood:
                 break

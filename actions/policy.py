@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import changed_slots, entity_value, message_text
 from actions.handoff import NOT_UNDERSTOOD_BEFORE_HANDOFF, hand_off, not_understood_in_a_row
 from bot.knowledge.service import ReplyKind, get_policy_service
-from bot.replies import INPUT_ISSUE_REPLIES, NOT_UNDERSTOOD
+from bot import replies
 
 
 class ActionAnswerPolicy(Action):
@@ -55,8 +55,9 @@ class ActionDefaultFallback(Action):
     def reply(dispatcher: CollectingDispatcher, tracker: Tracker) -> Optional[List[Dict[Text, Any]]]:
         """Events after a helpful reply, or None after a "not understood" (or bad input) reply."""
         issue = entity_value(tracker, "input_issue")
-        if issue in INPUT_ISSUE_REPLIES:
-            dispatcher.utter_message(text=INPUT_ISSUE_REPLIES[issue])
+        issue_replies = replies.group("common.input_issue")
+        if issue in issue_replies:
+            dispatcher.utter_message(text=issue_replies[issue])
             return None
         text = message_text(tracker)
         if text:
@@ -64,5 +65,5 @@ class ActionDefaultFallback(Action):
             if reply.kind in (ReplyKind.ANSWER, ReplyKind.REGION_NOT_COVERED):
                 dispatcher.utter_message(text=reply.text)
                 return changed_slots(tracker, region=reply.region.name) if reply.region else []
-        dispatcher.utter_message(text=NOT_UNDERSTOOD)
+        dispatcher.utter_message(text=replies.text("common.not_understood"))
         return None

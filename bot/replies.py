@@ -1,14 +1,62 @@
-"""Fixed Chinese replies shared by the actions and the channels."""
+"""The wording residents and staff read, kept as data: a catalogue in data/replies/*.yml.
+
+Each file is a namespace (common.yml → "common."); nested mappings join their keys with dots, so
+`text("common.input_issue.empty")` is the `empty` entry under `input_issue` in common.yml.
+Placeholders are written {name} and filled from the keyword arguments; a missing key or
+placeholder is an error at once (a test renders every entry), never a reply with a hole in it.
+"""
 from __future__ import annotations
 
-INPUT_ISSUE_REPLIES = {
-    "empty": "您好像没有输入内容。请直接输入您想咨询的问题，例如“低保标准是多少”。",
-    "too_long": "您的消息太长了，我没法准确理解。请用一两句话说明您想咨询的问题，例如“我家四口人，月收入两千，能申请低保吗”。",
-    "no_words": "我看不懂表情或符号哦。请用文字描述您想咨询的问题，例如“临时救助怎么申请”。",
-    "no_chinese": "抱歉，目前我只能用中文交流。请用中文输入您的问题，例如“低保标准是多少”。",
-}
-NOT_UNDERSTOOD = (
-    "抱歉，我没太明白您的意思。您可以换个说法，比如“低保怎么申请”“特困人员有什么条件”。"
-    "如需人工帮助，请回复“转人工”，或拨打12345政务服务便民热线。"
-)
-ASSISTANT_UNAVAILABLE = "助手暂时无法响应，请稍后再试；急需帮助请拨打12345政务服务便民热线。"
+import string
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+from bot.settings import get_settings
+
+
+class UnknownReply(KeyError):
+    """A key the catalogue does not have."""
+
+
+def _flatten(prefix: str, node: Any, out: dict[str, str]) -> None:
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            _flatten(f"{prefix}.{key}", value, out)
+    elif isinstance(node, str):
+        out[prefix] = node
+    else:
+        raise ValueError(f"reply {prefix!r} must be text or a mapping, not {type(node).__name__}")
+
+
+@lru_cache(maxsize=4)
+def load_catalogue(directory: Path) -> dict[str, str]:
+    entries: dict[str, str] = {}
+    for path in sorted(directory.glob("*.yml")):
+        _flatten(path.stem, yaml.safe_load(path.read_text(encoding="utf-8")) or {}, entries)
+    return entries
+
+
+def catalogue() -> dict[str, str]:
+    return load_catalogue(get_settings().data_dir / "replies")
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def text(key: str, **values: Any) -> str:
+    """The reply `key` with its placeholders filled in."""
+    try:
+        template = catalogue()[key]
+    except KeyError:
+        raise UnknownReply(key) from None
+    return template.format(**values)
+
+
+def group(prefix: str) -> dict[str, str]:
+    """The entries under `prefix` ("common.input_issue" → {"empty": …, "too_long": …})."""
+    start = prefix + "."
+    return {key[len(start):]: value for key, value in catalogue().items() if key.startswith(start)}

@@ -32,7 +32,7 @@ from sanic.response import HTTPResponse
 
 from bot.handoff.delivery import register_sender
 from bot.core.privacy import install_log_redaction
-from bot.replies import ASSISTANT_UNAVAILABLE
+from bot import replies
 from bot.wechat.api import WeChatApi, deliver, sender_for
 from bot.wechat.config import WeChatConfig
 from bot.wechat.inbound import Answer, AskAssistant, route
@@ -238,7 +238,7 @@ class WeChatInput(InputChannel):
             ))
         except Exception:
             logger.exception("the assistant failed on a WeChat message")
-            return wechat_messages([ASSISTANT_UNAVAILABLE])
+            return wechat_messages([replies.text("common.assistant_unavailable")])
         return wechat_messages(collector.texts)
 
     async def _answer(self, inbound: Inbound, delivery: "_Delivery", started: float) -> HTTPResponse:

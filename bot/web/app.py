@@ -23,7 +23,7 @@ from bot.core.calendar import to_local
 from bot.core.privacy import install_log_redaction
 from bot.knowledge.service import PolicyService, get_policy_service, region_not_covered_text
 from bot.regions import normalize_region
-from bot.replies import ASSISTANT_UNAVAILABLE, INPUT_ISSUE_REPLIES
+from bot import replies
 from bot.settings import Settings, get_settings
 from bot.web.console import register_console
 from bot.web.hotline_panel import register_panel
@@ -155,18 +155,18 @@ def create_app(
         if not isinstance(message, str):
             raise BadRequest("参数 message 须为文字。")
         if not message.strip():
-            return json_response({"messages": [{"text": INPUT_ISSUE_REPLIES["empty"]}]})
+            return json_response({"messages": [{"text": replies.text("common.input_issue.empty")}]})
         url = f"{settings.rasa_url}/webhooks/rest/webhook"
         try:
             async with app.ctx.http.post(url, json={"sender": sender, "message": message}) as resp:
                 if resp.status != 200:
                     logger.warning("Rasa answered HTTP %s", resp.status)
-                    return error(ASSISTANT_UNAVAILABLE, 503)
-                replies = await resp.json()
+                    return error(replies.text("common.assistant_unavailable"), 503)
+                answered = await resp.json()
         except (aiohttp.ClientError, TimeoutError) as exc:
             logger.warning("Rasa unreachable: %s", type(exc).__name__)
-            return error(ASSISTANT_UNAVAILABLE, 503)
-        messages = [{"text": r["text"]} for r in replies if isinstance(r, dict) and r.get("text")]
+            return error(replies.text("common.assistant_unavailable"), 503)
+        messages = [{"text": r["text"]} for r in answered if isinstance(r, dict) and r.get("text")]
         return json_response({"messages": messages, "handoff": await handoff_state(sender)})
 
     @app.get("/api/chat/inbox")
@@ -182,7 +182,7 @@ def create_app(
             messages = await asyncio.to_thread(take_outbox, sender, int(after))
         except SQLAlchemyError:
             logger.warning("outbox unavailable")
-            return error(ASSISTANT_UNAVAILABLE, 503)
+            return error(replies.text("common.assistant_unavailable"), 503)
         return json_response({
             "messages": [
                 {"id": m.id, "text": m.text, "author": m.author_name, "at": to_local(m.created_at).strftime("%Y-%m-%d %H:%M")}

@@ -8,7 +8,7 @@ from typing import Optional, Union
 from wechatpy.messages import BaseMessage
 
 from bot.regions import display_name, normalize_region
-from bot.replies import INPUT_ISSUE_REPLIES
+from bot import replies
 
 WELCOME = (
     "您好，欢迎关注！我是社会救助政策助手（自动回复），可以帮您：\n"
@@ -54,7 +54,7 @@ def resident_text(text: str) -> str:
 
 def _text(text: Optional[str]) -> Action:
     text = resident_text(text or "")
-    return AskAssistant(text) if text else Answer(INPUT_ISSUE_REPLIES["empty"])
+    return AskAssistant(text) if text else Answer(replies.text("common.input_issue.empty"))
 
 
 def _location(label: Optional[str]) -> Action:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from wechatpy import parse_message
 
-from bot.replies import INPUT_ISSUE_REPLIES
+from bot import replies
 from bot.settings import Settings
 from bot.wechat.config import ConfigError, WeChatConfig
 from bot.wechat.inbound import (
@@ -31,8 +31,8 @@ def routed(xml: str):  # type: ignore[no-untyped-def]
 def test_text_goes_to_the_assistant_but_never_as_an_intent_name() -> None:
     assert routed(text_xml(OPENID, " 低保标准是多少 ")) == AskAssistant("低保标准是多少")
     assert routed(text_xml(OPENID, '/request_human{"region": "x"}')) == AskAssistant('request_human{"region": "x"}')
-    assert routed(text_xml(OPENID, "  ")) == Answer(INPUT_ISSUE_REPLIES["empty"])
-    assert routed(text_xml(OPENID, "//")) == Answer(INPUT_ISSUE_REPLIES["empty"])
+    assert routed(text_xml(OPENID, "  ")) == Answer(replies.text("common.input_issue.empty"))
+    assert routed(text_xml(OPENID, "//")) == Answer(replies.text("common.input_issue.empty"))
 
 
 def test_voice_uses_wechats_recognition_or_asks_again() -> None:

@@ -3,10 +3,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 
-from bot.measure.evaluation import policy_scores
+from bot.measure.evaluation import (
+    HELD_OUT_QUESTIONS,
+    HELD_OUT_QUESTIONS_2,
+    PARAPHRASES,
+    QUESTIONS,
+    load_questions,
+    policy_scores,
+    policy_set_scores,
+    report_policy_set,
+)
 from bot.knowledge.answer import compose_answer
 from bot.knowledge.search import PolicyIndex
 from bot.knowledge.service import PolicyService, ReplyKind
@@ -150,3 +160,24 @@ def test_conversation_region_only_messages(policy_service: PolicyService) -> Non
     assert (unknown.region, unknown.pending_question) == ("山西省", "低保标准")
     beijing = policy_service.converse("北京", None, "低保标准", as_of=TODAY)
     assert beijing.reply.kind == ReplyKind.REGION_NOT_COVERED and beijing.pending_question == "低保标准"
+
+
+def test_eval_reports_held_out_set_2_apart(policy_service: PolicyService, capsys: pytest.CaptureFixture[str]) -> None:
+    """make eval's figures for the second held-out set: aggregates only, by style, never its misses."""
+    scores = policy_set_scores(policy_service, HELD_OUT_QUESTIONS_2)
+    assert len(scores.answerable) >= 120 and scores.unanswerable
+    assert all(outcome.styles for outcome in scores.answerable)
+    assert sum(len(outcome.parts) for outcome in scores.answerable) >= 10
+    assert all(outcome.reply_chars > 0 for outcome in scores.replies)
+    report_policy_set("held-out set 2", scores)
+    printed = capsys.readouterr().out
+    assert "top-1" in printed and "by style: " in printed and "within 300 characters" in printed
+    assert "MISS" not in printed
+
+
+@pytest.mark.parametrize("path", [QUESTIONS, PARAPHRASES, HELD_OUT_QUESTIONS, HELD_OUT_QUESTIONS_2])
+def test_eval_facts_are_word_for_word_in_their_clause(policy_index: PolicyIndex, path: Path) -> None:
+    clauses = {(d.doc_number, m.clause): squeeze(m.text) for d, m in policy_index.entries}
+    for item in load_questions(path)["questions"]:
+        for part in [item, *(item.get("also") or ())]:
+            assert squeeze(part["fact"]) in clauses[(part["doc"], part["clause"])], (path.name, part["clause"])

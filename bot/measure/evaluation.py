@@ -1,11 +1,16 @@
 """`make eval`: how well the assistant answers, measured on the project's own question sets.
 
-- Policy answers: every question in tests/eval/policy_questions.yml (and, reported apart, the
-  held-out tests/eval/policy_questions_holdout.yml) goes through the same
-  service the chat action uses; it counts as right when the reply is an answer citing the
-  expected document (or another document whose cited measure states the same fact word for
-  word) and the reply quotes the fact. Unanswerable questions must not get an answer that
-  quotes a figure.
+- Policy answers: every question in tests/eval/policy_questions.yml and policy_paraphrases.yml
+  (tuning sets; and, reported apart, the
+  held-out tests/eval/policy_questions_holdout.yml and policy_questions_holdout2.yml) goes
+  through the same service the chat action uses; it counts as right when the first reply is an
+  answer citing the expected document (or another document whose cited measure states the same
+  fact word for word) and the reply quotes the fact. Also reported: top-1 (the best measure is
+  exactly the expected document and clause), the second parts of two-part questions, the share
+  of first replies within 300 characters and, for held-out set 2, the figures per style tag.
+  Unanswerable questions must not get an answer that quotes a figure. Held-out set 2 was
+  written by someone who never saw the code: only its aggregate figures are printed; its
+  misses are listed only with --list-holdout2-misses, which is not for tuning.
 - Screening: program outcomes of the rules engine against the YAML cases in tests/eligibility/.
 - NLU: intent accuracy of the trained model on the held-back split tests/nlu/holdout.yml.
 - Hotline calls: every transcript of tests/eval/hotline_calls.yml (and, reported apart, the
@@ -38,6 +43,12 @@ from bot.settings import PROJECT_ROOT
 QUESTIONS = PROJECT_ROOT / "tests" / "eval" / "policy_questions.yml"
 # Written independently and never used for tuning data/knowledge/expansions.yml.
 HELD_OUT_QUESTIONS = PROJECT_ROOT / "tests" / "eval" / "policy_questions_holdout.yml"
+# Written by someone who never saw the code or the tuning data (dialect, typos, speech-to-text,
+# stories, two-part questions); never tuned on: its misses are not listed by -v.
+HELD_OUT_QUESTIONS_2 = PROJECT_ROOT / "tests" / "eval" / "policy_questions_holdout2.yml"
+# Paraphrases written from the documents while tuning retrieval and answers (a tuning set).
+PARAPHRASES = PROJECT_ROOT / "tests" / "eval" / "policy_paraphrases.yml"
+FIRST_REPLY_MAX_CHARS = 300
 HOLDOUT = PROJECT_ROOT / "tests" / "nlu" / "holdout.yml"
 HOTLINE_CALLS = PROJECT_ROOT / "tests" / "eval" / "hotline_calls.yml"
 # Written after the extraction code; its first run found two general gaps that were then fixed (a
@@ -61,11 +72,30 @@ class Outcome:
     expected: str
     got: str
     right: bool
+    top1: bool = False  # policy answers: the best measure is exactly the expected one
+    reply_chars: int = 0  # policy answers: length of the first reply
+    styles: tuple[str, ...] = ()  # policy answers: the question's style tags
+    parts: tuple[bool, ...] = ()  # policy answers: each second part of the question answered
+
+
+@dataclass(frozen=True)
+class PolicyScores:
+    answerable: list[Outcome]
+    unanswerable: list[Outcome]
+
+    @property
+    def replies(self) -> list[Outcome]:
+        return [*self.answerable, *self.unanswerable]
 
 
 def load_questions(path: Path = QUESTIONS) -> dict[str, list[dict[str, Any]]]:
     with path.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
+
+
+def _cites(reply_text: str, best_text: str, doc: str, fact: str) -> bool:
+    """The reply names the document (or its measure states the fact) and contains the fact."""
+    return (doc in reply_text or fact in squeeze(best_text)) and fact in squeeze(reply_text)
 
 
 def judge_answerable(service: PolicyService, item: dict[str, Any]) -> Outcome:
@@ -75,14 +105,22 @@ def judge_answerable(service: PolicyService, item: dict[str, Any]) -> Outcome:
     reply = service.reply(item["q"], region)
     fact = squeeze(item["fact"])
     expected = f"{item['doc']} {item.get('clause', '')} “{item['fact']}”"
+    styles = tuple(item.get("style") or ())
+    chars = len(reply.text)
     if reply.kind != ReplyKind.ANSWER or reply.result is None or reply.result.best is None:
-        return Outcome(item["q"], expected, reply.kind.value, False)
+        parts = tuple(False for _ in item.get("also") or ())
+        return Outcome(item["q"], expected, reply.kind.value, False, False, chars, styles, parts)
     best = reply.result.best
     got = f"{best.document.doc_number} {best.measure.clause}"
     same_document = best.document.doc_number == item["doc"]
     same_fact_elsewhere = fact in squeeze(best.measure.text)
     right = (same_document or same_fact_elsewhere) and fact in squeeze(reply.text)
-    return Outcome(item["q"], expected, got, right)
+    top1 = same_document and best.measure.clause == item.get("clause")
+    parts = tuple(
+        _cites(reply.text, best.measure.text, part["doc"], squeeze(part["fact"]))
+        for part in item.get("also") or ()
+    )
+    return Outcome(item["q"], expected, got, right, top1, chars, styles, parts)
 
 
 def judge_unanswerable(service: PolicyService, item: dict[str, Any]) -> Outcome:
@@ -97,16 +135,64 @@ def judge_unanswerable(service: PolicyService, item: dict[str, Any]) -> Outcome:
     got = reply.kind.value
     if reply.kind == ReplyKind.ANSWER and reply.result and reply.result.best:
         got += f" {reply.result.best.document.doc_number} {reply.result.best.measure.clause}"
-    return Outcome(item["q"], "no figure invented", got, not quoted_figure)
+    return Outcome(item["q"], "no figure invented", got, not quoted_figure, reply_chars=len(reply.text))
 
 
 def policy_scores(
     service: PolicyService, path: Path = QUESTIONS
 ) -> tuple[list[Outcome], list[Outcome]]:
+    scores = policy_set_scores(service, path)
+    return scores.answerable, scores.unanswerable
+
+
+def policy_set_scores(service: PolicyService, path: Path = QUESTIONS) -> PolicyScores:
     questions = load_questions(path)
     answerable = [judge_answerable(service, item) for item in questions["questions"]]
     unanswerable = [judge_unanswerable(service, item) for item in questions.get("unanswerable", [])]
-    return answerable, unanswerable
+    return PolicyScores(answerable, unanswerable)
+
+
+def within_first_reply_limit(outcomes: list[Outcome]) -> list[Outcome]:
+    """Each reply as an outcome that is right when the reply is short enough for a first reply."""
+    return [Outcome(o.question, f"<= {FIRST_REPLY_MAX_CHARS}", str(o.reply_chars),
+                    o.reply_chars <= FIRST_REPLY_MAX_CHARS) for o in outcomes]
+
+
+def top1_outcomes(outcomes: list[Outcome]) -> list[Outcome]:
+    return [Outcome(o.question, o.expected, o.got, o.top1) for o in outcomes]
+
+
+def part_outcomes(outcomes: list[Outcome]) -> list[Outcome]:
+    return [Outcome(o.question, "second part", "", part) for o in outcomes for part in o.parts]
+
+
+def by_style(outcomes: list[Outcome]) -> dict[str, list[Outcome]]:
+    styles: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        for style in outcome.styles:
+            styles.setdefault(style, []).append(outcome)
+    return dict(sorted(styles.items(), key=lambda item: (-len(item[1]), item[0])))
+
+
+def report_policy_set(label: str, scores: PolicyScores, targets: str = "") -> None:
+    print(f"{label}")
+    print(f"  right document and fact: {share(scores.answerable)}{targets}")
+    print(f"  top-1 (best measure is the expected document and clause): {share(top1_outcomes(scores.answerable))}")
+    parts = part_outcomes(scores.answerable)
+    if parts:
+        print(f"  second parts of two-part questions answered in the first reply: {share(parts)}")
+    if scores.unanswerable:
+        print(f"  unanswerable, no invented figure: {share(scores.unanswerable)}")
+    print(f"  first replies within {FIRST_REPLY_MAX_CHARS} characters: {share(within_first_reply_limit(scores.replies))}")
+    styles = by_style(scores.answerable)
+    if styles:
+        print("  by style: " + "; ".join(f"{style} {share(items)}" for style, items in styles.items()))
+
+
+def list_misses(outcomes: list[Outcome]) -> None:
+    for outcome in outcomes:
+        if not outcome.right:
+            print(f"  MISS {outcome.question} | expected {outcome.expected} | got {outcome.got}")
 
 
 def load_screening_cases(directory: Path = SCREENING_CASES) -> list[tuple[str, dict[str, Any]]]:
@@ -227,21 +313,28 @@ def share(outcomes: list[Outcome]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-nlu", action="store_true", help="only the policy answers")
-    parser.add_argument("-v", "--verbose", action="store_true", help="list every miss")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="list every miss (except those of held-out set 2)")
+    parser.add_argument("--list-holdout2-misses", action="store_true",
+                        help="list held-out set 2's misses too (not for tuning)")
     args = parser.parse_args()
     service = get_policy_service()
-    answerable, unanswerable = policy_scores(service)
-    held_out, _ = policy_scores(service, HELD_OUT_QUESTIONS)
-    print(f"policy answers, right document and fact: {share(answerable)} (target >= 90%)")
-    print(f"  held-out questions (never tuned on): {share(held_out)}")
-    print(f"unanswerable questions, no invented figure: {share(unanswerable)}")
+    tuning = policy_set_scores(service)
+    paraphrases = policy_set_scores(service, PARAPHRASES)
+    held_out = policy_set_scores(service, HELD_OUT_QUESTIONS)
+    held_out_2 = policy_set_scores(service, HELD_OUT_QUESTIONS_2)
+    report_policy_set("policy questions (tests/eval/policy_questions.yml):", tuning, " (target >= 90%)")
+    report_policy_set("paraphrases written from the documents (policy_paraphrases.yml, tuning):", paraphrases)
+    report_policy_set("held-out policy questions, set 1 (policy_questions_holdout.yml):", held_out)
+    report_policy_set("held-out policy questions, set 2 (policy_questions_holdout2.yml, never tuned on):",
+                      held_out_2, " (target >= 92%; top-1 target >= 85%)")
     agreed, total = screening_agreement()
     print(f"screening outcomes agreeing with the project's cases: {agreed}/{total} = {agreed / total:.1%}")
     report_hotline(service, args.verbose)
     if args.verbose:
-        for outcome in [*answerable, *unanswerable, *held_out]:
-            if not outcome.right:
-                print(f"  MISS {outcome.question} | expected {outcome.expected} | got {outcome.got}")
+        list_misses([*tuning.replies, *paraphrases.replies, *held_out.replies])
+    if args.list_holdout2_misses:
+        list_misses(held_out_2.replies)
     if not args.skip_nlu:
         print(f"NLU intent accuracy on the held-back split: {nlu_accuracy():.1%}")
 

@@ -39,7 +39,7 @@ var/local.env:
 
 run: $(MODEL) var/local.env
 	@grep -q '^HOTLINE_SECRET=' var/local.env || python3 -c 'import secrets; print(f"HOTLINE_SECRET={secrets.token_hex(32)}")' >> var/local.env
-	$(PY) -m bot.core.migrate
+	set -a; . var/local.env; set +a; $(PY) -m bot.core.migrate
 	$(VENV)/bin/honcho start -f Procfile -e var/local.env
 
 # Warnings fail the build, except Rasa's false alarm that a form's utter_ask_* responses are unused.

@@ -3,6 +3,7 @@ real action server, the registry in SQLite, and Rasa's HTTP API for the hand-bac
 from __future__ import annotations
 
 import concurrent.futures
+import datetime as dt
 import sqlite3
 import re
 import uuid
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from bot.handoff.delivery import RasaConversations
 from bot.handoff.tickets import hand_back, open_ticket_for, staff_reply
 from bot.core.db import session_factory, transaction
-from bot.core.privacy import id_check_character
+from bot.core.testing import sample_id_number
 from bot.core.models import Application, HandoffTicket, Message, StaffUser
 from bot.intake.registry import get_application
 from bot.intake.staff import create_user
@@ -31,8 +32,7 @@ NUMBER_RE = re.compile(r"SJ\d{8}-\d{4,5}")
 
 def fresh_id_number() -> str:
     """A valid ID number no other test uses (so no open application of the same person exists)."""
-    first17 = f"14080219800101{uuid.uuid4().int % 1000:03d}"
-    return first17 + id_check_character(first17)
+    return sample_id_number(uuid.uuid4().int, dt.date(1980, 1, 1))
 
 
 def new_sender(prefix: str) -> str:

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import declarative_base, relationship
 
 from bot.core.db import utcnow
+from bot.core.privacy import decrypt, encrypt, lookup_digest
 
 Base: Any = declarative_base()
 
@@ -113,7 +114,12 @@ class Application(Base):
 
 
 class Applicant(Base):
-    """Contact and identity of the person applying (personal data: shown masked in lists)."""
+    """Contact and identity of the person applying (personal data: shown masked in lists).
+
+    The mobile and ID numbers are stored encrypted (bot.core.privacy.encrypt); `mobile` and
+    `id_number` read and write them in clear. Each has a keyed HMAC for exact look-ups (the same
+    person's open applications, staff search), so no clear column or index exists.
+    """
 
     __tablename__ = "applicants"
 
@@ -122,13 +128,31 @@ class Applicant(Base):
         Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, unique=True
     )
     name = Column(String(64), nullable=False, index=True)
-    mobile = Column(String(11), nullable=False)
-    id_number = Column(String(18), nullable=False)
-    # HMAC of the ID number: finds the same person's open applications without a plain index.
+    mobile_encrypted = Column(Text, nullable=False)
+    id_number_encrypted = Column(Text, nullable=False)
     id_digest = Column(String(64), nullable=False, index=True)
+    mobile_digest = Column(String(64), nullable=False, index=True)
     address = Column(String(200), nullable=False)
 
     application = relationship(Application, back_populates="applicant")
+
+    @property
+    def mobile(self) -> str:
+        return decrypt(self.mobile_encrypted) or ""
+
+    @mobile.setter
+    def mobile(self, value: str) -> None:
+        self.mobile_encrypted = encrypt(value)
+        self.mobile_digest = lookup_digest("mobile", value)
+
+    @property
+    def id_number(self) -> str:
+        return decrypt(self.id_number_encrypted) or ""
+
+    @id_number.setter
+    def id_number(self, value: str) -> None:
+        self.id_number_encrypted = encrypt(value)
+        self.id_digest = lookup_digest("id", value)
 
 
 class StatusChange(Base):

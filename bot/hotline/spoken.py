@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import re
 
-from bot.core.privacy import redact
+from bot.core.privacy import SPOKEN_DIGITS as DIGIT_OF, redact
 from bot.knowledge.importer import chinese_to_int
 
-DIGIT_OF = {"零": "0", "〇": "0", "洞": "0", "一": "1", "幺": "1", "二": "2", "三": "3", "四": "4",
-            "五": "5", "六": "6", "七": "7", "八": "8", "九": "9"}
 MIN_READ_OUT_DIGITS = 7
 _DIGIT = "零〇洞一幺二三四五六七八九0-9"
 _RUN_RE = re.compile(rf"[{_DIGIT}](?:[ \t,，、-]*[{_DIGIT}])*(?:[ \t]*[xX叉](?![\u4e00-\u9fff]))?")

@@ -29,11 +29,13 @@ from bot.core.db import session_factory, transaction, utcnow
 from bot.intake.deadlines import due_date
 from bot.core.errors import Conflict, Forbidden, IllegalTransition, IntakeError, InvalidField, NotFound
 from bot.core.privacy import (
-    id_digest,
+    find_id_number,
+    find_mobile,
+    lookup_digests,
     mask_id_number,
     mask_mobile,
     mask_name,
-    normalize_digits,
+    number_digits,
     redact,
     validate_address,
     validate_id_number,
@@ -200,8 +202,7 @@ def register(
 
 def _register_in(session: Session, valid: ApplicationRequest, day: dt.date) -> Registration:
     number = _next_number(session, day)  # takes the lock first: what follows sees all before it
-    digest = id_digest(valid.id_number)
-    existing = _same_request(session, valid) or _open_duplicate(session, digest, valid.programs)
+    existing = _same_request(session, valid) or _open_duplicate(session, valid.id_number, valid.programs)
     if existing is not None:
         raise _Existing(existing)
     now = utcnow()
@@ -214,7 +215,7 @@ def _register_in(session: Session, valid: ApplicationRequest, day: dt.date) -> R
     )
     session.add(application)
     session.flush()
-    _add_applicant(session, application, valid, digest)
+    _add_applicant(session, application, valid)
     _record_change(session, application, None, REGISTERED, actor=None,
                    note=f"通过{CHANNEL_NAMES[valid.channel]}登记", actor_name=RESIDENT)
     session.flush()
@@ -265,11 +266,12 @@ def _read_same_request(factory: sessionmaker, valid: ApplicationRequest) -> Regi
         return _same_request(session, valid)
 
 
-def _open_duplicate(session: Session, digest: str, programs: list[str]) -> Registration | None:
+def _open_duplicate(session: Session, id_number: str, programs: list[str]) -> Registration | None:
     candidates = session.execute(
         select(Application)
         .join(Applicant, Applicant.application_id == Application.id)
-        .where(Applicant.id_digest == digest, Application.status.notin_(FINAL_STATUSES))
+        .where(Applicant.id_digest.in_(lookup_digests("id", id_number)),
+               Application.status.notin_(FINAL_STATUSES))
         .order_by(Application.id)
     ).scalars()
     for application in candidates:
@@ -278,10 +280,10 @@ def _open_duplicate(session: Session, digest: str, programs: list[str]) -> Regis
     return None
 
 
-def _add_applicant(session: Session, application: Application, valid: ApplicationRequest, digest: str) -> None:
+def _add_applicant(session: Session, application: Application, valid: ApplicationRequest) -> None:
     session.add(Applicant(
         application_id=application.id, name=valid.name, mobile=valid.mobile,
-        id_number=valid.id_number, id_digest=digest, address=valid.address,
+        id_number=valid.id_number, address=valid.address,
     ))
     session.flush()
 
@@ -314,7 +316,7 @@ def normalize_number(text: str) -> str | None:
 
     Accepts lower case, full-width characters, spaces and a missing hyphen.
     """
-    match = _NUMBER_IN_TEXT.search(normalize_digits(text or "").upper())
+    match = _NUMBER_IN_TEXT.search(number_digits(text or "").upper())
     return f"{NUMBER_PREFIX}{match[1]}-{match[2]}" if match else None
 
 
@@ -356,7 +358,7 @@ def resident_status(
 
     None otherwise, without saying which part was wrong. `due_date` is an ISO date or None.
     """
-    normalized, last4 = normalize_number(number), normalize_digits(mobile_last4 or "")
+    normalized, last4 = normalize_number(number), number_digits(mobile_last4 or "")
     if normalized is None or not re.fullmatch(r"[0-9]{4}", last4):
         return None
     with transaction(factory) as session:
@@ -524,7 +526,7 @@ class Filters:
     date_from: Optional[dt.date] = None  # registered on or after (local date)
     date_to: Optional[dt.date] = None  # registered on or before (local date)
     district: Optional[str] = None
-    search: Optional[str] = None  # 受理编号 (any form) or part of the applicant's name
+    search: Optional[str] = None  # 受理编号, ID or mobile number (any form), or part of a name
     today: Optional[dt.date] = None  # for "overdue"; local today when None
 
 
@@ -574,10 +576,24 @@ def _matches(search: str) -> ColumnElement:
     number = normalize_number(search)
     if number is not None:
         return Application.number == number
+    personal = personal_number_match(search)
+    if personal is not None:
+        return personal
     pattern = f"%{_escape_like(search)}%"
     return Application.number.like(pattern.upper(), escape="\\") | Application.applicant.has(
         Applicant.name.like(pattern, escape="\\")
     )
+
+
+def personal_number_match(search: str) -> ColumnElement | None:
+    """The applications of an ID or mobile number typed in any form, matched exactly through the
+    keyed HMAC columns (never a clear column); None when the search holds no such number."""
+    id_number, mobile = find_id_number(search), find_mobile(search)
+    if id_number is not None:
+        return Application.applicant.has(Applicant.id_digest.in_(lookup_digests("id", id_number)))
+    if mobile is not None:
+        return Application.applicant.has(Applicant.mobile_digest.in_(lookup_digests("mobile", mobile)))
+    return None
 
 
 def query_applications(

@@ -12,9 +12,10 @@ from typing import Any, Mapping, Optional
 from bot.eligibility.engine import PROGRAMS
 from bot.core.privacy import (
     InvalidField,
+    find_id_number,
+    find_mobile,
     mask_id_number,
     mask_mobile,
-    normalize_digits,
     validate_address,
     validate_id_number,
     validate_mobile,
@@ -40,8 +41,6 @@ NAME_CUES = re.compile(r"(?:我叫|名字是|名字叫|姓名是|姓名|名字|�
 DISTRICT_RE = re.compile(r"[\u4e00-\u9fa5]{1,12}?(?:街道办事处|街道办|街道|镇|乡|苏木)")
 DISTRICT_PREFIX = re.compile(r"^.*(?:省|自治区|市|区|县|旗|住在|住|在|是|属于)")
 DISTRICT_MESSAGE = "请告诉我您所在的乡镇或街道的名称，比如“解州镇”“北城街道”，我们会把申请交给那里的社会救助窗口。"
-ID_RE = re.compile(r"[0-9０-９]{17}[0-9０-９xXｘＸ]")
-MOBILE_RE = re.compile(r"(?:\+?86)?1[3-9][0-9\s-]{9,12}")
 
 PROGRAMS_QUESTION = "您想申请哪一项救助？可以说：低保、单人保、特困供养、临时救助、失业人员临时救助、未就业大学生临时救助。"
 CONSENT_REFUSED = (
@@ -93,16 +92,6 @@ def yes_or_no(text: str) -> Optional[bool]:
     return None
 
 
-def find_mobile(text: str) -> Optional[str]:
-    match = MOBILE_RE.search(normalize_digits(text) if text else "")
-    return match.group(0) if match else None
-
-
-def find_id_number(text: str) -> Optional[str]:
-    match = ID_RE.search(text)
-    return match.group(0) if match else None
-
-
 def find_district(text: str) -> Optional[str]:
     matches = DISTRICT_RE.findall(text)
     if not matches:
@@ -148,7 +137,7 @@ def corrections(text: str) -> dict[str, Any]:
     id_number = find_id_number(text)
     if id_number:
         found["id_number"] = validate_id_number(id_number)
-    mobile = find_mobile(text.replace(id_number, "") if id_number else text)
+    mobile = find_mobile(text)
     if mobile:
         found["mobile"] = validate_mobile(mobile)
     name = re.search(r"(?:姓名|名字)(?:改成|改为|应该是|是)?[:：\s]*([\u4e00-\u9fa5·]{2,20})", text)

@@ -24,8 +24,8 @@ from bot.handoff import tickets
 from bot.core import migrate
 from bot.intake import registry
 from bot.core.db import session_factory
-from bot.core.privacy import id_check_character
 from bot.core.models import HandoffTicket, StaffUser
+from bot.core.testing import sample_id_number
 from bot.questionnaire.flow import screening_snapshot
 from bot.settings import PROJECT_ROOT
 from tests.conftest import free_port, wait_until_up
@@ -44,8 +44,7 @@ def migrated_factory(directory: Path) -> tuple[str, sessionmaker]:
 
 
 def id_number(serial: int) -> str:
-    body = f"11010119900307{serial % 1000:03d}"
-    return body + id_check_character(body)
+    return sample_id_number(serial, dt.date(1990, 3, 7), region="110101")
 
 
 def register_application(factory: sessionmaker, district: str, name: str = "张三",

@@ -9,8 +9,21 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import changed_slots, entity_value, message_text
 from actions.handoff import NOT_UNDERSTOOD_BEFORE_HANDOFF, hand_off, not_understood_in_a_row
-from bot.knowledge.service import ReplyKind, get_policy_service
+from bot.knowledge.service import PolicyReply, ReplyKind, get_policy_service
 from bot import replies
+
+DETAIL_PAYLOAD = "/ask_policy_detail"
+
+
+def send_policy_reply(dispatcher: CollectingDispatcher, reply: PolicyReply) -> Optional[Dict[Text, Any]]:
+    """The reply, with a button for the full clause when it quotes one; what to remember for it."""
+    detail = reply.detail_ref()
+    if detail is None:
+        dispatcher.utter_message(text=reply.text)
+        return None
+    button = {"title": replies.text("policy.detail_button"), "payload": DETAIL_PAYLOAD}
+    dispatcher.utter_message(text=reply.text, buttons=[button])
+    return detail
 
 
 class ActionAnswerPolicy(Action):
@@ -28,8 +41,22 @@ class ActionAnswerPolicy(Action):
             region_named=entity_value(tracker, "region"),
             says_region=intent == "inform_region",
         )
-        dispatcher.utter_message(text=turn.reply.text)
-        return changed_slots(tracker, region=turn.region, pending_question=turn.pending_question)
+        detail = send_policy_reply(dispatcher, turn.reply)
+        return changed_slots(tracker, region=turn.region, pending_question=turn.pending_question,
+                             policy_answer=detail or tracker.get_slot("policy_answer"))
+
+
+class ActionPolicyDetail(Action):
+    """The full clause of the last policy answer and its related measures ("详细", "原文")."""
+
+    def name(self) -> Text:
+        return "action_policy_detail"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        dispatcher.utter_message(text=get_policy_service().detail(tracker.get_slot("policy_answer")))
+        return []
 
 
 class ActionDefaultFallback(Action):
@@ -63,7 +90,8 @@ class ActionDefaultFallback(Action):
         if text:
             reply = get_policy_service().reply(text, tracker.get_slot("region"))
             if reply.kind in (ReplyKind.ANSWER, ReplyKind.REGION_NOT_COVERED):
-                dispatcher.utter_message(text=reply.text)
-                return changed_slots(tracker, region=reply.region.name) if reply.region else []
+                detail = send_policy_reply(dispatcher, reply)
+                return changed_slots(tracker, region=reply.region.name if reply.region else tracker.get_slot("region"),
+                                     policy_answer=detail or tracker.get_slot("policy_answer"))
         dispatcher.utter_message(text=replies.text("common.not_understood"))
         return None

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 import requests
@@ -125,14 +125,18 @@ class Servers:
         for name in names:
             self.services[name].wait()
 
-    def talk(self, sender: str, message: str) -> list[str]:
+    def messages(self, sender: str, message: str) -> list[dict[str, Any]]:
+        """The REST channel's answer as sent: texts with their buttons."""
         resp = requests.post(
             f"{self.rasa_url}/webhooks/rest/webhook",
             json={"sender": sender, "message": message},
             timeout=60,
         )
         resp.raise_for_status()
-        return [m["text"] for m in resp.json() if "text" in m]
+        return resp.json()
+
+    def talk(self, sender: str, message: str) -> list[str]:
+        return [m["text"] for m in self.messages(sender, message) if "text" in m]
 
 
 def ensure_model() -> None:

@@ -1,6 +1,7 @@
 """Whole conversations over the real REST channel: Rasa server, action server, SQLite tracker."""
 from __future__ import annotations
 
+import re
 import sqlite3
 import uuid
 
@@ -107,3 +108,25 @@ def test_chat_proxy_reaches_the_assistant(servers: Servers) -> None:
     assert resp.status_code == 200
     text = "\n".join(m["text"] for m in resp.json()["messages"])
     assert "每季度初10日前" in text or "哪个省" in text
+
+
+def test_policy_answer_comes_first_then_the_full_clause_on_request(servers: Servers) -> None:
+    sender = new_sender()
+    answer = servers.messages(sender, "俺是运城的，低保一个月能领多少")
+    assert len(answer) == 1 and len(answer[0]["text"]) <= 300
+    first_line = answer[0]["text"].splitlines()[0]
+    assert "没有收录" in first_line and "乡镇（街道）" in first_line and "12345" in first_line
+    assert answer[0]["buttons"] == [{"title": "看原文和相关规定", "payload": "/ask_policy_detail"}]
+    detail = "\n".join(servers.talk(sender, "详细"))
+    assert "全文" in detail and len(detail) > len(answer[0]["text"])
+    fire = servers.messages(sender, "家里着火了")[0]["text"]
+    assert "临时救助" in fire.splitlines()[0] and "乡镇（街道）" in fire
+    cited = re.search(r"依据《[^》]+》(（[^）]+）\S+?)：", fire)
+    assert cited is not None
+    by_button = "\n".join(servers.talk(sender, "/ask_policy_detail"))
+    assert f"{cited.group(1)}全文" in by_button and "火灾" in by_button
+
+
+def test_detail_without_an_answer_asks_for_a_question(servers: Servers) -> None:
+    text = "\n".join(servers.talk(new_sender(), "看原文"))
+    assert "请先问一个问题" in text

@@ -17,7 +17,6 @@ from bot.measure.evaluation import (
     policy_set_scores,
     report_policy_set,
 )
-from bot.knowledge.answer import compose_answer
 from bot.knowledge.search import PolicyIndex
 from bot.knowledge.service import PolicyService, ReplyKind
 from bot.regions import get_region
@@ -121,10 +120,10 @@ def test_api_json_shape(policy_index: PolicyIndex) -> None:
     assert hit["valid_until"] == "2023-12-31" and hit["expired"] is True
 
 
-def test_not_answered_result_composes_not_found(policy_index: PolicyIndex) -> None:
-    result = policy_index.search("护照", get_region("山西省"), as_of=TODAY)
+def test_not_answered_result_composes_not_found(policy_service: PolicyService) -> None:
+    result = policy_service.index.search("护照", get_region("山西省"), as_of=TODAY)
     assert not result.answered
-    assert not compose_answer(result, policy_index, region_known=True).answered
+    assert not policy_service.composer.first_reply(result, get_region("山西省"), TODAY).answered
 
 
 def test_eval_set_meets_the_target(policy_service: PolicyService) -> None:
@@ -181,3 +180,21 @@ def test_eval_facts_are_word_for_word_in_their_clause(policy_index: PolicyIndex,
     for item in load_questions(path)["questions"]:
         for part in [item, *(item.get("also") or ())]:
             assert squeeze(part["fact"]) in clauses[(part["doc"], part["clause"])], (path.name, part["clause"])
+
+
+@pytest.mark.parametrize(("question", "region", "clause"), [
+    ("地保金每月几号法", "山西省晋中市", "第4条"),  # 低保金 … 发, as speech-to-text heard it
+    ("特困人员工养金啥时候发到手", "山西省长治市", "第4条"),  # 供养金
+    ("家里失火了房子烧了 能找政府给点救助吗", "山西省晋城市", "第7条"),
+])
+def test_homophones_and_residents_words_find_the_measure(
+    policy_index: PolicyIndex, question: str, region: str, clause: str
+) -> None:
+    result = policy_index.search(question, get_region(region), as_of=TODAY)
+    assert result.answered and result.best is not None
+    assert (result.best.document.doc_number, result.best.measure.clause) == ("晋民发〔2022〕38号", clause)
+
+
+def test_city_notice_comes_before_the_province_when_both_answer(policy_index: PolicyIndex) -> None:
+    result = policy_index.search("外地人在这出了事 能在这申请临时救助吗", get_region("山西省运城市"), as_of=TODAY)
+    assert result.best is not None and result.best.document.doc_number == "运民发〔2021〕59号"

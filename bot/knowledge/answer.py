@@ -1,34 +1,79 @@
-"""A resident's answer: a short quoted passage from the best measure, cited, with validity."""
+"""A resident's answer: the plain answer first, then the quoted measure with its citation.
+
+The first reply is at most FIRST_REPLY_MAX_CHARS characters:
+- the direct answer (data/knowledge/gists.yml; a standard's figure from the dated parameters for
+  the resident's region and date, or who sets it and where to ask when no figure is published);
+- a next step where one helps (where to go, what to bring);
+- the expiry warning, once, when the measure has run out;
+- 依据《标题》（文号）条款：“the sentence(s) of the measure that answer”;
+- how to get the full clause and the related measures ("详细").
+Every figure of a direct answer must be in the quoted measure or in the parameter it comes from;
+a line that breaks this is not shown (and is logged), so a figure is never invented.
+"""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from dataclasses import dataclass
+from fractions import Fraction
+from typing import Callable, Iterable
 
+from bot import replies
+from bot.eligibility.parameters import BASES, CATALOGUE, Amount, Lookup, Multiple, ParameterSet, ParameterValue
 from bot.knowledge.corpus import Measure, PolicyDocument
+from bot.knowledge.gists import Gists, Line, Question
 from bot.knowledge.search import PolicyIndex, SearchHit, SearchResult, split_sentences
 from bot.knowledge.terms import QueryTerms
-from bot.regions import display_name
+from bot.numbers import parse_number
+from bot.regions import Region, display_name
 
+log = logging.getLogger(__name__)
+
+FIRST_REPLY_MAX_CHARS = 300
 MAX_QUOTE_CHARS = 240
+LONG_SENTENCE_CHARS = 90  # a longer sentence is cut to its clauses that answer
+MIN_QUOTE_CHARS = 40
 MAX_SENTENCES = 3
 SHORT_SENTENCE_CHARS = 30
 FIGURE_BONUS = 0.3
+ECHO_WEIGHT = 1.0
 SECOND_SENTENCE_SHARE = 0.6
+RELATED_SHARE = 0.75
+RELATED_COVERAGE = 0.5
+MAX_RELATED = 3
+HOTLINE_NUMBER = Fraction(12345)
 _DIGIT_RE = re.compile(r"\d")
-AMOUNT_CUES = {"多少钱", "给多少", "多少", "钱", "标准", "几号", "什么时候发", "啥时候发", "哪天发"}
-
-NOT_FOUND = (
-    "抱歉，在已收录的政策文件中没有找到与您的问题直接相关的规定，我不能凭猜测回答。"
-    "您可以换个说法再问一次，或回复“转人工”请工作人员解答，也可以拨打12345政务服务便民热线。"
+_FIGURE_RE = re.compile(
+    r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+(?=个?月|倍|级|岁|周岁|元|年|日|号|个季度|季度|次|成)"
 )
-CONFIRM_CURRENT = "现行政策和标准请向当地乡镇（街道）社会救助窗口或民政部门确认，也可拨打12345。"
+AMOUNT_CUES = {"多少钱", "给多少", "多少", "钱", "标准", "几号", "什么时候发", "啥时候发", "哪天发"}
+UNIT_PHRASES = {"元/人/月": "每人每月{n}元", "元/人/年": "每人每年{n}元", "元/年": "每年{n}元"}
+
+
+@dataclass(frozen=True)
+class MeasureRef:
+    doc_id: str
+    clause: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"doc_id": self.doc_id, "clause": self.clause}
+
+
+@dataclass(frozen=True)
+class DirectAnswer:
+    text: str
+    sources: tuple[str, ...]  # what its figures come from: the measure's text, the parameters
+    next: str | None = None  # a key of policy.next_step
 
 
 @dataclass(frozen=True)
 class Answer:
     text: str
     answered: bool
+    direct: DirectAnswer | None = None
+    measure: MeasureRef | None = None
+    related: tuple[MeasureRef, ...] = ()
 
 
 def format_date(day: dt.date) -> str:
@@ -44,90 +89,281 @@ def citation(document: PolicyDocument, measure: Measure) -> str:
     return f"{cited_title(document)}（{document.doc_number}）{measure.clause}"
 
 
-def quote_passage(hit: SearchHit, terms: QueryTerms) -> str:
-    """The sentence (or two) of the measure that says most about the question."""
+def figures(text: str) -> set[Fraction]:
+    """The numbers a text states: Arabic figures, and Chinese numerals before a unit (六个月)."""
+    found = set()
+    for match in _FIGURE_RE.finditer(text):
+        value = parse_number(match.group()) if not match.group()[0].isdigit() else float(match.group())
+        if value is not None:
+            found.add(Fraction(str(value)))
+    return found
+
+
+def unsupported_figures(direct: DirectAnswer) -> set[Fraction]:
+    """Figures of a direct answer that none of its sources states (the hotline number aside)."""
+    stated = set().union(*(figures(source) for source in direct.sources)) if direct.sources else set()
+    return figures(direct.text) - stated - {HOTLINE_NUMBER}
+
+
+def quote_passage(
+    hit: SearchHit, terms: QueryTerms, max_chars: int = MAX_QUOTE_CHARS, echo: str = ""
+) -> str:
+    """The sentence (or two) of the measure that says most about the question, within max_chars;
+    a long sentence is cut to its clauses that answer. `echo` is the direct answer the quote
+    supports: the sentences and clauses it restates are preferred."""
     measure = hit.measure
     parts = split_sentences(measure.text)
     if not parts:
-        return measure.text
+        return measure.text[:max_chars]
     wants_figure = any(cue in AMOUNT_CUES for cue in terms.cues)
-    bonus = FIGURE_BONUS * max(hit.sentence_scores, default=0.0)
+    top = max(hit.sentence_scores, default=0.0) or 1.0
+    echoed = _bigrams(echo)
     scores = [
-        r + (bonus if wants_figure and _DIGIT_RE.search(part) else 0.0)
-        for r, part in zip(hit.sentence_scores, parts, strict=True)
+        r / top
+        + (FIGURE_BONUS if wants_figure and _DIGIT_RE.search(part) else 0.0)
+        + (ECHO_WEIGHT * len(_bigrams(part) & echoed) / len(echoed) if echoed else 0.0)
+        for r, part in zip(hit.sentence_scores or [0.0] * len(parts), parts, strict=True)
     ]
     order = sorted(range(len(parts)), key=lambda i: (-scores[i], i))
-    chosen = [order[0]]
-    length = len(parts[order[0]])
+    sentence_chars = min(max_chars, LONG_SENTENCE_CHARS)
+    pieces = {order[0]: _cut(parts[order[0]].strip(), terms, max_chars, echoed, wants_figure)}
+    added = [order[0]]
     for i in order[1:MAX_SENTENCES]:
-        if scores[i] < scores[order[0]] * SECOND_SENTENCE_SHARE or length + len(parts[i]) > MAX_QUOTE_CHARS:
+        if scores[i] < scores[order[0]] * SECOND_SENTENCE_SHARE:
             break
-        chosen.append(i)
-        length += len(parts[i])
-    if len(chosen) == 1 and length < SHORT_SENTENCE_CHARS and order[0] + 1 < len(parts):
-        chosen.append(order[0] + 1)
-    chosen.sort()
-    pieces = []
+        pieces[i] = _cut(parts[i].strip(), terms, sentence_chars, echoed, wants_figure)
+        added.append(i)
+    following = order[0] + 1
+    if len(pieces) == 1 and len(pieces[order[0]]) < SHORT_SENTENCE_CHARS and following < len(parts):
+        pieces[following] = _cut(parts[following].strip(), terms, sentence_chars, echoed, wants_figure)
+        added.append(following)
+    quote = _join(parts, pieces)
+    while len(quote) > max_chars and len(added) > 1:
+        del pieces[added.pop()]
+        quote = _join(parts, pieces)
+    if len(quote) > max_chars:
+        quote = quote[: max_chars - 2].rstrip("，、；：") + "……"
+    return quote
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)} - {"，", "。"}
+
+
+def _join(parts: list[str], pieces: dict[int, str]) -> str:
+    """The chosen pieces in the measure's order, "……" where text is left out."""
+    chosen = sorted(pieces)
+    out: list[str] = []
     for position, i in enumerate(chosen):
-        piece = parts[i].strip()
-        if len(piece) > MAX_QUOTE_CHARS:
-            piece = _trim_around_terms(piece, terms)
-        gap = i > 0 if position == 0 else i > chosen[position - 1] + 1
-        pieces.append(("……" if gap else "") + piece)
-    quote = "".join(pieces).rstrip("；，")
+        starts_inside = not parts[i].strip().startswith(pieces[i])
+        gap = (i > 0 if position == 0 else i > chosen[position - 1] + 1) or starts_inside
+        out.append(("……" if gap and not (out and out[-1].endswith("……")) else "") + pieces[i])
+    quote = "".join(out).rstrip("；，")
     ends_measure = chosen[-1] == len(parts) - 1 and quote.endswith(("。", "！", "？"))
-    return quote if ends_measure else f"{quote}……"
+    return quote if ends_measure or quote.endswith("……") else f"{quote}……"
 
 
-def _trim_around_terms(quote: str, terms: QueryTerms) -> str:
-    """A window of MAX_QUOTE_CHARS around the first clause that mentions the question's terms."""
-    clauses = re.split(r"(?<=[，：、])", quote)
-    hit = 0
-    for i, clause in enumerate(clauses):
-        if any(term in clause for concept in terms.concepts for term in concept):
-            hit = i
-            break
-    out = ""
-    for clause in clauses[hit:]:
-        if len(out) + len(clause) > MAX_QUOTE_CHARS:
-            break
-        out += clause
-    return out or quote[:MAX_QUOTE_CHARS]
+def _cut(sentence: str, terms: QueryTerms, max_chars: int, echoed: set[str], wants_figure: bool) -> str:
+    """The sentence, or when longer than max_chars the run of its clauses that the direct answer
+    restates and that name the question's words, ending with "……" when cut before its end."""
+    if len(sentence) <= min(max_chars, LONG_SENTENCE_CHARS):
+        return sentence
+    clauses = re.split(r"(?<=[，：、；])", sentence)
+    words = {term for concept in terms.concepts for term in concept if len(term) > 1}
+
+    def weight(clause: str) -> float:
+        return (len(_bigrams(clause) & echoed) / 2 + sum(w in clause for w in words)
+                + (1 if wants_figure and _DIGIT_RE.search(clause) else 0))
+
+    best, best_score = (0, 1), -1.0
+    for start in range(len(clauses)):
+        end, size, score = start, 0, 0.0
+        while end < len(clauses) and size + len(clauses[end]) <= max_chars:
+            size += len(clauses[end])
+            score += weight(clauses[end])
+            end += 1
+        if end > start and score > best_score:
+            best, best_score = (start, end), score
+    start, end = best
+    while end - start > 1 and not weight(clauses[start]):
+        start += 1
+    while end - start > 1 and not weight(clauses[end - 1]) and not clauses[end - 2].endswith(("、", "：")):
+        end -= 1
+    window = "".join(clauses[start:end]) or sentence[:max_chars]
+    return window if end >= len(clauses) else window.rstrip("，：、；") + "……"
 
 
 def validity_note(hit: SearchHit) -> str:
     if not hit.expired:
         return ""
-    reason = hit.measure.expiry_note or (
-        f"该文件有效期至{format_date(hit.valid_until)}" if hit.valid_until else "该措施已到期"
-    )
-    return f"请注意：{reason.rstrip('。')}，这条规定目前已不在有效期内。{CONFIRM_CURRENT}"
+    return expiry_warning(hit.measure, hit.valid_until)
 
 
-def compose_answer(result: SearchResult, index: PolicyIndex, region_known: bool) -> Answer:
-    if not result.answered or result.best is None:
-        return Answer(NOT_FOUND, False)
-    best = result.best
-    lines = []
-    if not region_known:
-        lines.append(f"以下是{display_name(best.document.region)}的规定（如果您在其他地区，请告诉我您所在的市、县）：")
-    lines.append(f"依据{citation(best.document, best.measure)}：")
-    lines.append(f"“{quote_passage(best, result.terms)}”")
-    note = validity_note(best)
-    if note:
-        lines.append(note)
-    related = [
-        h
-        for h in result.hits[1:]
-        if h.score >= best.score * 0.75
-        and index.coverage(result.terms, h.measure) >= 0.5
-        and (region_known or h.document.region == best.document.region)
-    ]
-    if related:
-        see_also = "；".join(
-            f"同一文件{h.measure.clause}" if h.document is best.document else citation(h.document, h.measure)
-            for h in related[:2]
-        )
-        lines.append(f"相关规定还可参阅：{see_also}。")
-    lines.append("以上为政策原文摘录，具体以当地民政部门审核为准。")
-    return Answer("\n".join(lines), True)
+def expiry_warning(measure: Measure, valid_until: dt.date | None) -> str:
+    if measure.expiry_note:
+        reason = measure.expiry_note.rstrip("。")
+    elif valid_until:
+        reason = replies.text("policy.expired_document", date=format_date(valid_until))
+    else:
+        reason = replies.text("policy.expired_measure")
+    return replies.text("policy.expired", reason=reason)
+
+
+def number_text(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"
+
+
+def figure_text(value: ParameterValue) -> str:
+    """A parameter's value as a resident reads it: 每人每月650元, 不低于城市低保月标准的2倍."""
+    data = value.data
+    if isinstance(data, Amount):
+        return UNIT_PHRASES[data.unit].format(n=number_text(data.value))
+    if isinstance(data, Multiple):
+        return f"{'不低于' if data.at_least else ''}{BASES[data.of]}的{number_text(data.factor)}倍"
+    raise ValueError(f"{value.name}: not a figure")
+
+
+def measure_sources(hit: SearchHit) -> tuple[str, ...]:
+    """What a measure's direct answer may take figures from: its text and its document's 文号 and date."""
+    document = hit.document
+    return (hit.measure.text, document.doc_number, document.issued_text)
+
+
+def parameter_source(value: ParameterValue) -> str:
+    """The text a parameter's figures may be taken from: value, dates and citation."""
+    until = value.valid_until.isoformat() if value.valid_until else ""
+    return f"{figure_text(value)} {value.effective.isoformat()} {until} {value.citation}"
+
+
+class Composer:
+    """Turns a search result into the first reply, and a measure into its full text on request."""
+
+    def __init__(self, index: PolicyIndex, gists: Gists, parameters: Callable[[], ParameterSet]) -> None:
+        self.index = index
+        self.gists = gists
+        self.parameters = parameters
+
+    def question(self, result: SearchResult) -> Question:
+        text = self.index.vocabulary.correct(result.query)
+        words = frozenset(word for concept in result.terms.concepts for word in concept)
+        return Question(text, words, self.gists.types_of(text))
+
+    def first_reply(self, result: SearchResult, region: Region | None, as_of: dt.date) -> Answer:
+        if not result.answered or result.best is None:
+            return Answer(replies.text("policy.not_found"), False)
+        best = result.best
+        question = self.question(result)
+        direct = self.direct_answer(best, question, region, as_of)
+        lines = [direct.text]
+        if region is None:
+            lines.append(replies.text("policy.region_note", place=display_name(best.document.region)))
+        if direct.next:
+            lines.append(replies.text(f"policy.next_step.{direct.next}"))
+        if best.expired:
+            lines.append(expiry_warning(best.measure, best.valid_until))
+        hint = replies.text("policy.detail_hint")
+        cited = citation(best.document, best.measure)
+        frame = len(replies.text("policy.quote", citation=cited, quote=""))
+        room = FIRST_REPLY_MAX_CHARS - sum(len(line) + 1 for line in lines) - len(hint) - frame - 1
+        if room < MIN_QUOTE_CHARS and direct.next:
+            lines.remove(replies.text(f"policy.next_step.{direct.next}"))
+            room += len(replies.text(f"policy.next_step.{direct.next}")) + 1
+        quote = quote_passage(best, result.terms, max(room, MIN_QUOTE_CHARS) - 2, direct.text)
+        lines.append(replies.text("policy.quote", citation=cited, quote=quote))
+        lines.append(hint)
+        ref = MeasureRef(best.document.doc_id, best.measure.clause)
+        return Answer("\n".join(lines), True, direct, ref, self.related(result, region is not None))
+
+    def direct_answer(
+        self, hit: SearchHit, question: Question, region: Region | None, as_of: dt.date
+    ) -> DirectAnswer:
+        entry = self.gists.measure(hit.document.doc_id, hit.measure.clause)
+        place = region.name if region is not None else hit.document.region
+        line = self.gists.line_for(hit.document.doc_id, hit.measure.clause, question)
+        specific = line is not None and entry is not None and line is not entry.gist
+        standard = self.gists.standard_for(question)
+        direct: DirectAnswer | None = None
+        if standard is not None and not specific:
+            direct = self.standard_answer(standard.parameters, hit, place, as_of)
+        if direct is None and line is not None:
+            direct = self.line_answer(line, hit, place, as_of)
+        if direct is not None and unsupported_figures(direct):
+            log.error("direct answer for %s %s states figures its sources do not: %s",
+                      hit.document.doc_number, hit.measure.clause, direct.text)
+            direct = None
+        if direct is None:
+            direct = DirectAnswer(f"{hit.measure.title or hit.measure.clause}：", measure_sources(hit))
+        next_step = (line.next if line is not None and line.next else None) or (
+            entry.next if entry is not None and (not question.types or question.types & {"where", "whether"}) else None
+        ) or ("apply" if "where" in question.types else None)
+        return DirectAnswer(direct.text, direct.sources, next_step)
+
+    def line_answer(self, line: Line, hit: SearchHit, place: str, as_of: dt.date) -> DirectAnswer | None:
+        names = sorted(replies.placeholders(line.say))
+        if not names:
+            return DirectAnswer(line.say, measure_sources(hit))
+        lookups = [self.parameters().lookup(name, place, as_of) for name in names]
+        if any(lookup.value is None for lookup in lookups):
+            return self.no_figure(lookups, hit)
+        values = {lookup.name: figure_text(lookup.value) for lookup in lookups if lookup.value}
+        sources = (*measure_sources(hit), *(parameter_source(lookup.value) for lookup in lookups if lookup.value))
+        return DirectAnswer(line.say.format(**values), sources)
+
+    def standard_answer(
+        self, names: Iterable[str], hit: SearchHit, place: str, as_of: dt.date
+    ) -> DirectAnswer | None:
+        lookups = [self.parameters().lookup(name, place, as_of) for name in names]
+        found = [lookup for lookup in lookups if lookup.value is not None]
+        if not found:
+            return self.no_figure(lookups, hit)
+        parts = "，".join(f"{CATALOGUE[lookup.name].label}{figure_text(lookup.value)}" for lookup in found
+                         if lookup.value)
+        first = found[0].value
+        assert first is not None
+        since = format_date(first.effective)
+        quoted = (hit.document.doc_number, hit.measure.clause) == (first.citation.document, first.citation.clause)
+        short_place = display_name(first.region)
+        text = (replies.text("policy.standard", place=short_place, figures=parts, since=since) if quoted
+                else replies.text("policy.standard_cited", place=short_place, figures=parts, since=since,
+                                  citation=f"{first.citation.document}{first.citation.clause}"))
+        sources = (*measure_sources(hit), *(parameter_source(lookup.value) for lookup in found if lookup.value))
+        return DirectAnswer(text, sources)
+
+    def no_figure(self, lookups: list[Lookup], hit: SearchHit) -> DirectAnswer | None:
+        """Who sets a standard the documents give no figure for, and where to ask."""
+        reasons = list(dict.fromkeys(lookup.unpublished.reason for lookup in lookups if lookup.unpublished))
+        if not reasons:
+            return None
+        return DirectAnswer(replies.text("policy.no_figure", reason="；".join(reasons)), measure_sources(hit))
+
+    def related(self, result: SearchResult, region_known: bool) -> tuple[MeasureRef, ...]:
+        best = result.best
+        if best is None:
+            return ()
+        return tuple(
+            MeasureRef(h.document.doc_id, h.measure.clause)
+            for h in result.hits[1:]
+            if h.score >= best.score * RELATED_SHARE
+            and self.index.coverage(result.terms, h.measure) >= RELATED_COVERAGE
+            and (region_known or h.document.region == best.document.region)
+        )[:MAX_RELATED]
+
+    def detail(self, ref: MeasureRef, related: Iterable[MeasureRef], as_of: dt.date) -> str | None:
+        """The full clause with its citation and validity, and the related measures."""
+        found = self.index.entry(ref.doc_id, ref.clause)
+        if found is None:
+            return None
+        document, measure = found
+        lines = [replies.text("policy.detail", citation=citation(document, measure), text=measure.text)]
+        valid_until = document.measure_valid_until(measure)
+        if valid_until is not None and as_of > valid_until:
+            lines.append(expiry_warning(measure, valid_until))
+        others = [entry for other in related if (entry := self.index.entry(other.doc_id, other.clause))]
+        if others:
+            lines.append(replies.text("policy.detail_related"))
+            lines.extend(
+                replies.text("policy.detail_related_item", citation=citation(d, m), title=m.title or m.text[:30])
+                for d, m in others
+            )
+        lines.append(replies.text("policy.detail_end"))
+        return "\n".join(lines)

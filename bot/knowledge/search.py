@@ -7,13 +7,14 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import bm25s
 import numpy as np
 
 from bot.knowledge.corpus import Measure, PolicyDocument, iter_measures, load_corpus
-from bot.knowledge.terms import QueryTerms, Vocabulary, load_vocabulary
+from bot.knowledge.gists import load_gists
+from bot.knowledge.terms import QueryTerms, Vocabulary, load_vocabulary, sound_tokens
 from bot.regions import Region, find_regions, region_applies
 
 # A hit must reach this BM25 score and cover this share of the query's content (by idf weight)
@@ -21,7 +22,18 @@ from bot.regions import Region, find_regions, region_applies
 MIN_SCORE = 3.0
 MIN_COVERAGE = 0.2
 EXPIRED_WEIGHT = 0.95
+# A one-off measure that has run out (its own end date, such as a 2022 subsidy) answers only a
+# question about it (see PolicyIndex._asks_about); other questions get current measures.
+ONE_OFF_EXPIRED_WEIGHT = 0.6
 MEASURE_WEIGHT = 1.0
+# How residents ask about a measure (data/knowledge/gists.yml `asks`) is searched too: a
+# measure also scores by the question of its own that is most like the resident's.
+ASK_WEIGHT = 0.5
+# A resident's own city's notice is preferred a little over the province's when both answer.
+LOCAL_WEIGHT = 1.25
+# How the question sounds (pinyin syllable pairs) against how the measure and its asks sound:
+# catches homophones of speech-to-text and pinyin typing ("临时救主", "工养金").
+SOUND_WEIGHT = 2.5
 _SENTENCE_RE = re.compile(r"[^。；！？]*[。；！？]?")
 
 
@@ -65,10 +77,22 @@ class SearchResult:
 class PolicyIndex:
     """Measures of every document, indexed once; searches are read-only and thread-safe."""
 
-    def __init__(self, documents: Sequence[PolicyDocument], vocabulary: Vocabulary) -> None:
+    def __init__(
+        self,
+        documents: Sequence[PolicyDocument],
+        vocabulary: Vocabulary,
+        asks: Mapping[tuple[str, str], Sequence[str]] | None = None,
+    ) -> None:
         self.documents = list(documents)
         self.vocabulary = vocabulary
         self.entries: list[tuple[PolicyDocument, Measure]] = list(iter_measures(self.documents))
+        self._by_clause = {(d.doc_id, m.clause): (d, m) for d, m in self.entries}
+        asks = asks or {}
+        self._asks = [tuple(asks.get((d.doc_id, m.clause), ())) for d, m in self.entries]
+        self._ask_text = {
+            (d.doc_id, m.clause): vocabulary.correct(" ".join(own))
+            for (d, m), own in zip(self.entries, self._asks, strict=True)
+        }
         tokens = [vocabulary.document_tokens(searchable_text(m)) for _, m in self.entries]
         self._bm25 = bm25s.BM25()
         self._bm25.index(tokens, show_progress=False)
@@ -84,6 +108,17 @@ class PolicyIndex:
         self._sentence_ends = [*self._sentence_starts[1:], len(sentence_tokens)]
         self._sentence_bm25 = bm25s.BM25()
         self._sentence_bm25.index(sentence_tokens, show_progress=False)
+        ask_tokens = [vocabulary.document_tokens(vocabulary.correct(ask)) for own in self._asks for ask in own]
+        self._ask_owner = np.array([i for i, own in enumerate(self._asks) for _ in own], dtype=np.int64)
+        self._ask_vocabulary = {token for ask in ask_tokens for token in ask}
+        self._ask_bm25 = bm25s.BM25() if ask_tokens else None
+        if self._ask_bm25 is not None:
+            self._ask_bm25.index(ask_tokens, show_progress=False)
+        sounds = [sound_tokens(f"{searchable_text(m)} {self._ask_text[(d.doc_id, m.clause)]}") for d, m in self.entries]
+        self._sounds = {(d.doc_id, m.clause): set(tokens) for (d, m), tokens in zip(self.entries, sounds, strict=True)}
+        self._sound_vocabulary = {token for tokens in sounds for token in tokens}
+        self._sound_bm25 = bm25s.BM25()
+        self._sound_bm25.index(sounds, show_progress=False)
         document_frequency: Counter[str] = Counter()
         for doc_tokens in tokens:
             document_frequency.update(set(doc_tokens))
@@ -101,20 +136,30 @@ class PolicyIndex:
 
     @classmethod
     def from_directory(cls, policy_dir: Path, data_dir: Path) -> "PolicyIndex":
-        return cls(load_corpus(policy_dir), load_vocabulary(data_dir))
+        gists = load_gists(data_dir)
+        asks = {key: entry.asks for key, entry in gists.measures.items()}
+        return cls(load_corpus(policy_dir), load_vocabulary(data_dir), asks)
+
+    def entry(self, doc_id: str, clause: str) -> tuple[PolicyDocument, Measure] | None:
+        return self._by_clause.get((doc_id, clause))
 
     def idf(self, token: str) -> float:
         return self._idf.get(token, self._unseen_idf)
 
     def _mask(self, region: Region | None) -> np.ndarray:
+        """Per measure: 0 when its document does not apply to the region, LOCAL_WEIGHT when it
+        is the most local of the documents that apply (a city's under its province's), else 1."""
         key = region.name if region else None
         mask = self._region_masks.get(key)
         if mask is None:
             if region is None:
                 mask = np.ones(len(self.entries), dtype=np.float32)
             else:
-                applies = {r: region_applies(r, region.name) for r in set(self._regions)}
-                mask = np.array([applies[r] for r in self._regions], dtype=np.float32)
+                applies = {r for r in set(self._regions) if region_applies(r, region.name)}
+                local = max(applies, key=len) if len(applies) > 1 else None
+                weights = {r: (LOCAL_WEIGHT if r == local else 1.0) if r in applies else 0.0
+                           for r in set(self._regions)}
+                mask = np.array([weights[r] for r in self._regions], dtype=np.float32)
             self._region_masks[key] = mask
         return mask
 
@@ -135,7 +180,9 @@ class PolicyIndex:
         sentence_scores = self._sentence_bm25.get_scores(known)
         best_sentence = np.maximum.reduceat(sentence_scores, self._sentence_starts)
         measure_scores = self._bm25.get_scores(known)
-        scores = (best_sentence + MEASURE_WEIGHT * measure_scores) * self._mask(region)
+        scores = (best_sentence + MEASURE_WEIGHT * measure_scores + ASK_WEIGHT * self._ask_scores(terms)
+                  + SOUND_WEIGHT * self._sound_scores(self.vocabulary.correct(strip_regions(query))))
+        scores = scores * self._mask(region)
         top = _top_indices(scores, max(top_k * 3, 10))
         hits = []
         for index in top:
@@ -144,7 +191,7 @@ class PolicyIndex:
             document, measure = self.entries[index]
             valid_until = self._valid_until[index]
             expired = valid_until is not None and as_of > valid_until
-            score = float(scores[index]) * (EXPIRED_WEIGHT if expired else 1.0)
+            score = float(scores[index]) * self._expiry_weight(terms, measure, expired)
             own = sentence_scores[self._sentence_starts[index] : self._sentence_ends[index]]
             hits.append(
                 SearchHit(document, measure, score, valid_until, expired, tuple(map(float, own)))
@@ -155,15 +202,55 @@ class PolicyIndex:
         answered = bool(hits) and hits[0].score >= MIN_SCORE and coverage >= MIN_COVERAGE
         return SearchResult(query, region, tuple(hits), answered, terms, coverage)
 
+    def _expiry_weight(self, terms: QueryTerms, measure: Measure, expired: bool) -> float:
+        if not expired:
+            return 1.0
+        if measure.valid_until is None or self._asks_about(terms, measure):
+            return EXPIRED_WEIGHT
+        return ONE_OFF_EXPIRED_WEIGHT
+
+    def _asks_about(self, terms: QueryTerms, measure: Measure) -> bool:
+        """The question names a word of the measure's lead phrase or of how residents ask about
+        it that is not common to most measures (a one-off subsidy, a festival's payments)."""
+        about = f"{measure.title or measure.text[:20]} {self._ask_text.get((measure.doc_id, measure.clause), '')}"
+        return any(
+            len(word) > 1 and word in about and self.idf(word) >= self._unseen_idf
+            for concept in terms.concepts for word in concept
+        )
+
+    def _ask_scores(self, terms: QueryTerms) -> np.ndarray:
+        """Per measure, the BM25 score of its ask most like the question (0 without asks)."""
+        best = np.zeros(len(self.entries), dtype=np.float32)
+        known = [t for t in terms.weighted if t in self._ask_vocabulary]
+        if self._ask_bm25 is None or not known:
+            return best
+        np.maximum.at(best, self._ask_owner, self._ask_bm25.get_scores(known))
+        return best
+
+    def _sound_scores(self, text: str) -> np.ndarray:
+        known = [t for t in sound_tokens(text) if t in self._sound_vocabulary]
+        if not known:
+            return np.zeros(len(self.entries), dtype=np.float32)
+        return self._sound_bm25.get_scores(known)
+
     def coverage(self, terms: QueryTerms, measure: Measure) -> float:
-        """Share of the query's content, weighted by idf, found in the measure's text."""
-        text = searchable_text(measure)
+        """Share of the query's content, weighted by idf, found in the measure's text (or in how
+        residents ask about it), by its characters or by how it sounds."""
+        key = (measure.doc_id, measure.clause)
+        text = f"{searchable_text(measure)} {self._ask_text.get(key, '')}"
+        sounds = self._sounds.get(key, set())
         total = matched = 0.0
         for concept in terms.concepts:
             weight = max(self.idf(t) for t in concept)
             total += weight
-            matched += weight * max(_overlap(term, text) for term in concept)
+            matched += weight * max(max(_overlap(term, text), _sounds_like(term, sounds)) for term in concept)
         return matched / total if total else 0.0
+
+
+def _sounds_like(term: str, sounds: set[str]) -> float:
+    """The share of the term's syllable pairs that the measure has (0 for a single syllable)."""
+    pairs = sound_tokens(term)
+    return sum(pair in sounds for pair in pairs) / len(pairs) if pairs else 0.0
 
 
 def _overlap(term: str, text: str) -> float:

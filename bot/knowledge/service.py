@@ -6,8 +6,13 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable, Mapping
 
-from bot.knowledge.answer import compose_answer
+from bot import replies
+from bot.eligibility.engine import default_parameters
+from bot.eligibility.parameters import ParameterSet
+from bot.knowledge.answer import Composer, MeasureRef
+from bot.knowledge.gists import Gists, load_gists
 from bot.knowledge.search import MIN_COVERAGE, PolicyIndex, SearchResult, strip_regions
 from bot.regions import COVERED_PROVINCES, Region, display_name, find_regions, get_region
 from bot.settings import get_settings
@@ -25,8 +30,6 @@ class ReplyKind(str, Enum):
     REGION_UNKNOWN = "region_unknown"
 
 
-REGION_NOTED = "好的，已记下您在{place}。您想了解哪方面的政策？比如低保标准、申请条件、每月几号发、到哪里申请。"
-REGION_UNKNOWN = "抱歉，我没能识别出这个地名。请告诉我您所在的省、市或县（区），例如“山西省运城市”或“银川”。"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,14 @@ class PolicyReply:
     text: str
     region: Region | None  # the region the reply is for (named in the question or remembered)
     result: SearchResult | None = None
+    measure: MeasureRef | None = None  # the measure quoted, for the full text on request
+    related: tuple[MeasureRef, ...] = ()
+
+    def detail_ref(self) -> dict[str, Any] | None:
+        """What a conversation remembers to give the full clause later ("详细")."""
+        if self.measure is None:
+            return None
+        return {**self.measure.to_json(), "related": [ref.to_json() for ref in self.related]}
 
 
 @dataclass(frozen=True)
@@ -47,23 +58,22 @@ class Turn:
 
 
 def ask_region_text() -> str:
-    return (
-        "这个问题各地规定不一样。请问您在哪个省、市（县、区）？"
-        f"目前可以查询{COVERED_TEXT}（含运城市）的政策。"
-    )
+    return replies.text("policy.ask_region", covered=COVERED_TEXT)
 
 
 def region_not_covered_text(region: Region) -> str:
-    return (
-        f"目前我只收录了{COVERED_TEXT}的社会救助政策，暂时没有{display_name(region.name)}的政策文件，"
-        "不能为您准确回答。建议您咨询户籍地或居住地的乡镇（街道）社会救助窗口、民政部门，"
-        "或拨打12345政务服务便民热线。如果您在山西或宁夏，请告诉我具体的市、县。"
-    )
+    return replies.text("policy.region_not_covered", covered=COVERED_TEXT, place=display_name(region.name))
 
 
 class PolicyService:
-    def __init__(self, index: PolicyIndex) -> None:
+    def __init__(
+        self,
+        index: PolicyIndex,
+        gists: Gists | None = None,
+        parameters: Callable[[], ParameterSet] = default_parameters,
+    ) -> None:
         self.index = index
+        self.composer = Composer(index, gists or load_gists(get_settings().data_dir), parameters)
 
     def resolve_region(self, text: str, remembered: str | None) -> Region | None:
         """The region named in the text (a covered one first: "河南人在山西打工"), else the remembered."""
@@ -87,9 +97,19 @@ class PolicyService:
         result = self.search(question, region, as_of=as_of)
         if region is None and result.answered and self._differs_by_region(result):
             return PolicyReply(ReplyKind.NEED_REGION, ask_region_text(), None, result)
-        answer = compose_answer(result, self.index, region_known=region is not None)
+        answer = self.composer.first_reply(result, region, as_of or today())
         kind = ReplyKind.ANSWER if answer.answered else ReplyKind.NOT_FOUND
-        return PolicyReply(kind, answer.text, region, result)
+        return PolicyReply(kind, answer.text, region, result, answer.measure, answer.related)
+
+    def detail(self, remembered: Mapping[str, Any] | None, as_of: dt.date | None = None) -> str:
+        """The full clause of the last answer and its related measures, or what to ask first."""
+        text = None
+        if isinstance(remembered, Mapping) and "doc_id" in remembered and "clause" in remembered:
+            related = [MeasureRef(str(r.get("doc_id")), str(r.get("clause")))
+                       for r in remembered.get("related") or () if isinstance(r, Mapping)]
+            ref = MeasureRef(str(remembered["doc_id"]), str(remembered["clause"]))
+            text = self.composer.detail(ref, related, as_of or today())
+        return text or replies.text("policy.detail_nothing")
 
     def converse(
         self,
@@ -109,14 +129,14 @@ class PolicyService:
         only_region = not self.index.vocabulary.query_terms(strip_regions(text)).content
         if only_region or (says_region and region is not None):
             if region is None:
-                return Turn(PolicyReply(ReplyKind.REGION_UNKNOWN, REGION_UNKNOWN, None),
+                return Turn(PolicyReply(ReplyKind.REGION_UNKNOWN, replies.text("policy.region_unknown"), None),
                             remembered_region, pending_question)
             if not region.covered:
                 reply = PolicyReply(ReplyKind.REGION_NOT_COVERED, region_not_covered_text(region), region)
                 return Turn(reply, region.name, pending_question)
             if pending_question:
                 return Turn(self.reply(pending_question, region.name, as_of), region.name, None)
-            noted = REGION_NOTED.format(place=display_name(region.name))
+            noted = replies.text("policy.region_noted", place=display_name(region.name))
             return Turn(PolicyReply(ReplyKind.REGION_NOTED, noted, region), region.name, None)
         reply = self.reply(text, remembered_region, as_of)
         pending = text if reply.kind == ReplyKind.NEED_REGION else None
@@ -142,7 +162,7 @@ def today() -> dt.date:
 
 @lru_cache(maxsize=2)
 def _service_for(policy_dir: Path, data_dir: Path) -> PolicyService:
-    return PolicyService(PolicyIndex.from_directory(policy_dir, data_dir))
+    return PolicyService(PolicyIndex.from_directory(policy_dir, data_dir), load_gists(data_dir))
 
 
 def get_policy_service() -> PolicyService:

@@ -18,6 +18,7 @@ from typing import Any
 
 import jieba
 import yaml
+from pypinyin import lazy_pinyin
 
 from bot.text import normalize_text
 
@@ -105,6 +106,16 @@ class Vocabulary:
                 concepts.append(frozenset([word]))
                 weighted.extend(self.document_tokens(word))
         return QueryTerms(tuple(content), tuple(concepts), tuple(weighted), tuple(cues))
+
+
+def sound_tokens(text: str) -> list[str]:
+    """Pairs of neighbouring syllables (toneless pinyin) of each run of Chinese characters:
+    "底保" and "低保" both give "di_bao", so speech-to-text homophones still match."""
+    tokens = []
+    for run in _CJK_RUN_RE.findall(text):
+        syllables = lazy_pinyin(run)
+        tokens.extend(f"{a}_{b}" for a, b in zip(syllables, syllables[1:]))
+    return tokens
 
 
 def load_expansions(data_dir: Path) -> dict[str, Any]:

@@ -1,0 +1,148 @@
+"""Answer-first policy replies: the direct answer, its figures, the length, the full clause."""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import yaml
+
+from bot.eligibility.parameters import ParameterSet, load_region_file, region_parameters_from_dict
+from bot.knowledge.answer import FIRST_REPLY_MAX_CHARS, DirectAnswer, unsupported_figures
+from bot.knowledge.gists import Gists, load_gists
+from bot.knowledge.search import PolicyIndex, SearchHit
+from bot.knowledge.service import PolicyService, ReplyKind
+from bot.measure.evaluation import PARAPHRASES, QUESTIONS, load_questions
+from bot.settings import PROJECT_ROOT
+
+TODAY = dt.date(2026, 11, 23)
+BEFORE_NINGXIA_ENDS = dt.date(2023, 6, 1)
+PARAMETERS = PROJECT_ROOT / "data" / "parameters"
+CITATION_LINE_RE = re.compile(r"^依据《[^》]+》（[^）]+）\S+：“.+”$")
+# Regions and dates every line is rendered for: each province, a city with its own file, one without.
+PLACES = {"宁夏回族自治区": ["宁夏回族自治区银川市"], "山西省": ["山西省太原市", "山西省运城市"],
+          "山西省运城市": ["山西省运城市盐湖区"]}
+
+
+def hit_for(index: PolicyIndex, doc_id: str, clause: str, as_of: dt.date) -> SearchHit:
+    found = index.entry(doc_id, clause)
+    assert found is not None, (doc_id, clause)
+    document, measure = found
+    until = document.measure_valid_until(measure)
+    return SearchHit(document, measure, 10.0, until, until is not None and as_of > until)
+
+
+def test_every_measure_has_a_gist_and_every_gist_a_measure(policy_index: PolicyIndex) -> None:
+    gists = load_gists(PROJECT_ROOT / "data")
+    measures = {(d.doc_id, m.clause) for d, m in policy_index.entries}
+    assert set(gists.measures) == measures
+
+
+@pytest.mark.parametrize("as_of", [BEFORE_NINGXIA_ENDS, TODAY])
+def test_every_figure_of_a_direct_answer_is_in_its_measure_or_parameter(
+    policy_service: PolicyService, as_of: dt.date
+) -> None:
+    """Every line of gists.yml, for every region it applies to, states only figures of the
+    measure it answers for or of the dated parameter it is filled from."""
+    composer, gists = policy_service.composer, policy_service.composer.gists
+    for (doc_id, clause), entry in gists.measures.items():
+        hit = hit_for(policy_service.index, doc_id, clause, as_of)
+        for place in [hit.document.region, *PLACES.get(hit.document.region, [])]:
+            for line in entry.lines:
+                direct = composer.line_answer(line, hit, place, as_of)
+                assert direct is not None and not unsupported_figures(direct), (doc_id, clause, place, line.say)
+                assert "{" not in direct.text and len(direct.text) <= 90, direct.text
+            for standard in gists.standards:
+                direct = composer.standard_answer(standard.parameters, hit, place, as_of)
+                assert direct is None or not unsupported_figures(direct), (place, direct)
+
+
+def test_a_figure_no_source_states_is_never_shown(policy_index: PolicyIndex) -> None:
+    invented = {"measures": {"sx-2022-38": {"第4条": {"gist": "低保金每月5日前发放到户，每人每月补贴999元。"}}}}
+    service = PolicyService(policy_index, Gists(invented))
+    reply = service.reply("低保金每月几号发", "山西省太原市", as_of=TODAY)
+    assert reply.kind == ReplyKind.ANSWER
+    assert "999" not in reply.text and "5日" not in reply.text
+    assert unsupported_figures(DirectAnswer("每人每月999元，请拨打12345。", ("每人每月650元",))) == {999}
+    assert not unsupported_figures(DirectAnswer("给予六个月的渐退期", ("6个月",)))
+
+
+@pytest.mark.parametrize("path", [QUESTIONS, PARAPHRASES])
+def test_first_replies_are_short_and_start_with_the_direct_answer(policy_service: PolicyService, path) -> None:
+    questions = load_questions(path)
+    for item in [*questions["questions"], *questions["unanswerable"]]:
+        reply = policy_service.reply(item["q"], item.get("region"), as_of=TODAY)
+        assert len(reply.text) <= FIRST_REPLY_MAX_CHARS, (item["q"], len(reply.text))
+        if reply.kind != ReplyKind.ANSWER:
+            continue
+        lines = reply.text.splitlines()
+        assert not lines[0].startswith("依据") and len(lines[0]) <= 90, lines[0]
+        quoted = [line for line in lines if CITATION_LINE_RE.match(line)]
+        assert len(quoted) == 1 and lines.index(quoted[0]) >= 1, reply.text
+        assert lines[-1] == "回复“详细”看条文全文和相关规定。"
+
+
+def test_no_figure_published_says_who_sets_it_and_where_to_ask(policy_service: PolicyService) -> None:
+    reply = policy_service.reply("俺是运城的，低保一个月能领多少", None, as_of=TODAY)
+    assert reply.kind == ReplyKind.ANSWER and reply.region is not None and reply.region.name == "山西省运城市"
+    direct = reply.text.splitlines()[0]
+    assert "市级提标文件" in direct and "没有收录" in direct
+    assert "乡镇（街道）" in direct and "民政部门" in direct and "12345" in direct
+    assert not re.search(r"\d+元", reply.text)
+    taiyuan = policy_service.reply("太原低保一个月多少钱", None, as_of=TODAY).text.splitlines()[0]
+    assert "设区的市人民政府确定和公布" in taiyuan and "12345" in taiyuan
+
+
+def test_a_standard_comes_from_the_dated_parameters_of_the_region(policy_index: PolicyIndex) -> None:
+    files = [load_region_file(path) for path in sorted(PARAMETERS.glob("*.yml")) if path.stem != "ningxia"]
+    raised = (PARAMETERS / "ningxia.yml").read_text(encoding="utf-8").replace("value: 650", "value: 700")
+    ningxia = region_parameters_from_dict(yaml.safe_load(raised), "ningxia.yml")
+    service = PolicyService(policy_index, parameters=lambda: ParameterSet([*files, ningxia]))
+    reply = service.reply("银川城里低保一个月给多少钱", None, as_of=BEFORE_NINGXIA_ENDS)
+    assert reply.text.splitlines()[0].startswith("宁夏城乡低保标准：城市每人每月700元")
+    assert "已不在有效期内" not in reply.text
+
+
+def test_fire_leads_to_urgent_assistance_with_a_next_step(policy_service: PolicyService) -> None:
+    reply = policy_service.reply("家里着火了", "山西省运城市", as_of=TODAY)
+    lines = reply.text.splitlines()
+    assert "急难型临时救助" in lines[0]
+    assert lines[1].startswith("去哪办：") and "乡镇（街道）" in lines[1] and "身份证" in lines[1]
+    assert len(reply.text) <= FIRST_REPLY_MAX_CHARS
+
+
+@pytest.mark.parametrize("as_of", [BEFORE_NINGXIA_ENDS, TODAY])
+def test_expired_one_off_subsidy_only_when_asked_about(policy_service: PolicyService, as_of: dt.date) -> None:
+    reply = policy_service.reply("宁夏 低保钱啥时候到账", None, as_of=as_of)
+    assert reply.kind == ReplyKind.ANSWER and reply.result is not None and reply.result.best is not None
+    assert reply.result.best.measure.clause != "第1条" and "一次性生活补贴" not in reply.text
+    assert ("已不在有效期内" in reply.text) == (as_of > dt.date(2023, 12, 31))
+    asked = policy_service.reply("宁夏低保户多发的600块一次性补贴还有吗", None, as_of=as_of)
+    assert asked.result is not None and asked.result.best is not None
+    assert asked.result.best.measure.clause == "第1条" and "已不在有效期内" in asked.text
+
+
+def test_detail_gives_the_full_clause_and_related_measures(policy_service: PolicyService) -> None:
+    reply = policy_service.reply("低保金每月几号发", "山西省太原市", as_of=TODAY)
+    remembered = reply.detail_ref()
+    assert remembered is not None and remembered["clause"] == "第4条"
+    detail = policy_service.detail(remembered, as_of=TODAY)
+    assert reply.result is not None and reply.result.best is not None
+    assert reply.result.best.measure.text in detail
+    assert "（晋民发〔2022〕38号）第4条全文" in detail and "转人工" in detail
+    related = {**remembered, "related": [{"doc_id": "sx-2014-35", "clause": "第（二）条"}]}
+    assert "相关规定：\n· 《山西省人民政府关于贯彻落实〈社会救助暂行办法〉的实施意见》" in policy_service.detail(related)
+
+
+@pytest.mark.parametrize("remembered", [None, {}, {"doc_id": "nx-2022-7"}, {"doc_id": "x", "clause": "第1条"}, "第4条"])
+def test_detail_without_a_previous_answer(policy_service: PolicyService, remembered: object) -> None:
+    assert "请先问一个问题" in policy_service.detail(remembered)  # type: ignore[arg-type]
+
+
+def test_gists_file_is_checked() -> None:
+    with pytest.raises(ValueError, match="unknown type"):
+        Gists({"question_types": {"amounts": ["多少"]}})
+    with pytest.raises(ValueError, match="needs `if` words"):
+        Gists({"measures": {"d": {"c": {"gist": "g", "answers": [{"say": "x"}]}}}})
+    with pytest.raises(ValueError, match="unknown next step"):
+        Gists({"measures": {"d": {"c": {"gist": "g", "next": "call"}}}})

@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 INSTALLED := $(VENV)/.installed
+# The console's browser libraries (ECharts), from the npm registry by package-lock.json; served by
+# the web app itself, never from a CDN.
+ASSETS := node_modules/.installed
 MODEL := models/current.tar.gz
 TRAINING_INPUTS := config.yml domain.yml data/rules.yml data/stories.yml data/regions.yml \
 	$(wildcard data/nlu/*.yml data/jieba/*.txt bot/nlu/*.py) bot/regions.py bot/numbers.py bot/text.py
@@ -22,7 +25,12 @@ $(INSTALLED): requirements.lock pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
-install: $(INSTALLED)
+$(ASSETS): package.json package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+install: $(INSTALLED) $(ASSETS)
 
 # Trains only when the training data, the config or the custom NLU code changed.
 $(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
@@ -37,7 +45,7 @@ var/local.env:
 	@python3 -c 'import secrets; print(f"RASA_TOKEN={secrets.token_hex(16)}\nINTAKE_SECRET={secrets.token_hex(32)}")' > $@
 	@chmod 600 $@
 
-run: $(MODEL) var/local.env
+run: $(MODEL) $(ASSETS) var/local.env
 	@grep -q '^HOTLINE_SECRET=' var/local.env || python3 -c 'import secrets; print(f"HOTLINE_SECRET={secrets.token_hex(32)}")' >> var/local.env
 	set -a; . var/local.env; set +a; $(PY) -m bot.core.migrate
 	$(VENV)/bin/honcho start -f Procfile -e var/local.env
@@ -64,20 +72,20 @@ redis-deps:
 	@command -v redis-server >/dev/null || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
-unit: $(INSTALLED)
+unit: $(INSTALLED) $(ASSETS)
 	$(PY) -m pytest -m "not e2e and not browser"
 
 conversations: $(MODEL)
 	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) \
 		--fail-on-prediction-errors --out results/core --quiet
 
-test: $(MODEL) browser-deps pg-deps redis-deps validate conversations
+test: $(MODEL) $(ASSETS) browser-deps pg-deps redis-deps validate conversations
 	$(PY) -m pytest
 
 eval: $(MODEL)
 	$(PY) -m bot.measure.evaluation
 
-bench: $(MODEL) pg-deps
+bench: $(MODEL) $(ASSETS) pg-deps
 	$(PY) -m bot.measure.bench
 
 # Re-imports every source document in data/policies/sources (after adding a notice).

@@ -1,6 +1,10 @@
 """Working days (public holidays and 调休 make-up days) and office hours, in Asia/Shanghai time.
 
-The facts are in data/intake/calendar.yml; a year the file does not list counts weekends only.
+Holidays and make-up days come from the maintained `chinese-calendar` package, which follows the
+State Council's yearly notice (国务院办公厅关于部分节假日安排的通知). A year the package does not
+know yet counts weekends only: that is logged once per year as a warning, and the console shows
+administrators and supervisors a banner (`unknown_years_ahead`) until the package is upgraded.
+Office hours stay in data/intake/calendar.yml.
 """
 from __future__ import annotations
 
@@ -8,15 +12,18 @@ import datetime as dt
 import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Callable, Iterable
 from zoneinfo import ZoneInfo
 
+import chinese_calendar
 import yaml
 
 from bot.settings import get_settings
 
 TZ = ZoneInfo("Asia/Shanghai")
 Period = tuple[dt.time, dt.time]
+# The console warns when a year within this many days of today is unknown (deadlines run ahead).
+HORIZON_DAYS = 90
 
 log = logging.getLogger(__name__)
 
@@ -41,30 +48,42 @@ def _as_local(moment: dt.datetime) -> dt.datetime:
     return moment.replace(tzinfo=TZ) if moment.tzinfo is None else moment.astimezone(TZ)
 
 
+def package_years() -> frozenset[int]:
+    """The years whose holidays the installed chinese-calendar knows."""
+    return frozenset(day.year for day in chinese_calendar.holidays)
+
+
 class WorkCalendar:
     def __init__(
         self,
-        holidays: Iterable[dt.date],
-        workdays: Iterable[dt.date],
-        years: Iterable[int],
         periods: Iterable[Period],
+        workday: Callable[[dt.date], bool] = chinese_calendar.is_workday,
+        years: Iterable[int] | None = None,
     ) -> None:
-        self.holidays = frozenset(holidays)
-        self.workdays = frozenset(workdays)
-        self.years = frozenset(years)
+        """`workday` says whether a day of a known year is worked (holidays and 调休 included);
+        `years` are the years it knows (those of the installed chinese-calendar by default)."""
         self.periods = tuple(sorted(periods))
+        self._workday = workday
+        self.years = frozenset(package_years() if years is None else years)
         self._warned_years: set[int] = set()
 
     def is_working_day(self, day: dt.date) -> bool:
-        self._warn_if_unknown(day.year)
-        if day in self.workdays:
-            return True
-        return day not in self.holidays and day.weekday() < 5
+        if day.year not in self.years:
+            self._warn_unknown(day.year)
+            return day.weekday() < 5
+        return self._workday(day)
 
-    def _warn_if_unknown(self, year: int) -> None:
-        if year not in self.years and year not in self._warned_years:
+    def _warn_unknown(self, year: int) -> None:
+        if year not in self._warned_years:
             self._warned_years.add(year)
-            log.warning("calendar.yml lists no public holidays for %s: counting weekends only", year)
+            log.warning("chinese-calendar %s has no public holidays for %s: counting weekends only; "
+                        "upgrade it once the State Council's notice for %s is out",
+                        chinese_calendar.__version__, year, year)
+
+    def unknown_years_ahead(self, today: dt.date, days: int = HORIZON_DAYS) -> list[int]:
+        """The years from today to `days` ahead whose holidays are not known (counted as weekends only)."""
+        last = today + dt.timedelta(days=days)
+        return [year for year in range(today.year, last.year + 1) if year not in self.years]
 
     def add_working_days(self, start: dt.date, n: int) -> dt.date:
         """The n-th working day after `start` (`start` itself when n is 0)."""
@@ -102,24 +121,23 @@ class WorkCalendar:
         return dt.datetime.combine(day, self.periods[0][0], tzinfo=TZ)
 
 
+def unknown_years_warning(calendar: "WorkCalendar", today: dt.date) -> str | None:
+    """What administrators are told while a year near today has no holiday data (Chinese)."""
+    years = calendar.unknown_years_ahead(today)
+    if not years:
+        return None
+    named = "、".join(f"{year}年" for year in years)
+    return (f"节假日数据（chinese-calendar {chinese_calendar.__version__}）尚不含{named}的放假和调休安排："
+            f"{named}的办理时限和工作时间暂按周一至周五计算，节假日期间的时限可能偏早。"
+            "请在国务院办公厅公布安排、chinese-calendar 发布新版本后升级（requirements.lock 与 pyproject.toml）。")
+
+
 def load_calendar(path: Path) -> WorkCalendar:
+    """Office hours from the file; holidays and make-up days from chinese-calendar."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    holidays: list[dt.date] = []
-    workdays: list[dt.date] = []
-    for year in data["years"].values():
-        holidays.extend(day for entry in year.get("holidays", []) for day in _date_range(entry))
-        workdays.extend(entry["date"] for entry in year.get("workdays", []))
-    periods = [(_time(start), _time(end)) for start, end in data["office_hours"]["periods"]]
-    return WorkCalendar(holidays, workdays, data["years"].keys(), periods)
-
-
-def _date_range(entry: dict[str, Any]) -> list[dt.date]:
-    first, last = entry["from"], entry["to"]
-    return [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
-
-
-def _time(text: str) -> dt.time:
-    return dt.time.fromisoformat(text)
+    periods = [(dt.time.fromisoformat(start), dt.time.fromisoformat(end))
+               for start, end in data["office_hours"]["periods"]]
+    return WorkCalendar(periods)
 
 
 @lru_cache(maxsize=1)

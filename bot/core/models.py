@@ -101,6 +101,9 @@ class Application(Base):
     department = Column(String(64), nullable=True)  # 分办/转办 to a department
     transferred_from = Column(String(64), nullable=True)  # the district it came from (转办)
     feedback = Column(Text, nullable=True)  # what the resident is told when it ends
+    # 办结 as decided: {"kind": approved|rejected|referred, "program", "amount", "start_month",
+    # "reasons": [{"text", "citation"}], "referred_to"} (see bot.intake.decision)
+    decision = Column(JSON, nullable=True)
     due_date = Column(Date, nullable=True, index=True)  # 办理时限 of the current status
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
@@ -190,6 +193,8 @@ class HandoffTicket(Base):
     claimed_at = Column(DateTime, nullable=True)
     closed_at = Column(DateTime, nullable=True)
     version = Column(Integer, nullable=False, default=1)
+    # The newest resident message staff have seen on the ticket's page: later ones are unread.
+    read_up_to = Column(Integer, nullable=False, default=0)
 
     assignee = relationship(StaffUser)
     messages = relationship("Message", back_populates="ticket", order_by="Message.id")
@@ -222,11 +227,11 @@ class AuditEntry(Base):
 
     id = Column(Integer, primary_key=True)
     at = Column(DateTime, nullable=False, default=utcnow, index=True)
-    actor_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True)
+    actor_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True, index=True)
     actor_name = Column(String(64), nullable=False)
     action = Column(String(32), nullable=False)
     object_type = Column(String(32), nullable=True)
-    object_id = Column(String(32), nullable=True)
+    object_id = Column(String(32), nullable=True, index=True)
     detail = Column(Text, nullable=True)
     ip = Column(String(64), nullable=True)
 
@@ -310,3 +315,64 @@ class HotlineUtterance(Base):
     received_at = Column(DateTime, nullable=False, default=utcnow)
 
     call = relationship(HotlineCall, back_populates="utterances")
+
+
+# ---- the staff console's working aids ----
+
+class DeadlineChange(Base):
+    """A change of an application's 办理时限, with why and who; the resident is told the new date."""
+
+    __tablename__ = "deadline_changes"
+
+    id = Column(Integer, primary_key=True)
+    application_id = Column(
+        Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    old_due = Column(Date, nullable=True)
+    new_due = Column(Date, nullable=True)
+    reason = Column(Text, nullable=False)
+    actor_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True)
+    actor_name = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class InternalNote(Base):
+    """A note staff write for each other on an application or a ticket; never shown to residents."""
+
+    __tablename__ = "internal_notes"
+
+    id = Column(Integer, primary_key=True)
+    application_id = Column(
+        Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    ticket_id = Column(Integer, ForeignKey("handoff_tickets.id", ondelete="CASCADE"), nullable=True, index=True)
+    author_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True)
+    author_name = Column(String(64), nullable=False)
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class CannedReply(Base):
+    """A reply supervisors keep for staff to insert and adapt (常用回复)."""
+
+    __tablename__ = "canned_replies"
+
+    id = Column(Integer, primary_key=True)
+    title = Column(String(64), nullable=False, unique=True)
+    text = Column(Text, nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    updated_by = Column(String(64), nullable=False)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+class SavedFilter(Base):
+    """A staff member's named search of the 全部 list (its query string)."""
+
+    __tablename__ = "saved_filters"
+    __table_args__ = (UniqueConstraint("user_id", "name", name="uq_saved_filter_name"),)
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("staff_users.id", ondelete="CASCADE"), nullable=False, index=True)
+    name = Column(String(40), nullable=False)
+    query = Column(String(500), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)

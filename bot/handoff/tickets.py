@@ -275,3 +275,22 @@ def transcript_preview(ticket: HandoffTicket, limit: int = 60) -> str:
     """The last resident line of the transcript, masked, for lists."""
     lines = [item["text"] for item in ticket.transcript or [] if item.get("speaker") == "resident"]
     return redact(lines[-1])[:limit] if lines else ""
+
+
+def mark_read(ticket_id: int, up_to: int, factory: Optional[sessionmaker] = None) -> None:
+    """Staff have seen the ticket's messages up to this id (its page was opened or updated)."""
+    with transaction(factory) as session:
+        session.execute(update(HandoffTicket).where(HandoffTicket.id == ticket_id, HandoffTicket.read_up_to < up_to)
+                        .values(read_up_to=up_to))
+
+
+def unread(user: StaffUser, factory: Optional[sessionmaker] = None) -> dict[int, int]:
+    """Open tickets the user may see with resident messages nobody has read yet: id → how many."""
+    query = _scoped(
+        select(HandoffTicket.id, func.count(Message.id))
+        .join(Message, Message.ticket_id == HandoffTicket.id)
+        .where(HandoffTicket.status.in_(OPEN_STATES), Message.direction == "in",
+               Message.id > HandoffTicket.read_up_to)
+        .group_by(HandoffTicket.id), user)
+    with transaction(factory) as session:
+        return {ticket_id: int(count) for ticket_id, count in session.execute(query).all()}

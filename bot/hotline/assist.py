@@ -11,7 +11,6 @@ placed where it belongs.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -24,10 +23,9 @@ from bot.hotline.extract import Heard, Lexicon, asked_fields, hear, load_lexicon
 from bot.hotline.spoken import masked_speech
 from bot.core.errors import InvalidField
 from bot.core.privacy import mask_id_number, mask_mobile, redact, validate_mobile
-from bot.knowledge.answer import AMOUNT_CUES, citation, quote_passage, validity_note
-from bot.knowledge.search import SearchHit, SearchResult, split_sentences, strip_regions
-from bot.knowledge.service import COVERED_TEXT, PolicyService
-from bot.knowledge.terms import load_vocabulary
+from bot.knowledge.service import (
+    COVERED_TEXT, PolicyService, SearchResult, asks_about_policy, cited_hit, short_quote,
+)
 from bot.questionnaire.answers import NONE
 from bot.questionnaire.flow import (
     LABELS,
@@ -38,7 +36,7 @@ from bot.questionnaire.flow import (
     screen_answers,
 )
 from bot.regions import Region, display_name
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import PROJECT_ROOT
 
 PROGRAM_NAMES = {key: name for key, name, _rule in PROGRAMS}
 CATEGORY_NAMES = {"consult": "政策咨询", "apply": "救助申请", "status": "进度查询", "complaint": "投诉反映"}
@@ -46,7 +44,6 @@ URGENCY_NAMES = {"urgent": "紧急", "normal": "一般"}
 CALLER, OPERATOR = "caller", "operator"
 SPEAKERS = (CALLER, OPERATOR)
 MAX_SPOKEN_QUOTE = 60
-_FIGURE_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:元|倍|%|个月|日|周岁)")
 MAX_SUMMARY = 400
 REGION_QUESTION = "请问您是哪个市、哪个县（区）的？各地的标准不一样，我帮您查当地的规定。"
 CATEGORY_TAILS = {
@@ -164,7 +161,7 @@ def _valid_mobile(number: str | None) -> str | None:
 
 
 def _has_content(query: str) -> bool:
-    return bool(load_vocabulary(get_settings().data_dir).query_terms(strip_regions(query)).content)
+    return asks_about_policy(query)
 
 
 def describe_value(path: str, value: Any) -> str:
@@ -185,7 +182,7 @@ def assess(lines: Iterable[Line], *, service: PolicyService, as_of: dt.date,
     programs = call.programs or _implied_programs(call)
     region = call.region
     result = _search(call, programs, service, as_of)
-    policies = [_policy(hit, result) for hit in result.hits] if result else []
+    policies = [cited_hit(hit, result) for hit in result.hits] if result else []
     screening = _screening(call, as_of)
     reply = spoken_reply(call, result, category)
     return {
@@ -239,22 +236,6 @@ def _search(call: CallSoFar, programs: list[str], service: PolicyService,
     return result if result.hits else None
 
 
-def _policy(hit: SearchHit, result: SearchResult) -> dict[str, Any]:
-    return {
-        "citation": citation(hit.document, hit.measure),
-        "doc_number": hit.document.doc_number,
-        "title": hit.document.title,
-        "clause": hit.measure.clause,
-        "region": hit.document.region,
-        "region_name": display_name(hit.document.region),
-        "quote": quote_passage(hit, result.terms),
-        "expired": hit.expired,
-        "valid_until": hit.valid_until.isoformat() if hit.valid_until else None,
-        "note": validity_note(hit),
-        "answers": result.answered and hit is result.best,
-    }
-
-
 def spoken_reply(call: CallSoFar, result: SearchResult | None, category: str) -> str:
     """A few polite sentences in plain words for the operator to read out."""
     parts = ["您先别着急，" if call.urgent else "您好，"]
@@ -267,7 +248,7 @@ def spoken_reply(call: CallSoFar, result: SearchResult | None, category: str) ->
         parts.append(REGION_QUESTION)  # the provinces' rules and standards differ
     elif result is not None and result.answered and result.best is not None:
         best = result.best
-        parts.append(f"根据{best.document.doc_number}文件，{spoken_quote(best, result)}")
+        parts.append(f"根据{best.document.doc_number}文件，{short_quote(best, result, MAX_SPOKEN_QUOTE)}")
         if best.expired:
             parts.append("不过这条规定已经过了有效期，现在的标准请以当地民政部门为准。")
             tail = "" if category == "consult" else tail
@@ -276,32 +257,6 @@ def spoken_reply(call: CallSoFar, result: SearchResult | None, category: str) ->
         tail = ""
     parts.append(tail)
     return "".join(parts)
-
-
-def spoken_quote(hit: SearchHit, result: SearchResult) -> str:
-    """The sentence of the quote that answers, from the clause naming the question's words,
-    short enough to read out, without the measure's title."""
-    quote = quote_passage(hit, result.terms).replace("……", "")
-    if hit.measure.title and quote.startswith(hit.measure.title):
-        quote = quote[len(hit.measure.title):].lstrip("。：:，")
-    sentence = (split_sentences(quote) or [quote])[0].strip()
-    if len(sentence) > MAX_SPOKEN_QUOTE:
-        clauses = re.split(r"(?<=[，：；])", sentence)
-        words = {word for concept in result.terms.concepts for word in concept}
-        wants_figure = bool(set(result.terms.cues) & AMOUNT_CUES)
-
-        def weight(clause: str) -> int:
-            return any(word in clause for word in words) + 2 * (wants_figure and bool(_FIGURE_RE.search(clause)))
-
-        start = max(range(len(clauses)), key=lambda i: (weight(clauses[i]), -i))
-        if start and len(clauses[start - 1]) + len(clauses[start]) <= MAX_SPOKEN_QUOTE:
-            start -= 1  # the clause before names what the figure is of
-        sentence = ""
-        for clause in clauses[start:]:
-            if sentence and len(sentence) + len(clause) > MAX_SPOKEN_QUOTE:
-                break
-            sentence += clause
-    return sentence.rstrip("，；、。：") + "。"
 
 
 # ---- screening ----

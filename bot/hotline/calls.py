@@ -3,11 +3,13 @@
 Everything about a call lives in the registry database (tables hotline_calls and
 hotline_utterances), so a restart loses nothing and every web worker sees the same call. Each
 event is one transaction:
-- an utterance is stored, the call's `version` and `utterance_count` (the transcript's
-  revision) bumped, the transcript read back and the suggestions computed from it
-  (bot.hotline.assist, a few milliseconds) and stored, all while the call's row is locked, so
-  the suggestions stored are always those of the newest transcript; should computing them
-  fail, the utterance is kept and the suggestions follow with the next one;
+- an utterance is stored and the call's `version` and `utterance_count` (the transcript's
+  revision) bumped while the call's row is locked; the suggestions (bot.hotline.assist) are
+  computed before that transaction opens and stored with the utterance when the transcript did
+  not grow meanwhile, else computed again from the stored transcript and stored only if it is
+  still the newest, so the row is never locked while they are computed and the suggestions
+  stored are always those of the newest transcript; should computing them fail, the utterance
+  is kept and the suggestions follow with the next one;
 - the nonce of every signed request is kept (channel_receipts, channel "hotline") in the same
   transaction as what the request changed, so a replayed request is refused and a refused one
   can be sent again.
@@ -20,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Optional
 
 from sqlalchemy import delete, func, select, update
@@ -83,6 +85,7 @@ class Stored:
     duplicate: bool  # the same utterance was stored before; nothing new was stored
     late: bool  # its time is before an utterance already stored: placed in order
     state: Optional[dict[str, Any]] = None  # the suggestions stored for the call
+    state_revision: int = 0  # … computed from the transcript at this revision
 
 
 # The suggestions for a transcript, given the calling number.
@@ -156,18 +159,60 @@ def utterance_key(utterance_id: Optional[str], speaker: str, spoken_at: dt.datet
 def add_utterance(call_id: str, operator_id: str, speaker: str, text: str, spoken_at: dt.datetime,
                   nonce: str, utterance_id: Optional[str] = None, *, assess: Optional[Assess] = None,
                   factory: Optional[sessionmaker] = None) -> Stored:
-    """Stores the utterance (once) and, with `assess`, the suggestions for the new transcript."""
+    """Stores the utterance (once) and, with `assess`, the suggestions for the new transcript.
+
+    The suggestions are computed before the transaction that stores the utterance opens, from
+    the transcript as read just before with the new utterance in its place; they are stored with
+    it only when nobody added an utterance in between. Otherwise they are computed again from
+    the transcript as stored (`_catch_up`), so the call's row is never locked while they are
+    computed and the suggestions stored are always those of the newest transcript."""
     key = utterance_key(utterance_id, speaker, spoken_at, text)
+    draft = _draft(call_id, Line(speaker, text, spoken_at), key, assess, factory) if assess else None
     try:
-        return _add_utterance(call_id, operator_id, speaker, text, spoken_at, nonce, key, assess, factory)
+        stored = _add_utterance(call_id, operator_id, speaker, text, spoken_at, nonce, key, draft, factory)
     except IntegrityError:  # the same retry stored by another worker at the same moment
         with transaction(factory) as session:
             call = _call(session, call_id)
-            return Stored(_ref(call), _lines(session, call.id), call.utterance_count, True, False, call.state)
+            stored = Stored(_ref(call), _lines(session, call.id), call.utterance_count, True, False,
+                            call.state, call.state_revision)
+    if assess is not None and stored.state_revision < stored.revision:
+        return _catch_up(call_id, stored, assess, factory)
+    return stored
+
+
+@dataclass(frozen=True)
+class _Draft:
+    """Suggestions computed for the transcript at `revision` plus the new utterance."""
+
+    revision: int
+    state: Optional[dict[str, Any]]
+
+
+def _draft(call_id: str, line: Line, key: str, assess: Assess,
+           factory: Optional[sessionmaker]) -> Optional[_Draft]:
+    with transaction(factory) as session:
+        call = session.scalars(select(HotlineCall).where(HotlineCall.call_id == call_id)).first()
+        if call is None or call.status == CALL_ENDED:
+            return None  # refused inside the transaction, with the reason
+        if session.scalar(select(HotlineUtterance.id).where(
+                HotlineUtterance.call_pk == call.id, HotlineUtterance.utterance_key == key)) is not None:
+            return None  # a retry: nothing new to compute
+        revision, number, lines = call.utterance_count, call.caller_number, _lines(session, call.id)
+    lines.append(line)
+    lines.sort(key=lambda item: item.at)  # stable: the new one after others of the same time
+    return _Draft(revision, _assessed(assess, lines, number, call_id))
+
+
+def _assessed(assess: Assess, lines: list[Line], number: Optional[str], call_id: str) -> Optional[dict[str, Any]]:
+    try:
+        return assess(lines, number)
+    except Exception:  # never lose the utterance for it: the next one brings the suggestions
+        log.exception("hotline: suggestions for call %s failed", call_id)
+        return None
 
 
 def _add_utterance(call_id: str, operator_id: str, speaker: str, text: str, spoken_at: dt.datetime,
-                   nonce: str, key: str, assess: Optional[Assess], factory: Optional[sessionmaker]) -> Stored:
+                   nonce: str, key: str, draft: Optional[_Draft], factory: Optional[sessionmaker]) -> Stored:
     with transaction(factory) as session:
         _use_nonce(session, nonce)
         call = _call(session, call_id, lock=True)
@@ -183,27 +228,34 @@ def _add_utterance(call_id: str, operator_id: str, speaker: str, text: str, spok
             latest = session.scalar(select(func.max(HotlineUtterance.spoken_at))
                                     .where(HotlineUtterance.call_pk == call.id))
             late = latest is not None and spoken_at < latest
+            fresh = draft is not None and draft.state is not None and draft.revision == call.utterance_count
             call.utterance_count += 1
             call.version += 1
             call.updated_at = utcnow()
             session.add(HotlineUtterance(call_pk=call.id, seq=call.utterance_count, utterance_key=key,
                                          speaker=speaker, text=text, spoken_at=spoken_at,
                                          received_at=utcnow()))
+            if fresh:
+                call.state, call.state_revision = draft.state, call.utterance_count
             session.flush()
-        lines = _lines(session, call.id)
-        if assess is not None and (not duplicate or call.state_revision < call.utterance_count):
-            _store_state(call, lines, assess)
-        return Stored(_ref(call), lines, call.utterance_count, duplicate, late, call.state)
+        return Stored(_ref(call), _lines(session, call.id), call.utterance_count, duplicate, late, call.state,
+                      call.state_revision)
 
 
-def _store_state(call: HotlineCall, lines: list[Line], assess: Assess) -> None:
-    try:
-        state = assess(lines, call.caller_number)
-    except Exception:  # never lose the utterance for it: the next one brings the suggestions
-        log.exception("hotline: suggestions for call %s failed", call.id)
-        return
-    call.state, call.state_revision = state, call.utterance_count
-    call.version += 1
+def _catch_up(call_id: str, stored: Stored, assess: Assess, factory: Optional[sessionmaker]) -> Stored:
+    """Suggestions for the transcript as stored, computed outside any transaction, and stored when
+    the transcript has not grown meanwhile; when it has, the writer that grew it stores its own
+    (the last writer always can, so the newest transcript always gets its suggestions)."""
+    state = _assessed(assess, stored.lines, stored.call.caller_number, call_id)
+    if state is None:
+        return stored
+    with transaction(factory) as session:
+        call = _call(session, call_id, lock=True)
+        if call.utterance_count == stored.revision and call.state_revision < stored.revision:
+            call.state, call.state_revision = state, stored.revision
+            call.version += 1
+            call.updated_at = utcnow()
+        return replace(stored, call=_ref(call), state=call.state, state_revision=call.state_revision)
 
 
 def _lines(session: Session, call_pk: int) -> list[Line]:

@@ -21,7 +21,7 @@ import yaml
 from bot.eligibility.engine import PROGRAMS
 from bot.core.errors import InvalidField
 from bot.core.privacy import validate_id_number, validate_mobile
-from bot.knowledge.terms import Vocabulary, load_vocabulary
+from bot.knowledge.service import correct_homophones
 from bot.numbers import NumberMatch, extract_numbers
 from bot.questionnaire.answers import NOT_UNDERSTOOD, mentioned_facts, parse_answer
 from bot.questionnaire.application import DISTRICT_RE
@@ -173,15 +173,14 @@ def asked_fields(text: str, lexicon: Lexicon | None = None) -> tuple[str, ...]:
     return tuple(path for path, pattern in lexicon.operator_questions if pattern.search(text))
 
 
-def clean(text: str, vocabulary: Vocabulary | None = None) -> str:
+def clean(text: str) -> str:
     """Homophones corrected (底保 → 低保) and digits read out written as numbers."""
-    return read_out_digits((vocabulary or load_vocabulary(get_settings().data_dir)).correct(text))
+    return read_out_digits(correct_homophones(text))
 
 
-def hear(text: str, asked: tuple[str, ...] = (), *, lexicon: Lexicon | None = None,
-         vocabulary: Vocabulary | None = None) -> Heard:
+def hear(text: str, asked: tuple[str, ...] = (), *, lexicon: Lexicon | None = None) -> Heard:
     lexicon = lexicon or load_lexicon()
-    text = clean(text, vocabulary)
+    text = clean(text)
     heard = Heard()
     rest = _take_numbers(text, heard)
     rest = _take_name(rest, heard, asked, lexicon)

@@ -13,11 +13,10 @@ import hmac
 import io
 import logging
 import re
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import Text, cast, func, insert, select, update
+from sqlalchemy import Text, case, cast, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
@@ -43,28 +42,31 @@ from bot.core.privacy import (
     validate_name,
 )
 from bot.core.models import (
+    ACCEPTED,
     ASSIGNED,
     CHANNELS,
     CLOSED,
     REGISTERED,
     REJECTED,
-    STATUSES,
     TRANSFERRED,
     Applicant,
     Application,
     AuditEntry,
     DailySequence,
+    DeadlineChange,
     Message,
     StaffUser,
     StatusChange,
 )
+from bot.intake.decision import notice as decision_notice, summary as decision_summary
 from bot.intake.workflow import FINAL_STATUSES, allowed_transitions, check_requirements, resident_notice
+from bot import replies
 
 __all__ = [
     "IntakeError", "InvalidField", "NotFound", "Forbidden", "IllegalTransition", "Conflict",
     "ApplicationRequest", "Registration", "register", "normalize_number", "get_application",
     "application_messages", "resident_status", "can_view", "transition", "query_applications",
-    "overdue_count", "dashboard", "export_csv", "audit", "PROGRAM_NAMES", "CHANNEL_NAMES",
+    "overdue_count", "due_board", "export_csv", "audit", "PROGRAM_NAMES", "CHANNEL_NAMES",
 ]
 
 log = logging.getLogger(__name__)
@@ -413,6 +415,7 @@ def transition(
     assignee_id: int | None = None,
     department: str | None = None,
     target_district: str | None = None,
+    decision: dict[str, Any] | None = None,
     today: dt.date | None = None,
     factory: sessionmaker | None = None,
 ) -> Application:
@@ -420,8 +423,11 @@ def transition(
     `expected_version`.
 
     Refusals, in this order: NotFound, Forbidden (another district), Conflict (stale version),
-    IllegalTransition, InvalidField (what the step needs). Writes the status change, the resident
-    notice (an undelivered outbound Message) and the audit entry "transition" in one transaction.
+    IllegalTransition, InvalidField (what the step needs; 办结 needs a `decision` built by
+    bot.intake.decision). Writes the status change, the resident notice (an undelivered outbound
+    Message), a recorded deadline change when the 办理时限 moves, and the audit entry
+    "transition" in one transaction. 分办 and 转办 keep the 办理时限 the resident was told and the
+    经办人; whoever accepts a case that has no 经办人 of its district becomes it.
     """
     day = today or local_now().date()
     with transaction(factory) as session:
@@ -437,15 +443,26 @@ def transition(
         if to_status not in allowed_transitions(application.status):
             raise IllegalTransition(f"当前状态为“{application.status}”，不能转为“{to_status}”。")
         cleaned = check_requirements(to_status, note=note, assignee_id=assignee_id,
-                                     department=department, target_district=target_district)
+                                     department=department, target_district=target_district,
+                                     decision=decision)
         values = _new_values(application, to_status, cleaned, assignee_id, department, target_district, day)
+        if to_status == CLOSED:
+            values["decision"] = decision
+        if to_status == ACCEPTED and _needs_assignee(session, application) and actor.role in ("intake", "supervisor"):
+            values["assignee_id"] = actor.id
         if assignee_id is not None:
             _check_assignee(session, assignee_id, values.get("district", application.district))
-        from_status = application.status
+        from_status, old_due = application.status, application.due_date
         _update_if_current(session, application_id, expected_version, values)
         session.refresh(application)
-        change = _record_change(session, application, from_status, to_status, actor=actor, note=cleaned)
-        _queue_notice(session, application, change)
+        change = _record_change(session, application, from_status, to_status, actor=actor,
+                                note=_history_note(cleaned, decision))
+        if application.due_date != old_due and application.due_date is not None:
+            session.add(DeadlineChange(
+                application_id=application.id, old_due=old_due, new_due=application.due_date,
+                reason=replies.text("casework.deadline.recomputed", status=to_status),
+                actor_id=actor.id, actor_name=actor.display_name, created_at=utcnow()))
+        _queue_notice(session, application, change, decision)
         session.add(_audit_entry(actor, "transition", object_type="application",
                                  object_id=str(application_id), detail=f"{from_status}→{to_status}"))
     return get_application(application_id, factory=factory)
@@ -455,20 +472,39 @@ def _new_values(
     application: Application, to_status: str, note: str | None, assignee_id: int | None,
     department: str | None, target_district: str | None, day: dt.date,
 ) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "status": to_status, "due_date": due_date(to_status, application.programs, day),
-    }
+    values: dict[str, Any] = {"status": to_status}
+    if to_status not in KEEPS_DEADLINE or application.due_date is None:
+        values["due_date"] = due_date(to_status, application.programs, day)
     department = (department or "").strip() or None
     target_district = " ".join((target_district or "").split()) or None
     if to_status == ASSIGNED:
         values.update(assignee_id=assignee_id, department=department)
     elif to_status == TRANSFERRED:
-        values.update(assignee_id=None, department=department)
+        values.update(department=department)
         if target_district and target_district != application.district:
             values.update(district=target_district, transferred_from=application.district)
     elif to_status in (CLOSED, REJECTED):
         values["feedback"] = note
     return values
+
+
+# The same stage of work goes on: the 办理时限 the resident was told stands.
+KEEPS_DEADLINE = (ASSIGNED, TRANSFERRED)
+
+
+def _needs_assignee(session: Session, application: Application) -> bool:
+    """No 经办人, or one of another district (the case was transferred here)."""
+    if application.assignee_id is None:
+        return True
+    assignee = session.get(StaffUser, application.assignee_id)
+    return assignee is None or (assignee.role == "intake" and assignee.district != application.district)
+
+
+def _history_note(note: str | None, decision: dict[str, Any] | None) -> str | None:
+    if decision is None:
+        return note
+    line = decision_summary(decision, PROGRAM_NAMES)
+    return f"{line}；{note}" if note else line
 
 
 def _check_assignee(session: Session, assignee_id: int, district: str) -> None:
@@ -492,11 +528,20 @@ def _update_if_current(session: Session, application_id: int, expected_version: 
         raise Conflict.for_status(current)
 
 
-def _queue_notice(session: Session, application: Application, change: StatusChange) -> None:
+def _queue_notice(session: Session, application: Application, change: StatusChange,
+                  decision: dict[str, Any] | None = None) -> None:
+    if decision is not None:
+        text = decision_notice(application.number, decision, PROGRAM_NAMES, application.feedback)
+    else:
+        text = resident_notice(application, change)
+    queue_message(session, application, text)
+
+
+def queue_message(session: Session, application: Application, text: str) -> None:
+    """A notice to the resident through the channel they applied on (sent by the channel's outbox)."""
     session.add(Message(
         application_id=application.id, conversation_id=application.conversation_id,
-        direction="out", author_name=SYSTEM, text=resident_notice(application, change),
-        channel=application.channel, created_at=utcnow(),
+        direction="out", author_name=SYSTEM, text=text, channel=application.channel, created_at=utcnow(),
     ))
 
 
@@ -528,6 +573,9 @@ class Filters:
     district: Optional[str] = None
     search: Optional[str] = None  # 受理编号, ID or mobile number (any form), or part of a name
     today: Optional[dt.date] = None  # for "overdue"; local today when None
+    due: Optional[str] = None  # today (due today) | overdue | soon (due today or overdue)
+    assignee_id: Optional[int] = None
+    sort: str = "created"  # created (newest first) | due (earliest 办理时限 first)
 
 
 def _filters(user: StaffUser, filters: Filters) -> list[ColumnElement]:
@@ -560,7 +608,28 @@ def _narrowing(filters: Filters) -> list[ColumnElement]:
         where.append(Application.district == filters.district)
     if filters.search and filters.search.strip():
         where.append(_matches(filters.search.strip()))
+    if filters.due in DUE_VIEWS:
+        where += _due(filters.due, filters.today or local_now().date())
+    if filters.assignee_id is not None:
+        where.append(Application.assignee_id == filters.assignee_id)
     return where
+
+
+DUE_VIEWS = {"today": "今天到期", "overdue": "已超期", "soon": "今天到期或已超期"}
+
+
+def _due(view: str, today: dt.date) -> list[ColumnElement]:
+    if view == "today":
+        return [Application.due_date == today, _not_final()]
+    if view == "overdue":
+        return [Application.due_date < today, _not_final()]
+    return [Application.due_date <= today, _not_final()]
+
+
+def _order(filters: Filters) -> list[Any]:
+    if filters.sort == "due":
+        return [Application.due_date.is_(None), Application.due_date, Application.id]
+    return [Application.created_at.desc(), Application.id.desc()]
 
 
 def _has_program(program: str) -> ColumnElement:
@@ -608,14 +677,15 @@ def query_applications(
 
     `filters` are the fields of Filters (queue, status, program, date_from, date_to, district,
     search, today)."""
-    where = _filters(user, Filters(**filters))
+    chosen = Filters(**filters)
+    where = _filters(user, chosen)
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
     with transaction(factory) as session:
         total = session.execute(select(func.count()).select_from(Application).where(*where)).scalar_one()
         rows = session.execute(
             select(Application).where(*where)
             .options(selectinload(Application.applicant), joinedload(Application.assignee))
-            .order_by(Application.created_at.desc(), Application.id.desc())
+            .order_by(*_order(chosen))
             .limit(per_page).offset((max(page, 1) - 1) * per_page)
         ).unique().scalars().all()
     return list(rows), total
@@ -628,30 +698,30 @@ def overdue_count(user: StaffUser, today: dt.date | None = None, factory: sessio
         return session.execute(select(func.count()).select_from(Application).where(*where)).scalar_one()
 
 
-def dashboard(
-    user: StaffUser, *, days: int = 30, today: dt.date | None = None, factory: sessionmaker | None = None
-) -> dict[str, Any]:
-    """Applications registered in the last `days` days (today included): per day (zero days too),
-    per program and per status; and the overdue count of all open applications."""
+def due_board(user: StaffUser, today: dt.date | None = None, *,
+              factory: sessionmaker | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Open applications due today and overdue, per 经办人 and per 乡镇/街道 (the user's scope)."""
     today = today or local_now().date()
-    first = today - dt.timedelta(days=days - 1)
-    where = _visible_to(user) + [
-        Application.created_at >= utc_start_of(first),
-        Application.created_at < utc_start_of(today + dt.timedelta(days=1)),
-    ]
+    due_today = case((Application.due_date == today, 1), else_=0)
+    overdue = case((Application.due_date < today, 1), else_=0)
+    where = _visible_to(user) + [_not_final(), Application.due_date <= today]
     with transaction(factory) as session:
-        rows = session.execute(
-            select(Application.created_at, Application.programs, Application.status).where(*where)
+        people = session.execute(
+            select(Application.assignee_id, StaffUser.username, StaffUser.display_name,
+                   func.sum(due_today), func.sum(overdue))
+            .select_from(Application).outerjoin(StaffUser, StaffUser.id == Application.assignee_id)
+            .where(*where).group_by(Application.assignee_id, StaffUser.username, StaffUser.display_name)
         ).all()
-    per_day = Counter(to_local(created).date() for created, _programs, _status in rows)
-    per_program = Counter(program for _created, programs, _status in rows for program in programs)
-    per_status = Counter(status for _created, _programs, status in rows)
+        places = session.execute(
+            select(Application.district, func.sum(due_today), func.sum(overdue))
+            .where(*where).group_by(Application.district)
+        ).all()
     return {
-        "per_day": [((first + dt.timedelta(days=i)).isoformat(), per_day[first + dt.timedelta(days=i)])
-                    for i in range(days)],
-        "per_program": {key: per_program[key] for key in PROGRAM_NAMES},
-        "per_status": {status: per_status[status] for status in STATUSES},
-        "overdue": overdue_count(user, today, factory),
+        "people": sorted(({"assignee_id": pk, "username": username or "", "name": name or "未分配",
+                           "today": int(t or 0), "overdue": int(o or 0)}
+                          for pk, username, name, t, o in people), key=lambda r: (-r["overdue"], -r["today"])),
+        "districts": sorted(({"district": district, "today": int(t or 0), "overdue": int(o or 0)}
+                             for district, t, o in places), key=lambda r: (-r["overdue"], -r["today"])),
     }
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from bot import replies
 from bot.core.errors import InvalidField
 from bot.core.privacy import redact
 from bot.core.models import (
@@ -43,7 +44,6 @@ NOTE_REQUIRED = {
     TRANSFERRED: "请填写转办原因。",
     RETURNED: "请写明需要居民补充哪些材料。",
     REJECTED: "请填写不予受理的原因，该原因会告知居民。",
-    CLOSED: "请填写给居民的办结反馈。",
 }
 
 
@@ -62,6 +62,7 @@ def check_requirements(
     assignee_id: int | None = None,
     department: str | None = None,
     target_district: str | None = None,
+    decision: dict | None = None,
 ) -> str | None:
     """The cleaned note; InvalidField when the target status needs something that is missing."""
     cleaned = (note or "").strip() or None
@@ -71,6 +72,8 @@ def check_requirements(
         raise InvalidField("assignee_id", "分办需要选择经办人或承办部门。")
     if to_status == TRANSFERRED and not (_text(target_district) or _text(department)):
         raise InvalidField("target", "转办需要填写转往的乡镇（街道）或部门。")
+    if to_status == CLOSED and decision is None:
+        raise InvalidField("decision", replies.text("casework.errors.decision_kind"))
     if to_status in NOTE_REQUIRED and cleaned is None:
         raise InvalidField("note", NOTE_REQUIRED[to_status])
     return cleaned
@@ -94,6 +97,9 @@ def resident_notice(application: Application, change: StatusChange) -> str:
         return f"您的申请（受理编号 {number}）已交给经办人员办理。"
     if status == TRANSFERRED:
         where = application.department or application.district
+        if application.due_date:
+            return replies.text("casework.deadline.kept_on_transfer", number=number, where=where,
+                                due=f"{application.due_date.year}年{application.due_date.month}月{application.due_date.day}日")
         return f"您的申请（受理编号 {number}）已转交{where}办理，受理编号不变。"
     if status == RETURNED:
         return (f"您的申请（受理编号 {number}）需要补充材料：{note}。"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
@@ -11,13 +12,15 @@ from typing import Any, Callable, Mapping
 from bot import replies
 from bot.eligibility.engine import default_parameters
 from bot.eligibility.parameters import ParameterSet
-from bot.knowledge.answer import Composer, MeasureRef
+from bot.knowledge.answer import AMOUNT_CUES, Composer, MeasureRef, citation, quote_passage, validity_note
 from bot.knowledge.gists import Gists, load_gists
-from bot.knowledge.search import MIN_COVERAGE, PolicyIndex, SearchResult, strip_regions
+from bot.knowledge.search import MIN_COVERAGE, PolicyIndex, SearchHit, SearchResult, split_sentences, strip_regions
+from bot.knowledge.terms import load_vocabulary
 from bot.regions import COVERED_PROVINCES, Region, display_name, find_regions, get_region
 from bot.settings import get_settings
 
 RELATED_SHARE = 0.6
+_FIGURE_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:元|倍|%|个月|日|周岁)")
 COVERED_TEXT = "、".join(COVERED_PROVINCES)
 
 
@@ -168,3 +171,64 @@ def _service_for(policy_dir: Path, data_dir: Path) -> PolicyService:
 def get_policy_service() -> PolicyService:
     settings = get_settings()
     return _service_for(settings.policy_dir, settings.data_dir)
+
+
+# ---- what other channels (the 12345 hotline) use of a search, without the package's internals ----
+
+def cited_hit(hit: SearchHit, result: SearchResult) -> dict[str, Any]:
+    """A measure found, as a channel shows it: citation, the quoted passage, its validity."""
+    return {
+        "citation": citation(hit.document, hit.measure),
+        "doc_number": hit.document.doc_number,
+        "title": hit.document.title,
+        "clause": hit.measure.clause,
+        "region": hit.document.region,
+        "region_name": display_name(hit.document.region),
+        "quote": quote_passage(hit, result.terms),
+        "expired": hit.expired,
+        "valid_until": hit.valid_until.isoformat() if hit.valid_until else None,
+        "note": validity_note(hit),
+        "answers": result.answered and hit is result.best,
+    }
+
+
+def short_quote(hit: SearchHit, result: SearchResult, max_chars: int) -> str:
+    """The one sentence of the quoted passage that answers, at most about `max_chars` long (the
+    clause naming the question's words, or its figure when an amount was asked), without the
+    measure's title: what can be read out on the phone."""
+    quote = quote_passage(hit, result.terms).replace("……", "")
+    if hit.measure.title and quote.startswith(hit.measure.title):
+        quote = quote[len(hit.measure.title):].lstrip("。：:，")
+    sentence = (split_sentences(quote) or [quote])[0].strip()
+    if len(sentence) > max_chars:
+        sentence = _clauses_within(sentence, result, max_chars)
+    return sentence.rstrip("，；、。：") + "。"
+
+
+def _clauses_within(sentence: str, result: SearchResult, max_chars: int) -> str:
+    clauses = re.split(r"(?<=[，：；])", sentence)
+    words = {word for concept in result.terms.concepts for word in concept}
+    wants_figure = bool(set(result.terms.cues) & AMOUNT_CUES)
+
+    def weight(clause: str) -> int:
+        return any(word in clause for word in words) + 2 * (wants_figure and bool(_FIGURE_RE.search(clause)))
+
+    start = max(range(len(clauses)), key=lambda i: (weight(clauses[i]), -i))
+    if start and len(clauses[start - 1]) + len(clauses[start]) <= max_chars:
+        start -= 1  # the clause before names what the figure is of
+    out = ""
+    for clause in clauses[start:]:
+        if out and len(out) + len(clause) > max_chars:
+            break
+        out += clause
+    return out
+
+
+def correct_homophones(text: str) -> str:
+    """Words misheard or mistyped for the programs' names corrected (底保 → 低保)."""
+    return load_vocabulary(get_settings().data_dir).correct(text)
+
+
+def asks_about_policy(text: str) -> bool:
+    """Whether the text has words to search the policies with, place names aside."""
+    return bool(load_vocabulary(get_settings().data_dir).query_terms(strip_regions(text)).content)

@@ -24,8 +24,9 @@ from bot.core.privacy import install_log_redaction
 from bot.knowledge.service import PolicyService, get_policy_service, region_not_covered_text
 from bot.regions import normalize_region
 from bot import replies
-from bot.settings import Settings, get_settings
+from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.web.console import register_console
+from bot.web.errors import register_errors
 from bot.web.hotline_panel import register_panel
 from bot.wechat.outbox import wechat_outbox
 
@@ -38,6 +39,8 @@ SENDER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_QUERY_CHARS = 500
 MAX_TOP_K = 10
 RASA_TIMEOUT_SECONDS = 30
+# The charting library, installed from its npm package by `make install` (never from a CDN).
+ECHARTS = PROJECT_ROOT / "node_modules" / "echarts" / "dist" / "echarts.min.js"
 
 
 class BadRequest(ValueError):
@@ -208,6 +211,8 @@ def create_app(
                      "results": [hit.to_json() for hit in result.hits]})
 
     app.static("/static", Path(__file__).parent / "static")
+    app.static("/static/vendor/echarts.min.js", ECHARTS, content_type="application/javascript; charset=utf-8")
+    register_errors(app)
     register_console(app)
     register_hotline(app)
     register_panel(app)

@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot.core.calendar import TZ, WorkCalendar, get_calendar, load_calendar, to_local, utc_start_of
+import chinese_calendar
+
+from bot.core.calendar import (
+    TZ, WorkCalendar, get_calendar, load_calendar, package_years, to_local, unknown_years_warning, utc_start_of,
+)
 from bot.intake.deadlines import due_date, load_limits
 from bot.settings import PROJECT_ROOT
 
@@ -34,15 +38,16 @@ def test_holidays_and_make_up_days(calendar: WorkCalendar) -> None:
     assert calendar.is_working_day(D(2025, 10, 9))  # an ordinary Thursday
 
 
-def test_every_make_up_day_is_a_weekend_day_and_no_holiday() -> None:
+def test_holidays_come_from_the_pinned_package_and_office_hours_from_data() -> None:
     data = yaml.safe_load((PROJECT_ROOT / "data" / "intake" / "calendar.yml").read_text(encoding="utf-8"))
-    assert set(data["years"]) >= {2025, 2026}
-    for year in data["years"].values():
-        assert "国务院办公厅关于" in year["source"] and year["verify"]
-        for entry in year["workdays"]:
-            assert entry["date"].weekday() >= 5, entry
-        for entry in year["holidays"]:
-            assert entry["from"] <= entry["to"]
+    assert set(data) == {"office_hours"}  # no hand-written holiday table any more
+    pins = (PROJECT_ROOT / "requirements.lock").read_text(encoding="utf-8").splitlines()
+    assert f"chinese-calendar=={chinese_calendar.__version__}" in pins
+    assert {2025, 2026} <= package_years()
+    # 2026 as the State Council's notice has it: 春节 15–23 February, make-up Saturdays 14 and 28 February.
+    assert not get_calendar().is_working_day(D(2026, 2, 23))
+    assert get_calendar().is_working_day(D(2026, 2, 28))
+    assert get_calendar().is_working_day(D(2026, 5, 9))
 
 
 def test_add_working_days_across_national_day(calendar: WorkCalendar) -> None:
@@ -90,13 +95,22 @@ def test_next_opening(calendar: WorkCalendar) -> None:
     assert calendar.next_opening(at(2025, 10, 9, 9, 15)).tzinfo is not None
 
 
-def test_years_beyond_the_file_count_weekends_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+def test_years_the_package_does_not_know_count_weekends_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
     calendar = load_calendar(PROJECT_ROOT / "data" / "intake" / "calendar.yml")
     with caplog.at_level(logging.WARNING, logger="bot.core.calendar"):
-        assert calendar.is_working_day(D(2030, 10, 1))  # a Tuesday: no holiday known
-        assert not calendar.is_working_day(D(2030, 10, 5))
-        calendar.add_working_days(D(2030, 1, 1), 20)
-    assert sum("2030" in record.getMessage() for record in caplog.records) == 1
+        assert calendar.is_working_day(D(2099, 10, 1))  # a Thursday: no holiday known
+        assert not calendar.is_working_day(D(2099, 10, 3))
+        calendar.add_working_days(D(2099, 1, 1), 20)
+    assert sum("2099" in record.getMessage() for record in caplog.records) == 1
+
+
+def test_administrators_are_warned_of_an_unknown_year_ahead() -> None:
+    known = WorkCalendar([(dt.time(8, 30), dt.time(17, 30))], years={2026})
+    assert known.unknown_years_ahead(D(2026, 6, 1)) == []
+    assert known.unknown_years_ahead(D(2026, 12, 2)) == [2027]  # deadlines run into 2027
+    warning = unknown_years_warning(known, D(2026, 12, 2))
+    assert warning is not None and "2027年" in warning and "chinese-calendar" in warning
+    assert unknown_years_warning(known, D(2026, 6, 1)) is None
 
 
 def test_stored_times_convert_to_local() -> None:

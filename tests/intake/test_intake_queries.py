@@ -1,4 +1,4 @@
-"""Queues, filters, dashboard, CSV export and the audit log, scoped to what each user may see.
+"""Queues, filters, CSV export and the audit log, scoped to what each user may see.
 Every test runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from bot.intake.registry import (
     InvalidField,
     Registration,
     audit,
-    dashboard,
     export_csv,
     overdue_count,
     query_applications,
@@ -117,23 +116,6 @@ def test_pages(factory: sessionmaker, make_staff: MakeStaff, registered: list[Re
     page2, _ = query_applications(supervisor, page=2, per_page=3, factory=factory)
     assert total == 4 and len(page1) == 3 and len(page2) == 1
     assert set(numbers(page1 + page2)) == {r.number for r in registered}
-
-
-def test_dashboard(factory: sessionmaker, make_staff: MakeStaff, registered: list[Registration], today: dt.date) -> None:
-    set_fields(factory, registered[0], created_at=utc_start_of(today - dt.timedelta(days=2)), status=CLOSED)
-    set_fields(factory, registered[1], due_date=today - dt.timedelta(days=1))
-    set_fields(factory, registered[3], created_at=utc_start_of(today - dt.timedelta(days=40)))
-    figures = dashboard(make_staff(role="supervisor"), days=7, today=today, factory=factory)
-    assert [day for day, _n in figures["per_day"]] == [
-        (today - dt.timedelta(days=6 - i)).isoformat() for i in range(7)]
-    assert [n for _day, n in figures["per_day"]] == [0, 0, 0, 0, 1, 0, 2]
-    assert figures["per_program"] == {"dibao": 1, "dibao_individual": 1, "tekun": 1, "temporary_assistance": 1,
-                                      "unemployed_one_off": 0, "graduate_assistance": 0, "gradual_exit": 0}
-    assert figures["per_status"][CLOSED] == 1 and figures["per_status"][REGISTERED] == 2
-    assert sum(figures["per_status"].values()) == 3
-    assert figures["overdue"] == 1
-    mine = dashboard(make_staff(district=OTHER_SAMPLE_DISTRICT), days=7, today=today, factory=factory)
-    assert sum(n for _day, n in mine["per_day"]) == 0 and mine["overdue"] == 0
 
 
 def test_export_is_masked_and_scoped(

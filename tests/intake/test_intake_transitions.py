@@ -23,6 +23,7 @@ from bot.core.models import (
     TRANSFERRED,
     Application,
     AuditEntry,
+    DeadlineChange,
     Message,
     StaffUser,
 )
@@ -38,6 +39,7 @@ from bot.intake.registry import (
 )
 from bot.core.testing import OTHER_SAMPLE_DISTRICT as OTHER_DISTRICT
 from bot.core.testing import SAMPLE_DISTRICT as DISTRICT
+from bot.intake.deadlines import due_date
 from bot.intake.workflow import ALLOWED
 
 TODAY = dt.date(2025, 10, 9)
@@ -59,8 +61,12 @@ def step_arguments(to_status: str, assignee: StaffUser) -> dict[str, Any]:
         TRANSFERRED: {"department": "县民政局", "note": "需要县民政局核对"},
         RETURNED: {"note": "请补充户口簿复印件"},
         REJECTED: {"note": "不属于本辖区"},
-        CLOSED: {"note": "审核通过，每月发放低保金"},
+        CLOSED: {"note": "请按时领取", "decision": APPROVED},
     }.get(to_status, {})
+
+
+APPROVED = {"kind": "approved", "program": "dibao", "amount": 780.0, "start_month": "2025-11",
+            "reasons": [{"text": "家庭人均收入低于当地低保标准", "citation": "《宁夏回族自治区最低生活保障办法》第七条"}]}
 
 
 def move(application_id: int, to_status: str, actor: StaffUser, assignee: StaffUser,
@@ -90,8 +96,11 @@ def test_every_allowed_transition(
     last = after.history[-1]
     assert (last.from_status, last.to_status, last.actor_id, last.actor_name) == (
         from_status, to_status, boss.id, boss.display_name)
-    assert last.note == step_arguments(to_status, staff).get("note")
+    note = step_arguments(to_status, staff).get("note")
+    assert last.note == (f"批准 最低生活保障（低保） 每月780元 自2025-11；{note}" if to_status == CLOSED else note)
     assert (after.due_date is None) == (to_status in (CLOSED, REJECTED))
+    if to_status in (ASSIGNED, TRANSFERRED):
+        assert after.due_date == before.due_date  # the date the resident was told stands
 
 
 @pytest.mark.parametrize("path, to_status", [
@@ -204,13 +213,20 @@ def test_transfer_to_another_district_keeps_the_link(
     move(application_id, ASSIGNED, supervisor, staff, factory)
     moved = transition(application_id, TRANSFERRED, staff, expected_version=3, target_district=OTHER_DISTRICT,
                        note="户籍在城关镇", today=TODAY, factory=factory)
-    assert (moved.district, moved.transferred_from, moved.assignee_id) == (OTHER_DISTRICT, DISTRICT, None)
-    assert moved.due_date == dt.date(2025, 10, 15)  # 5 working days, the 11th a 调休 Saturday
+    # The 经办人 stays accountable and the 办理时限 the resident was told stands: no silent change.
+    assert (moved.district, moved.transferred_from, moved.assignee_id) == (OTHER_DISTRICT, DISTRICT, staff.id)
+    assert moved.due_date == due_date("已受理", ["dibao"], TODAY)
+    with transaction(factory) as session:
+        notice = session.execute(select(Message.text).order_by(Message.id.desc())).scalars().first()
+        changes = session.execute(select(DeadlineChange)).scalars().all()
+    assert f"办理时限仍为{moved.due_date.year}年{moved.due_date.month}月{moved.due_date.day}日" in notice
+    assert len(changes) == 1 and changes[0].reason.startswith("已受理")  # only the acceptance set a date
     with pytest.raises(Forbidden):  # it left the district
         transition(application_id, ACCEPTED, staff, expected_version=4, factory=factory)
-    received = transition(application_id, ACCEPTED, make_staff(district=OTHER_DISTRICT), expected_version=4,
-                          factory=factory)
+    receiver = make_staff(district=OTHER_DISTRICT)
+    received = transition(application_id, ACCEPTED, receiver, expected_version=4, factory=factory)
     assert received.status == ACCEPTED and received.transferred_from == DISTRICT
+    assert received.assignee_id == receiver.id  # the receiving district's staff take it over
 
 
 def test_closing_stores_feedback_notice_and_audit(
@@ -219,14 +235,16 @@ def test_closing_stores_feedback_notice_and_audit(
     staff = make_staff()
     move(application_id, ACCEPTED, staff, staff, factory)
     closed = move(application_id, CLOSED, staff, staff, factory)
-    assert closed.feedback == "审核通过，每月发放低保金" and closed.due_date is None
+    assert closed.feedback == "请按时领取" and closed.due_date is None and closed.decision == APPROVED
     with transaction(factory) as session:
         messages = session.execute(select(Message).order_by(Message.id)).scalars().all()
         entries = session.execute(select(AuditEntry).order_by(AuditEntry.id)).scalars().all()
     assert [m.direction for m in messages] == ["out", "out"]
     assert all(m.delivered_at is None and m.author_name == "系统" and m.channel == "web" for m in messages)
     assert all(m.application_id == application_id and m.conversation_id == closed.conversation_id for m in messages)
-    assert "已受理" in messages[0].text and "审核通过" in messages[1].text
+    assert "已受理" in messages[0].text
+    assert messages[1].text.startswith(f"您的申请（受理编号 {closed.number}）已办结：经审核，批准最低生活保障（低保），每月780元，自2025年11月起发放。")
+    assert "依据：《宁夏回族自治区最低生活保障办法》第七条" in messages[1].text and "请按时领取" in messages[1].text
     assert all(closed.applicant.mobile not in m.text and closed.applicant.name not in m.text for m in messages)
     assert [(e.action, e.actor_id, e.object_id) for e in entries] == [("transition", staff.id, str(application_id))] * 2
     assert [m.id for m in registry.application_messages(application_id, factory=factory)] == [m.id for m in messages]

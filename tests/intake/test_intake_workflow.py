@@ -62,7 +62,7 @@ def test_every_target_has_a_button_label() -> None:
 
 @pytest.mark.parametrize("to_status, field", [
     (ASSIGNED, "assignee_id"), (TRANSFERRED, "target"), (RETURNED, "note"), (REJECTED, "note"),
-    (CLOSED, "note"),
+    (CLOSED, "decision"),
 ])
 def test_requirements(to_status: str, field: str) -> None:
     with pytest.raises(InvalidField) as raised:
@@ -96,6 +96,7 @@ def test_resident_notices_name_the_number_and_the_step_without_personal_data() -
     assert "原因：不在本辖区" in notice(REJECTED, "不在本辖区。")
     assert "转交城关镇" in notice(TRANSFERRED, "户籍在城关镇", district="城关镇")
     assert "转交民政局" in notice(TRANSFERRED, "需要民政局审核", department="民政局")
+    assert "办理时限仍为2025年10月20日" in notice(TRANSFERRED, "户籍在城关镇", district="城关镇")
     assert "已办结：已发放" in notice(CLOSED, "已发放")
     for status in STATUSES:
         assert "SJ20251009-0001" in notice(status, "说明")

@@ -3,16 +3,19 @@
 - base: the blueprint, templates, rendering and shared helpers;
 - security: sessions, roles, CSRF, login and logout (the hotline panel uses them too);
 - cases: queues, export, an application's page and the workflow steps;
-- tickets: hand-offs and the live updates;
-- dashboard, users: the supervisors' and admins' pages.
+- tickets: hand-offs, internal notes and links to applications;
+- live: updates pushed by Server-Sent Events (one database watcher per worker);
+- dashboard, audit, canned, users: the supervisors' and admins' pages.
 """
 from __future__ import annotations
 
 from sanic import Sanic
 
-from bot.web.console import cases, dashboard, security, tickets, users  # noqa: F401  (routes)
+from bot.web.console import audit, canned, cases, dashboard, security, tickets, users  # noqa: F401  (routes)
 from bot.web.console.base import bp
+from bot.web.console.live import register_live
 
 
 def register_console(app: Sanic) -> None:
+    register_live(app)
     app.blueprint(bp)

@@ -18,9 +18,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, html, json as json_response, redirect
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.core.calendar import to_local
+from bot.core.calendar import get_calendar, local_now, to_local, unknown_years_warning
 from bot.core.errors import IntakeError, NotFound
-from bot.core.models import TICKET_ACTIVE, TICKET_CLOSED, TICKET_WAITING
+from bot.core.models import TICKET_ACTIVE, TICKET_CLOSED, TICKET_WAITING, StaffUser
 from bot.core.privacy import mask_id_number, mask_mobile, mask_name
 from bot.handoff.delivery import DeliveryError
 from bot.intake import registry, staff
@@ -123,14 +123,23 @@ def read_flash(request: Request) -> dict[str, str] | None:
     return {"kind": flash["kind"], "text": str(flash.get("text", ""))[:300]}
 
 
+def admin_warning(user: StaffUser | None) -> str | None:
+    """What administrators and supervisors must act on (a year without holiday data ahead)."""
+    if user is None or user.role not in SUPERVISORS:
+        return None
+    return unknown_years_warning(get_calendar(), local_now().date())
+
+
 def render(request: Request, template: str, *, status: int = 200, **context: Any) -> HTTPResponse:
     flash = context.pop("flash", None) or read_flash(request)
+    user = getattr(request.ctx, "user", None)
     body = TEMPLATES.get_template(template).render(
-        user=getattr(request.ctx, "user", None),
+        user=user,
         csrf=getattr(request.ctx, "csrf", ""),
         csrf_field=CSRF_FIELD,
         flash=flash,
         queues=QUEUES,
+        admin_warning=admin_warning(user),
         **context,
     )
     response = html(body, status=status)

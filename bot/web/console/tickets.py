@@ -13,7 +13,7 @@ from bot.core.errors import IntakeError, NotFound
 from bot.core.models import TICKET_ACTIVE, TICKET_CLOSED, TICKET_WAITING, HandoffTicket, Message, StaffUser
 from bot.handoff import tickets
 from bot.handoff.delivery import DeliveryError
-from bot.intake import registry
+from bot.intake import casework, registry
 from bot.web.console.base import (
     CHANNEL_NAMES, PREFIX, REASON_NAMES, TICKET_STATES, bp, db, int_arg, local_time, not_found, optional_int,
     perform, render, wants_json,
@@ -21,9 +21,10 @@ from bot.web.console.base import (
 from bot.web.console.security import staff_only
 
 
-def ticket_row(ticket: HandoffTicket) -> dict[str, Any]:
+def ticket_row(ticket: HandoffTicket, unread: int = 0) -> dict[str, Any]:
     """A hand-off list row (JSON for the live update; the transcript preview is masked)."""
     return {
+        "unread": unread,
         "id": ticket.id,
         "url": f"{PREFIX}/tickets/{ticket.id}",
         "created": local_time(ticket.created_at),
@@ -42,7 +43,8 @@ async def handoffs_page(request: Request) -> HTTPResponse:
     user = request.ctx.user
     waiting = await db(tickets.list_tickets, user, status=TICKET_WAITING)
     active = await db(tickets.list_tickets, user, status=TICKET_ACTIVE)
-    rows = [ticket_row(ticket) for ticket in waiting + active]
+    unread = await db(tickets.unread, user)
+    rows = [ticket_row(ticket, unread.get(ticket.id, 0)) for ticket in waiting + active]
     return render(request, "handoffs.html", title="人工会话", active="handoffs", rows=rows,
                   latest=max((row["id"] for row in rows), default=0))
 
@@ -58,14 +60,6 @@ def message_row(message: Message) -> dict[str, Any]:
     }
 
 
-def linked_application_number(user: StaffUser, ticket: HandoffTicket) -> str | None:
-    """The 受理编号 of the ticket's application, when there is one the user may see."""
-    if ticket.application_id is None:
-        return None
-    application = registry.get_application(ticket.application_id)
-    return application.number if registry.can_view(user, application) else None
-
-
 @bp.get("/tickets/<ticket_id:int>")
 @staff_only()
 async def ticket_page(request: Request, ticket_id: int) -> HTTPResponse:
@@ -75,11 +69,28 @@ async def ticket_page(request: Request, ticket_id: int) -> HTTPResponse:
     except NotFound:
         return not_found(request)
     messages = [message_row(message) for message in ticket.messages]
+    last = max((m["id"] for m in messages), default=0)
+    await db(tickets.mark_read, ticket.id, last)
+    application = await db(casework.application_for_ticket, ticket, user)
     return render(request, "ticket.html", title=f"人工会话 R{ticket.id}", active="handoffs",
-                  ticket=ticket, messages=messages,
-                  application_number=await db(linked_application_number, user, ticket),
-                  last_message=max((m["id"] for m in messages), default=0),
+                  ticket=ticket, messages=messages, application=application,
+                  notes=await db(casework.notes_for, ticket_id=ticket.id),
+                  canned=await db(casework.canned_replies), last_message=last,
                   WAITING=TICKET_WAITING, CLOSED=TICKET_CLOSED)
+
+
+@bp.post("/tickets/<ticket_id:int>/note")
+@staff_only()
+async def ticket_note(request: Request, ticket_id: int) -> HTTPResponse:
+    act = partial(casework.add_note, request.ctx.user, request.form.get("text", ""), ticket_id=ticket_id)
+    return await perform(request, f"{PREFIX}/tickets/{ticket_id}", act, "内部备注已保存（居民看不到）。")
+
+
+@bp.post("/tickets/<ticket_id:int>/link")
+@staff_only()
+async def ticket_link(request: Request, ticket_id: int) -> HTTPResponse:
+    act = partial(casework.link_ticket, ticket_id, request.ctx.user, request.form.get("number", ""))
+    return await perform(request, f"{PREFIX}/tickets/{ticket_id}", act, "已关联该申请。")
 
 
 @bp.post("/tickets/<ticket_id:int>/claim")
@@ -123,23 +134,31 @@ async def ticket_hand_back(request: Request, ticket_id: int) -> HTTPResponse:
                          partial(tickets.hand_back, ticket_id, user), done)
 
 
-# ---- live updates ----
+# ---- live updates (pushed by bot.web.console.live; also answered as JSON) ----
 
 def collect_updates(user: StaffUser, after_ticket: int, ticket_id: int, after_message: int) -> dict[str, Any]:
-    """Counts for the navigation badges, new waiting hand-offs, and a ticket's new messages."""
+    """Counts for the navigation badges and the tab title, new waiting hand-offs, unread resident
+    messages per ticket, and a ticket's new messages (then marked read)."""
     waiting = tickets.list_tickets(user, status=TICKET_WAITING)
+    unread = tickets.unread(user)
     _rows, new_count = registry.query_applications(user, queue="new", page=1, per_page=1)
     payload: dict[str, Any] = {
         "waiting": len(waiting),
         "new_applications": new_count,
         "overdue": registry.overdue_count(user, local_now().date()),
+        "unread": len(unread),
+        "unread_tickets": {str(key): value for key, value in unread.items()},
         "latest_ticket": tickets.latest_ticket_id(user),
-        "tickets": [ticket_row(ticket) for ticket in waiting if ticket.id > after_ticket],
+        "tickets": [ticket_row(ticket, unread.get(ticket.id, 0)) for ticket in waiting if ticket.id > after_ticket],
     }
     if ticket_id:
         ticket = tickets.get_ticket(ticket_id, user)
         payload["ticket_status"] = TICKET_STATES[ticket.status]
         payload["messages"] = [message_row(m) for m in ticket.messages if m.id > after_message]
+        if payload["messages"]:
+            tickets.mark_read(ticket.id, payload["messages"][-1]["id"])
+            payload["unread_tickets"].pop(str(ticket.id), None)
+            payload["unread"] = len(payload["unread_tickets"])
     return payload
 
 

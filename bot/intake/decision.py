@@ -27,11 +27,13 @@ class Reason:
         return {"text": self.text, "citation": self.citation}
 
 
-def snapshot_reasons(screening: Mapping[str, Any] | None) -> list[tuple[str, Reason]]:
-    """(key, reason) of every cited reason in the screening snapshot, keyed "program:index"."""
+def snapshot_reasons(screening: Mapping[str, Any] | None,
+                     programs: Sequence[str] | None = None) -> list[tuple[str, Reason]]:
+    """(key, reason) of every reason in the screening snapshot (of these programs, when given),
+    with its citation, keyed "program:index"."""
     found = []
     for program in (screening or {}).get("programs") or []:
-        if not isinstance(program, dict):
+        if not isinstance(program, dict) or (programs is not None and program.get("program") not in programs):
             continue
         for index, reason in enumerate(program.get("reasons") or []):
             if isinstance(reason, dict) and reason.get("text"):

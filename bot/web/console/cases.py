@@ -201,7 +201,7 @@ async def application_page(request: Request, number: str) -> HTTPResponse:
         application=application, applicant=application.applicant, messages=messages,
         screening=screening_view(application.screening, application.programs), transitions=transitions,
         assignees=await db(casework.assignable_staff, application.district) if user.role in SUPERVISORS else [],
-        reasons=decision.snapshot_reasons(application.screening), decision_kinds=decision.KINDS,
+        reasons=decision.snapshot_reasons(application.screening, application.programs), decision_kinds=decision.KINDS,
         decision_line=decision.summary(application.decision, PROGRAM_NAMES) if application.decision else "",
         deadlines=await db(casework.deadline_history, application.id),
         notes=await db(casework.notes_for, application_id=application.id),

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -83,7 +84,11 @@ class DailySequence(Base):
 
 class Application(Base):
     __tablename__ = "applications"
-    __table_args__ = (UniqueConstraint("conversation_id", "request_key", name="uq_application_request"),)
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "request_key", name="uq_application_request"),
+        # what is due or overdue, counted from the index alone
+        Index("ix_applications_due_status", "due_date", "status"),
+    )
 
     id = Column(Integer, primary_key=True)
     number = Column(String(20), nullable=False, unique=True)  # 受理编号, e.g. SJ20261123-0007

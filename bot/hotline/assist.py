@@ -36,6 +36,7 @@ from bot.questionnaire.flow import (
     screen_answers,
 )
 from bot.regions import Region, display_name
+from bot.towns import check_town
 from bot.settings import PROJECT_ROOT
 
 PROGRAM_NAMES = {key: name for key, name, _rule in PROGRAMS}
@@ -75,6 +76,7 @@ class CallSoFar:
     name: str | None = None
     phone: str | None = None
     id_number: str | None = None
+    bad_id: tuple[str, str] | None = None  # the last ID number heard that is not valid, and why
     district: str | None = None
     address: str | None = None
     programs: list[str] = field(default_factory=list)
@@ -121,19 +123,51 @@ def _merge(call: CallSoFar, heard: Heard, said: str) -> None:
             _correction(call, path, old, value)
         call.answers[path] = value
         call.sources[path] = said
-    call.region = merge_region(call.region, heard.region)
+    region = merge_region(call.region, heard.region)
+    if call.region is not None and region is not None and region != call.region \
+            and not region.name.startswith(call.region.name):
+        _contact_change(call, "region", display_name(call.region.name), display_name(region.name))
+    call.region = region
     if call.region is not None:
         call.answers["region"] = call.region.name
-    call.name = heard.name or call.name
-    call.phone = heard.phone or call.phone
-    if heard.phone_tail and call.phone:
-        call.phone = call.phone[:-4] + heard.phone_tail
-    call.id_number = heard.id_number or call.id_number
-    call.district = heard.district or call.district
-    call.address = heard.address or call.address
+    _merge_contact(call, heard)
     call.programs += [key for key in heard.programs if key not in call.programs]
     call.categories.update(heard.categories)
     call.urgent = call.urgent or heard.urgent
+
+
+def _merge_contact(call: CallSoFar, heard: Heard) -> None:
+    """Name, phone, ID number, 乡镇 and address: each change listed as a correction (numbers masked)."""
+    if heard.name_said_first and heard.name_said_first != heard.name:
+        _contact_change(call, "caller_name", heard.name_said_first, heard.name)
+    elif heard.name and call.name and heard.name != call.name:
+        _contact_change(call, "caller_name", call.name, heard.name)
+    call.name = heard.name or call.name
+    phone = heard.phone or call.phone
+    if heard.phone_tail and phone:
+        phone = phone[:-4] + heard.phone_tail
+    if call.phone and phone != call.phone:
+        _contact_change(call, "callback_phone", mask_mobile(call.phone), mask_mobile(phone))
+    call.phone = phone
+    if heard.id_number:
+        if call.id_number and heard.id_number != call.id_number:
+            _contact_change(call, "id_number", mask_id_number(call.id_number), mask_id_number(heard.id_number))
+        call.id_number, call.bad_id = heard.id_number, None
+    elif heard.bad_id:
+        call.bad_id = heard.bad_id
+    for field in ("district", "address"):
+        new, old = getattr(heard, field), getattr(call, field)
+        if new and old and new != old and not (field == "address" and new.startswith(old)):
+            _contact_change(call, field, old, new)
+        setattr(call, field, new or old)
+
+
+CONTACT_LABELS = {"caller_name": "来电人姓名", "callback_phone": "回拨电话", "id_number": "身份证号",
+                  "district": "乡镇（街道）", "address": "详细地址", "region": "所在地区"}
+
+
+def _contact_change(call: CallSoFar, field: str, old: str, new: str) -> None:
+    call.corrections.append({"path": field, "label": CONTACT_LABELS[field], "from": old, "to": new})
 
 
 def _correction(call: CallSoFar, path: str, old: Any, new: Any) -> None:
@@ -230,9 +264,11 @@ def _search(call: CallSoFar, programs: list[str], service: PolicyService,
     region = call.region
     if call.question is None or (region is not None and not region.covered):
         return None
+    lexicon = load_lexicon()
     topic = " ".join(words for key in programs
-                     if (words := load_lexicon().search_words.get(key)) and words not in call.question)
-    result = service.search(f"{call.question} {topic}", region, top_k=3, as_of=as_of)
+                     if (words := lexicon.search_words.get(key)) and words not in call.question)
+    need = lexicon.needs.get(call.answers.get("applicant.emergency") or "", "")
+    result = service.search(f"{need} {call.question} {topic}".strip(), region, top_k=3, as_of=as_of)
     return result if result.hits else None
 
 
@@ -309,7 +345,9 @@ def work_order(call: CallSoFar, category: str, programs: list[str],
     return {
         "caller_name": call.name,
         "callback_phone": call.phone,
-        "id_number": call.id_number,
+        "id_number": call.id_number or (call.bad_id[0] if call.bad_id else None),
+        "id_problem": call.bad_id[1] if call.bad_id and not call.id_number else None,
+        "district_check": check_town(call.district, region).to_json() if call.district else None,
         "region": region.name if region else None,
         "region_name": display_name(region.name) if region else None,
         "district": call.district,

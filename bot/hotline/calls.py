@@ -35,7 +35,7 @@ from bot.hotline.spoken import read_out_digits
 from bot.intake import registry
 from bot.core.db import transaction, utcnow
 from bot.core.errors import Conflict, Forbidden, IntakeError, InvalidField, NotFound
-from bot.core.privacy import validate_address, validate_mobile, validate_name
+from bot.core.privacy import mask_id_number, mask_mobile, validate_address, validate_mobile, validate_name
 from bot.core.models import (
     CALL_ACTIVE,
     CALL_ENDED,
@@ -46,6 +46,7 @@ from bot.core.models import (
 )
 from bot.questionnaire.flow import screening_snapshot
 from bot.regions import display_name, normalize_region
+from bot.towns import check_town
 
 log = logging.getLogger(__name__)
 RECEIPT_CHANNEL = "hotline"
@@ -72,6 +73,7 @@ class CallRef:
     caller_number: Optional[str]
     status: str
     version: int
+    outcome: Optional[str] = None  # decided: the suggestions stay as they were at the decision
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,8 @@ Assess = Callable[[list[Line], Optional[str]], dict[str, Any]]
 
 
 def _ref(call: HotlineCall) -> CallRef:
-    return CallRef(call.id, call.call_id, call.operator_id, call.caller_number, call.status, call.version)
+    return CallRef(call.id, call.call_id, call.operator_id, call.caller_number, call.status, call.version,
+                   call.outcome)
 
 
 def _use_nonce(session: Session, nonce: str) -> None:
@@ -175,7 +178,7 @@ def add_utterance(call_id: str, operator_id: str, speaker: str, text: str, spoke
             call = _call(session, call_id)
             stored = Stored(_ref(call), _lines(session, call.id), call.utterance_count, True, False,
                             call.state, call.state_revision)
-    if assess is not None and stored.state_revision < stored.revision:
+    if assess is not None and stored.state_revision < stored.revision and stored.call.outcome is None:
         return _catch_up(call_id, stored, assess, factory)
     return stored
 
@@ -192,8 +195,8 @@ def _draft(call_id: str, line: Line, key: str, assess: Assess,
            factory: Optional[sessionmaker]) -> Optional[_Draft]:
     with transaction(factory) as session:
         call = session.scalars(select(HotlineCall).where(HotlineCall.call_id == call_id)).first()
-        if call is None or call.status == CALL_ENDED:
-            return None  # refused inside the transaction, with the reason
+        if call is None or call.status == CALL_ENDED or call.outcome is not None:
+            return None  # refused inside the transaction with the reason, or decided: nothing to compute
         if session.scalar(select(HotlineUtterance.id).where(
                 HotlineUtterance.call_pk == call.id, HotlineUtterance.utterance_key == key)) is not None:
             return None  # a retry: nothing new to compute
@@ -228,7 +231,8 @@ def _add_utterance(call_id: str, operator_id: str, speaker: str, text: str, spok
             latest = session.scalar(select(func.max(HotlineUtterance.spoken_at))
                                     .where(HotlineUtterance.call_pk == call.id))
             late = latest is not None and spoken_at < latest
-            fresh = draft is not None and draft.state is not None and draft.revision == call.utterance_count
+            fresh = (draft is not None and draft.state is not None and draft.revision == call.utterance_count
+                     and call.outcome is None)
             call.utterance_count += 1
             call.version += 1
             call.updated_at = utcnow()
@@ -251,7 +255,7 @@ def _catch_up(call_id: str, stored: Stored, assess: Assess, factory: Optional[se
         return stored
     with transaction(factory) as session:
         call = _call(session, call_id, lock=True)
-        if call.utterance_count == stored.revision and call.state_revision < stored.revision:
+        if call.utterance_count == stored.revision and call.state_revision < stored.revision and call.outcome is None:
             call.state, call.state_revision = state, stored.revision
             call.version += 1
             call.updated_at = utcnow()
@@ -383,6 +387,7 @@ class WorkOrder:
     programs: tuple[str, ...] = ()
     urgency: str = ""
     summary: str = ""
+    district_confirmed: bool = False  # the operator checked a 乡镇 the gazetteer does not have
 
     @classmethod
     def from_form(cls, form: Mapping[str, Any], programs: list[str]) -> "WorkOrder":
@@ -391,15 +396,30 @@ class WorkOrder:
 
         return cls(text("caller_name"), text("callback_phone"), text("id_number"), text("region"),
                    text("district"), text("address"), text("category"), tuple(programs),
-                   text("urgency"), str(form.get("summary") or "").strip())
+                   text("urgency"), str(form.get("summary") or "").strip(),
+                   form.get("district_confirmed") == "1")
 
     def region_name(self) -> Optional[str]:
+        """The region's full name; the 乡镇 checked against it (InvalidField naming what is wrong)."""
         if not self.region:
             return None
         region = normalize_region(self.region)
         if region is None:
             raise InvalidField("region", "无法识别所在地区，请填写市、县（区），例如“运城市盐湖区”。")
+        if self.district and not self.district_confirmed:
+            check = check_town(self.district, region)
+            if check.status in ("unknown", "elsewhere"):
+                raise InvalidField("district", f"{check.message}如已与来电人核对无误，请勾选“乡镇名称已核对”后再提交。")
         return region.name
+
+    def as_decided(self) -> dict[str, Any]:
+        """The work order as the operator decided it, numbers masked (kept with the call)."""
+        return {"caller_name": self.caller_name,
+                "callback_phone": mask_mobile(self.callback_phone) if self.callback_phone else "",
+                "id_number": mask_id_number(self.id_number) if self.id_number else "",
+                "region": self.region, "district": self.district, "address": self.address,
+                "category": self.category, "programs": list(self.programs), "urgency": self.urgency,
+                "summary": self.summary}
 
 
 def _decidable(session: Session, call_id: str, user: StaffUser, outcome: str) -> HotlineCall:
@@ -416,7 +436,11 @@ def _decidable(session: Session, call_id: str, user: StaffUser, outcome: str) ->
 OUTCOME_VERBS = {"application": "登记申请", "ticket": "转交受理人员", "answered": "标记为已解答"}
 
 
-def _close(session: Session, call: HotlineCall, outcome: str, user: StaffUser, **values: Any) -> None:
+def _close(session: Session, call: HotlineCall, outcome: str, user: StaffUser,
+           order: Optional[WorkOrder] = None, **values: Any) -> None:
+    """Records the decision; the suggestions are frozen as they were, with the work order decided."""
+    if order is not None:
+        values["state"] = {**(call.state or {}), "decided": order.as_decided()}
     session.execute(
         update(HotlineCall).where(HotlineCall.id == call.id)
         .values(outcome=outcome, closed_by_id=user.id, closed_at=utcnow(), version=HotlineCall.version + 1,
@@ -444,7 +468,7 @@ def confirm_application(call_id: str, user: StaffUser, order: WorkOrder, consent
     registration = registry.register(request, factory=factory)
     with transaction(factory) as session:
         call = _decidable(session, call_id, user, "application")
-        _close(session, call, "application", user, application_id=registration.application_id)
+        _close(session, call, "application", user, order, application_id=registration.application_id)
     registry.audit(user, "hotline_application", object_type="hotline_call", object_id=call_id,
                    detail=f"{registration.number}；来电人口头同意，由话务员记录", factory=factory)
     return registration
@@ -471,7 +495,7 @@ def hand_off(call_id: str, user: StaffUser, order: WorkOrder, *,
     )
     with transaction(factory) as session:
         call = _decidable(session, call_id, user, "ticket")
-        _close(session, call, "ticket", user, ticket_id=ticket.id)
+        _close(session, call, "ticket", user, order, ticket_id=ticket.id)
     registry.audit(user, "hotline_ticket", object_type="hotline_call", object_id=call_id,
                    detail=f"R{ticket.id}", factory=factory)
     return ticket.id

@@ -32,7 +32,7 @@ from bot.hotline.spoken import address_numerals, read_out_digits, tail_correctio
 PROGRAM_KEYS = tuple(key for key, _name, _rule in PROGRAMS)
 CONTACT_FIELDS = ("caller_name", "callback_phone", "address")
 LEXICON_KEYS = {"programs", "search_words", "narrower", "statuses", "categories", "urgent", "corrections",
-                "operator_questions", "question_cues"}
+                "operator_questions", "question_cues", "needs"}
 CATEGORY_ORDER = ("status", "complaint", "apply")
 
 _MOBILE_RE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9Xx])")
@@ -101,6 +101,7 @@ class Lexicon:
     operator_questions: tuple[tuple[str, re.Pattern[str]], ...]
     question_cues: re.Pattern[str]
     surnames: frozenset[str]
+    needs: dict[str, str]  # an emergency kind → the documents' words for the measures that meet it
 
 
 def _any(patterns: list[str]) -> re.Pattern[str]:
@@ -126,6 +127,7 @@ def lexicon_from_dict(data: dict[str, Any], surnames: frozenset[str]) -> Lexicon
         operator_questions=tuple((path, re.compile(p)) for path, p in data["operator_questions"].items()),
         question_cues=_any(data["question_cues"]),
         surnames=surnames,
+        needs=dict(data.get("needs") or {}),
     )
 
 
@@ -155,9 +157,11 @@ class Heard:
     corrected: tuple[tuple[str, Any, Any], ...] = ()  # (path, said first, said instead) in this utterance
     region: Region | None = None
     name: str | None = None
+    name_said_first: str | None = None  # "我叫李志强 不对 是李志刚": the name before the correction
     phone: str | None = None
     phone_tail: str | None = None  # "最后四位是1243": corrects the end of the phone number
     id_number: str | None = None
+    bad_id: tuple[str, str] | None = None  # (an 18-character number heard, why it is no valid ID)
     district: str | None = None
     address: str | None = None
     programs: tuple[str, ...] = ()
@@ -204,8 +208,8 @@ def _take_numbers(text: str, heard: Heard) -> str:
     for match in _ID_RE.finditer(text):
         try:
             heard.id_number = validate_id_number(match.group(0))
-        except InvalidField:
-            continue
+        except InvalidField as fault:
+            heard.bad_id = (match.group(0).upper(), fault.message)
     without_id = _ID_RE.sub(" ", text)
     for match in _MOBILE_RE.finditer(without_id):
         try:
@@ -256,6 +260,7 @@ def _take_name(text: str, heard: Heard, asked: tuple[str, ...], lexicon: Lexicon
     start, end, name = found[-1]
     restated = _restated_after(text[end:], lexicon)
     if restated is not None:
+        heard.name_said_first = name
         offset, restated_end, name = end + restated[0], end + restated[1], restated[2]
         text = text[:offset] + " " + text[restated_end:]
     heard.name = name

@@ -628,7 +628,9 @@ def _due(view: str, today: dt.date) -> list[ColumnElement]:
 
 def _order(filters: Filters) -> list[Any]:
     if filters.sort == "due":
-        return [Application.due_date.is_(None), Application.due_date, Application.id]
+        if filters.due in DUE_VIEWS:  # every row has a 办理时限: the index gives the order
+            return [Application.due_date, Application.id]
+        return [Application.due_date.asc().nulls_last(), Application.id]
     return [Application.created_at.desc(), Application.id.desc()]
 
 
@@ -649,9 +651,8 @@ def _matches(search: str) -> ColumnElement:
     if personal is not None:
         return personal
     pattern = f"%{_escape_like(search)}%"
-    return Application.number.like(pattern.upper(), escape="\\") | Application.applicant.has(
-        Applicant.name.like(pattern, escape="\\")
-    )
+    named = select(Applicant.application_id).where(Applicant.name.like(pattern, escape="\\"))
+    return Application.number.like(pattern.upper(), escape="\\") | Application.id.in_(named)
 
 
 def personal_number_match(search: str) -> ColumnElement | None:

@@ -11,7 +11,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from bot.core.calendar import local_now, to_local, utc_start_of
@@ -57,30 +57,36 @@ def figures(user: StaffUser, span: Range, *, today: dt.date | None = None,
     today = today or local_now().date()
     start, end = span.utc_bounds()
     visible = _visible_to(user)
+    in_range = [StatusChange.created_at >= start, StatusChange.created_at < end]
+    counted = [StatusChange.to_status.in_((ACCEPTED, *FINISHED)),
+               StatusChange.from_status.is_distinct_from(StatusChange.to_status)]
     with transaction(factory) as session:
         new_rows = session.execute(
             select(Application.created_at, Application.district, Application.programs)
             .where(*visible, Application.created_at >= start, Application.created_at < end)).all()
         changes = session.execute(
             select(StatusChange.application_id, StatusChange.to_status, StatusChange.created_at,
-                   StatusChange.actor_id, StatusChange.actor_name, Application.district, Application.created_at)
+                   StatusChange.actor_id, Application.district, Application.created_at)
             .join(Application, Application.id == StatusChange.application_id)
-            .where(*visible, StatusChange.to_status.in_((ACCEPTED, *FINISHED)),
-                   StatusChange.from_status.is_distinct_from(StatusChange.to_status),
-                   StatusChange.created_at < end)).all()
+            .where(*visible, *in_range, *counted)).all()
+        touched = select(StatusChange.application_id).where(*in_range, *counted)
+        first_accept = dict(session.execute(
+            select(StatusChange.application_id, func.min(StatusChange.created_at))
+            .where(StatusChange.to_status == ACCEPTED, StatusChange.application_id.in_(touched))
+            .group_by(StatusChange.application_id)).all())
         overdue_rows = session.execute(
-            select(Application.id, Application.district, Application.assignee_id, Application.due_date,
+            select(Application.district, Application.assignee_id, Application.due_date,
                    Application.status, Application.updated_at, Application.created_at)
             .where(*visible, Application.due_date < span.last,
                    (Application.updated_at >= start) | _not_final())).all()
         staff = {pk: (username, name) for pk, username, name in session.execute(
             select(StaffUser.id, StaffUser.username, StaffUser.display_name)).all()}
-    return _tally(span, today, new_rows, changes, overdue_rows, staff)
+    return _tally(span, today, new_rows, changes, first_accept, overdue_rows, staff)
 
 
-def _tally(span: Range, today: dt.date, new_rows: list[Any], changes: list[Any], overdue_rows: list[Any],
+def _tally(span: Range, today: dt.date, new_rows: list[Any], changes: list[Any],
+           first_accept: dict[int, dt.datetime], overdue_rows: list[Any],
            staff: dict[int, tuple[str, str]]) -> dict[str, Any]:
-    start, end = span.utc_bounds()
     districts: dict[str, Counter] = defaultdict(Counter)
     people: dict[int, Counter] = defaultdict(Counter)
     waits: dict[str, list[float]] = defaultdict(list)
@@ -92,13 +98,7 @@ def _tally(span: Range, today: dt.date, new_rows: list[Any], changes: list[Any],
         districts[district]["new"] += 1
         daily["new"][to_local(created).date()] += 1
         programs.update(keys)
-    first_accept: dict[int, dt.datetime] = {}
-    for app_id, status, at, _actor, _name, _district, _created in sorted(changes, key=lambda row: row[2]):
-        if status == ACCEPTED:
-            first_accept.setdefault(app_id, at)
-    for app_id, status, at, actor, _name, district, created in changes:
-        if not start <= at < end:
-            continue
+    for app_id, status, at, actor, district, created in changes:
         day = to_local(at).date()
         if status == ACCEPTED and first_accept.get(app_id) == at:
             districts[district]["accepted"] += 1
@@ -109,21 +109,17 @@ def _tally(span: Range, today: dt.date, new_rows: list[Any], changes: list[Any],
         elif status in FINISHED:
             districts[district]["closed"] += 1
             daily["closed"][day] += 1
-            began = first_accept.get(app_id, created)
-            handles[district].append(_days_between(began, at))
+            handled = _days_between(first_accept.get(app_id, created), at)
+            handles[district].append(handled)
             if actor is not None:
                 people[actor]["closed"] += 1
-                person_handles[actor].append(_days_between(began, at))
-    trend = Counter()
-    for _pk, district, assignee, due, status, updated, created in overdue_rows:
-        finished = to_local(updated).date() if status in FINAL_STATUSES else None
+                person_handles[actor].append(handled)
+    for district, assignee, due, status, _updated, _created in overdue_rows:
         if status not in FINAL_STATUSES and due < today:
             districts[district]["overdue"] += 1
             if assignee is not None:
                 people[assignee]["overdue"] += 1
-        for day in span.days():
-            if due < day and to_local(created).date() <= day and (finished is None or finished > day):
-                trend[day] += 1
+    trend = _overdue_trend(span, overdue_rows)
     all_waits = [value for values in waits.values() for value in values]
     all_handles = [value for values in handles.values() for value in values]
     return {
@@ -147,9 +143,28 @@ def _tally(span: Range, today: dt.date, new_rows: list[Any], changes: list[Any],
             "median_handle_days": _median_days(person_handles[pk]),
         } for pk, c in people.items()), key=lambda row: (-row["closed"], -row["accepted"], row["username"])),
         "daily": [{"day": day.isoformat(), "new": daily["new"][day], "accepted": daily["accepted"][day],
-                   "closed": daily["closed"][day], "overdue": trend[day]} for day in span.days()],
+                   "closed": daily["closed"][day], "overdue": trend[index]} for index, day in enumerate(span.days())],
         "programs": [{"key": key, "name": name, "count": programs[key]} for key, name in PROGRAM_NAMES.items()],
     }
+
+
+def _overdue_trend(span: Range, rows: list[Any]) -> list[int]:
+    """For each day of the range, the applications open at its end and past their 办理时限: each
+    row counts from the day after its deadline (and its registration) until the day it ended."""
+    size = (span.last - span.first).days + 1
+    steps = [0] * (size + 1)
+    for _district, _assignee, due, status, updated, created in rows:
+        first = max(due + dt.timedelta(days=1), to_local(created).date(), span.first)
+        last = min(to_local(updated).date() - dt.timedelta(days=1), span.last) if status in FINAL_STATUSES \
+            else span.last
+        if first <= last:
+            steps[(first - span.first).days] += 1
+            steps[(last - span.first).days + 1] -= 1
+    trend, running = [], 0
+    for step in steps[:size]:
+        running += step
+        trend.append(running)
+    return trend
 
 
 CSV_DISTRICT_HEADER = ("乡镇（街道）", "新登记", "已受理", "已办结", "当前超期", "等待受理中位数（天）", "办理中位数（天）")

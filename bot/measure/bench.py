@@ -8,6 +8,7 @@
 - The Rasa server's resident memory after the run.
 - Intake registration throughput on SQLite and PostgreSQL with 20 concurrent clients (bot.measure.bench_intake).
 - Hotline suggestion latency with 20 concurrent calls and their operators' panels (bot.measure.bench_hotline).
+- Staff console page times with 10,000 applications on SQLite and PostgreSQL (bot.measure.bench_console).
 Every server is started here on free loopback ports and stopped at the end.
 """
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from bot.measure import bench_hotline, bench_intake, bench_wechat
+from bot.measure import bench_console, bench_hotline, bench_intake, bench_wechat
 from bot.core import migrate
 from bot.knowledge.corpus import Measure, PolicyDocument, load_corpus, write_document
 from bot.settings import PROJECT_ROOT
@@ -169,6 +170,7 @@ def main() -> None:
             process.wait(timeout=20)
     bench_intake.report()
     bench_hotline.report()
+    bench_console.report()
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from bot.hotline import calls, signing
 from bot.hotline.signing import PREFIX
 from bot.hotline.assist import SPEAKERS, assess, masked
 from bot.hotline.notify import CallWatcher
+from bot.web.background import run_while_serving
 from bot.core.calendar import TZ
 from bot.core.db import utcnow
 from bot.core.errors import Conflict, IntakeError, InvalidField, NotFound
@@ -66,17 +67,7 @@ class Refused(Exception):
 
 def register_hotline(app: Sanic) -> None:
     app.ctx.hotline_watcher = CallWatcher(calls.changed_since)
-
-    @app.listener("after_server_start")
-    async def watch_calls(app_: Sanic, _loop: Any) -> None:
-        app_.ctx.hotline_watch = app_.add_task(app_.ctx.hotline_watcher.run())
-
-    @app.listener("before_server_stop")
-    async def stop_watching(app_: Sanic, _loop: Any) -> None:
-        task = getattr(app_.ctx, "hotline_watch", None)
-        if task is not None:
-            task.cancel()
-
+    run_while_serving(app, "hotline_watch", app.ctx.hotline_watcher.run)
     app.blueprint(bp)
 
 

@@ -56,6 +56,11 @@ def clock(moment: dt.datetime | None) -> str:
     return to_local(moment).strftime("%H:%M:%S") if moment else ""
 
 
+def epoch(moment: dt.datetime | None) -> float | None:
+    """A stored time (naive UTC) as Unix seconds."""
+    return moment.replace(tzinfo=dt.timezone.utc).timestamp() if moment else None
+
+
 def payload(call_id: str, user: StaffUser) -> dict[str, Any]:
     """The call as the panel draws it (transcript with personal numbers masked; the work order
     in full, for the form)."""
@@ -68,6 +73,9 @@ def payload(call_id: str, user: StaffUser) -> dict[str, Any]:
             "status_name": STATUS_NAMES.get(view["status"], view["status"]),
             "started": local_time(view["started_at"]),
             "ended": local_time(view["ended_at"]),
+            # for the call timer: seconds since the epoch
+            "started_ts": epoch(view["started_at"]),
+            "ended_ts": epoch(view["ended_at"]),
             "caller_number": mask_mobile(view["caller_number"]) if view["caller_number"] else "",
             "outcome": view["outcome"],
             "outcome_name": view["outcome_name"],

@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.core.db import transaction
 from bot.core.errors import NotFound
 from bot.core.models import Application, HandoffTicket, Message
+from bot.web.background import run_while_serving
 from bot.web.console.base import bp, db, int_arg
 from bot.web.console.security import staff_only
 from bot.web.console.tickets import collect_updates
@@ -86,16 +87,7 @@ class ConsoleWatcher:
 
 def register_live(app: Sanic) -> None:
     app.ctx.console_watcher = ConsoleWatcher()
-
-    @app.listener("after_server_start")
-    async def watch(app_: Sanic, _loop: Any) -> None:
-        app_.ctx.console_watch = app_.add_task(app_.ctx.console_watcher.run())
-
-    @app.listener("before_server_stop")
-    async def stop(app_: Sanic, _loop: Any) -> None:
-        task = getattr(app_.ctx, "console_watch", None)
-        if task is not None:
-            task.cancel()
+    run_while_serving(app, "console_watch", app.ctx.console_watcher.run)
 
 
 def sse(name: str, data: Any) -> str:

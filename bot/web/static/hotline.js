@@ -1,7 +1,10 @@
-/* The 12345 operator's panel: draws the call pushed by the server (Server-Sent Events), copies
-   the suggested reply, keeps the operator's own edits of the work order when new suggestions
-   arrive, and sends the operator's decision with fetch(). Text from the server is always
-   inserted as text, never as HTML. */
+/* The 12345 operator's panel: draws the call pushed by the server (Server-Sent Events) with the
+   caller's masked number and a call timer, keeps the transcript on the newest words (unless the
+   operator scrolled back), copies the suggested reply, keeps the operator's own edits of the work
+   order when new suggestions arrive and shows what else was heard, flags a bad ID number and a
+   乡镇 the gazetteer does not know, and sends the operator's decision with fetch(), showing the
+   受理编号 beside the buttons. Once decided, the work order and the reply stay as they were.
+   Text from the server is always inserted as text, never as HTML. */
 (function () {
   "use strict";
   var body = document.body;
@@ -12,6 +15,7 @@
   var answeredForm = document.getElementById("answered-form");
   var shownCall = null;   // the call id drawn now
   var shown = null;       // the last payload drawn
+  var timer = null;       // the call timer's interval
   var FIELDS = ["caller_name", "callback_phone", "id_number", "region", "district", "address",
                 "category", "urgency", "summary"];
 
@@ -50,16 +54,59 @@
 
   function resetForm() {
     form.reset();
-    answeredForm.reset();
+    byId("answered-note").value = "";
     form.querySelectorAll("[data-dirty]").forEach(function (el) { el.removeAttribute("data-dirty"); });
+    form.querySelectorAll("input, select, textarea").forEach(function (el) { el.disabled = false; });
+  }
+
+  function suggestedValue(order, name) {
+    var value = order[name === "region" ? "region_name" : name];
+    return value === null || value === undefined ? "" : String(value);
+  }
+
+  /* A field the operator edited keeps the operator's text; what was heard, if different, is shown
+     under it with a button to take it. */
+  function showHeard(name, input, heardValue) {
+    var note = form.querySelector('[data-heard="' + name + '"]');
+    if (!note) { return; }
+    var differs = input.getAttribute("data-dirty") && heardValue && heardValue !== input.value;
+    note.hidden = !differs;
+    if (!differs) { return; }
+    clear(note);
+    note.appendChild(document.createTextNode("系统听到：" + heardValue + " "));
+    var take = document.createElement("button");
+    take.type = "button";
+    take.className = "small";
+    take.textContent = "采用";
+    take.addEventListener("click", function () {
+      input.value = heardValue;
+      input.removeAttribute("data-dirty");
+      note.hidden = true;
+    });
+    note.appendChild(take);
+  }
+
+  function flagChecks(order) {
+    var idNote = byId("id-note");
+    var idInput = form.elements.id_number;
+    var idBad = Boolean(order.id_problem) && !idInput.getAttribute("data-dirty");
+    idNote.textContent = idBad ? "听到的身份证号有误：" + order.id_problem : "";
+    idInput.classList.toggle("invalid", idBad);
+    var check = order.district_check;
+    var doubtful = Boolean(check) && (check.status === "unknown" || check.status === "elsewhere")
+      && !form.elements.district.getAttribute("data-dirty");
+    byId("district-note").textContent = doubtful ? check.message : "";
+    form.elements.district.classList.toggle("invalid", doubtful);
+    byId("district-confirm").hidden = !doubtful;
   }
 
   function fillForm(order) {
     FIELDS.forEach(function (name) {
       var input = form.elements[name];
-      if (!input || input.getAttribute("data-dirty")) { return; }
-      var value = order[name === "region" ? "region_name" : name];
-      input.value = value === null || value === undefined ? "" : value;
+      if (!input) { return; }
+      var value = suggestedValue(order, name);
+      if (!input.getAttribute("data-dirty")) { input.value = value; }
+      showHeard(name, input, value);
     });
     var group = byId("wo-programs");
     if (!group.getAttribute("data-dirty")) {
@@ -68,14 +115,38 @@
       });
     }
     var phone = form.elements.callback_phone.value;
-    byId("phone-note").textContent = phone && !/^1[3-9]\d{9}$/.test(phone) ? "回拨电话不是11位手机号，请核对。" : "";
+    byId("phone-note").textContent = phone && !/^1[3-9]\d{9}$/.test(phone) && phone.indexOf("*") < 0
+      ? "回拨电话不是11位手机号，请核对。" : "";
+    flagChecks(order);
+  }
+
+  /* The work order as decided: shown as it was registered, no longer editable. */
+  function fillDecided(decided) {
+    FIELDS.forEach(function (name) {
+      var input = form.elements[name];
+      if (input && decided[name] !== undefined) { input.value = decided[name] || ""; }
+    });
+    byId("wo-programs").querySelectorAll("input[name=programs]").forEach(function (box) {
+      box.checked = (decided.programs || []).indexOf(box.value) >= 0;
+    });
+    form.querySelectorAll(".order-fields input, .order-fields select, .order-fields textarea")
+      .forEach(function (el) { el.disabled = true; });
+    form.querySelectorAll(".heard").forEach(function (el) { el.hidden = true; });
+    ["id-note", "district-note", "phone-note"].forEach(function (id) { byId(id).textContent = ""; });
+    form.querySelectorAll(".invalid").forEach(function (el) { el.classList.remove("invalid"); });
+    byId("district-confirm").hidden = true;
   }
 
   /* ---- drawing the call ---- */
 
+  function atBottom(list) {
+    return list.scrollTop + list.clientHeight >= list.scrollHeight - 30;
+  }
+
   function drawTranscript(lines) {
     var list = byId("transcript");
-    var atBottom = list.scrollTop + list.clientHeight >= list.scrollHeight - 20;
+    var follow = list.getAttribute("data-follow") !== "0";
+    var before = list.children.length;
     clear(list);
     lines.forEach(function (line) {
       var item = add(list, "li", null, "msg " + (line.speaker === "caller" ? "in" : "out"));
@@ -83,7 +154,15 @@
       add(item, "span", line.who + " · " + line.time, "who");
       item.appendChild(document.createTextNode(line.text));
     });
-    if (atBottom) { list.scrollTop = list.scrollHeight; }
+    if (follow) { list.scrollTop = list.scrollHeight; }
+    byId("follow-newest").hidden = follow || lines.length === before;
+  }
+
+  function followNewest() {
+    var list = byId("transcript");
+    list.setAttribute("data-follow", "1");
+    list.scrollTop = list.scrollHeight;
+    byId("follow-newest").hidden = true;
   }
 
   function drawTopic(s) {
@@ -141,20 +220,24 @@
     byId("next-question").textContent = screening.next_question ? screening.next_question.text : "暂时没有需要补问的情况。";
   }
 
-  function drawOutcome(call) {
+  function drawOutcome(call, suggestions) {
     var box = byId("outcome");
     var decided = Boolean(call.outcome);
     box.hidden = !decided;
     if (decided) {
-      var text = "处理结果：" + call.outcome_name;
-      if (call.application_number) { text += "，受理编号 " + call.application_number; }
-      if (call.ticket_id) { text += "，人工会话 R" + call.ticket_id; }
-      if (call.outcome_note) { text += "（" + call.outcome_note + "）"; }
-      if (call.closed_by) { text += " · " + call.closed_by; }
-      box.textContent = text;
+      clear(box);
+      add(box, "span", "处理结果：" + call.outcome_name, "outcome-name");
+      if (call.application_number) { add(box, "strong", "受理编号 " + call.application_number, "number"); }
+      if (call.ticket_id) { add(box, "strong", "人工会话 R" + call.ticket_id, "number"); }
+      var rest = (call.outcome_note ? "（" + call.outcome_note + "）" : "") + (call.closed_by ? " · " + call.closed_by : "");
+      if (rest) { add(box, "span", rest, "hint"); }
+      if (suggestions && suggestions.decided) { fillDecided(suggestions.decided); }
     }
-    form.querySelectorAll("button").forEach(function (b) { b.disabled = decided; });
-    answeredForm.querySelector("button").disabled = decided;
+    byId("decision-buttons").hidden = decided;
+    byId("decision-buttons").querySelectorAll("button").forEach(function (b) { b.disabled = decided; });
+    byId("answered-note").hidden = decided;
+    byId("reply-frozen").hidden = !decided;
+    byId("summary-frozen").hidden = !decided;
   }
 
   function draw(data) {
@@ -164,6 +247,7 @@
         message("新的来电已接入。上一通来电 " + shownCall + " 的工单还没有处理，可在“12345来电”列表中找到。", "error");
       }
       resetForm();
+      byId("transcript").setAttribute("data-follow", "1");
       shownCall = call.call_id;
     }
     shown = data;
@@ -171,8 +255,10 @@
     byId("call-panel").hidden = false;
     byId("call-status").textContent = call.status_name;
     byId("call-status").className = "status big " + call.status;
+    byId("caller-number").textContent = call.caller_number || "未显示";
     byId("call-meta").textContent = "来电 " + call.call_id + " · 开始于 " + call.started +
-      (call.ended ? " · 挂断于 " + call.ended : "") + (call.caller_number ? " · 来电号码 " + call.caller_number : "");
+      (call.ended ? " · 挂断于 " + call.ended : "");
+    startTimer(call);
     drawTranscript(data.transcript);
     var s = data.suggestions;
     if (s) {
@@ -181,14 +267,34 @@
       drawPolicies(s.policies, s.region);
       drawFacts(s.facts, s.corrections);
       drawScreening(s.screening);
-      fillForm(s.work_order);
+      if (!call.outcome) { fillForm(s.work_order); }
     }
-    drawOutcome(call);
+    drawOutcome(call, s);
+  }
+
+  /* ---- the call timer ---- */
+
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+
+  function showElapsed(call) {
+    var end = call.ended_ts || Date.now() / 1000;
+    var seconds = Math.max(0, Math.floor(end - call.started_ts));
+    var text = two(Math.floor(seconds / 60)) + ":" + two(seconds % 60);
+    if (seconds >= 3600) { text = Math.floor(seconds / 3600) + ":" + two(Math.floor(seconds / 60) % 60) + ":" + two(seconds % 60); }
+    byId("call-timer").textContent = text;
+  }
+
+  function startTimer(call) {
+    if (timer !== null) { window.clearInterval(timer); timer = null; }
+    if (!call.started_ts) { return; }
+    showElapsed(call);
+    if (!call.ended_ts) { timer = window.setInterval(function () { showElapsed(call); }, 1000); }
   }
 
   function noCall() {
     shownCall = null;
     shown = null;
+    if (timer !== null) { window.clearInterval(timer); timer = null; }
     byId("call-panel").hidden = true;
     byId("no-call").hidden = false;
     byId("call-status").textContent = "空闲";
@@ -227,6 +333,17 @@
 
   /* ---- the decision ---- */
 
+  /* The answer of a decision, where the operator is looking: beside the buttons. */
+  function showDecided(answer) {
+    var box = byId("outcome");
+    clear(box);
+    add(box, "span", answer.message, "outcome-name");
+    if (answer.number) { add(box, "strong", "受理编号 " + answer.number, "number"); }
+    if (answer.ticket) { add(box, "strong", "人工会话 R" + answer.ticket, "number"); }
+    box.hidden = false;
+    byId("decision-buttons").hidden = true;
+  }
+
   function send(action, sourceForm, button) {
     if (!shownCall) { return; }
     var data = new URLSearchParams(new FormData(sourceForm));
@@ -245,10 +362,12 @@
       if (!result) { return; }
       if (!result.ok) {
         message(result.data.error || "操作没有成功，请稍后再试。", "error");
+        if (result.data.field === "district") { byId("district-confirm").hidden = false; }
         if (result.data.field && form.elements[result.data.field]) { form.elements[result.data.field].focus(); }
         return;
       }
       message(result.data.message, "ok");
+      showDecided(result.data);
     }).catch(function () {
       message("网络中断，操作没有发出，请稍后再试。", "error");
     }).then(function () {
@@ -263,10 +382,15 @@
     var button = event.submitter || byId("btn-application");
     send(button.getAttribute("data-action"), form, button);
   });
-  answeredForm.addEventListener("submit", function (event) {
-    event.preventDefault();
+  byId("btn-answered").addEventListener("click", function () {
     send("answered", answeredForm, byId("btn-answered"));
   });
+  byId("transcript").addEventListener("scroll", function (event) {
+    var list = event.target;
+    list.setAttribute("data-follow", atBottom(list) ? "1" : "0");
+    if (atBottom(list)) { byId("follow-newest").hidden = true; }
+  });
+  byId("follow-newest").addEventListener("click", followNewest);
   document.querySelectorAll("[data-copy]").forEach(function (button) { button.addEventListener("click", copy); });
 
   /* ---- the stream ---- */

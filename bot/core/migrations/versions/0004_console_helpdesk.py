@@ -1,6 +1,6 @@
 """The staff console at helpdesk grade: structured 办结, recorded deadline changes, internal notes,
-canned replies, saved filters, unread resident messages on tickets, and audit-log look-ups by
-person and case.
+canned replies, saved filters, unread resident messages on tickets, audit-log look-ups by
+person and case, and what is due counted from an index.
 
 Revision ID: 0004_console_helpdesk
 Revises: 0003
@@ -21,6 +21,7 @@ depends_on: Union[str, Sequence[str], None] = None
 def upgrade() -> None:
     op.add_column('applications', sa.Column('decision', sa.JSON(), nullable=True))
     op.add_column('handoff_tickets', sa.Column('read_up_to', sa.Integer(), nullable=False, server_default='0'))
+    op.create_index('ix_applications_due_status', 'applications', ['due_date', 'status'], unique=False)
     op.create_index(op.f('ix_audit_log_actor_id'), 'audit_log', ['actor_id'], unique=False)
     op.create_index(op.f('ix_audit_log_object_id'), 'audit_log', ['object_id'], unique=False)
     op.create_table('deadline_changes',
@@ -86,5 +87,6 @@ def downgrade() -> None:
     op.drop_table('deadline_changes')
     op.drop_index(op.f('ix_audit_log_object_id'), table_name='audit_log')
     op.drop_index(op.f('ix_audit_log_actor_id'), table_name='audit_log')
+    op.drop_index('ix_applications_due_status', table_name='applications')
     op.drop_column('handoff_tickets', 'read_up_to')
     op.drop_column('applications', 'decision')

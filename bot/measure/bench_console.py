@@ -1,0 +1,159 @@
+"""Staff console page times with 10,000 applications: `python -m bot.measure.bench_console` (also in
+`make bench`).
+
+A temporary registry (SQLite, then a temporary PostgreSQL cluster) is filled with 10,000
+applications of the last year in 20 乡镇, a third accepted, a third closed, some overdue; the web
+app (python -m bot.web) serves it. A supervisor and an intake staff member, logged in over HTTP,
+load each page in turn: p50/p95 of the full page (server time plus transfer on loopback). Target:
+p95 < 200 ms for the queue, the search and the dashboard.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+import requests
+from sqlalchemy import insert
+
+from bot.core import migrate
+from bot.core.calendar import local_now, utc_start_of
+from bot.core.db import session_factory, transaction
+from bot.core.models import (
+    ACCEPTED, CLOSED, REGISTERED, Applicant, Application, StatusChange,
+)
+from bot.core.privacy import id_digest
+from bot.core.testing import PostgresServer, sample_id_number
+from bot.intake import staff
+from bot.measure.bench_hotline import percentile, web_app
+
+APPLICATIONS = 10_000
+DISTRICTS = [f"第{i:02d}镇" for i in range(1, 21)]
+PROGRAMS = ["dibao", "tekun", "temporary_assistance", "dibao_individual"]
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
+PASSWORD = "bench-console-2026"
+TARGET_P95_MS = 200
+ROUNDS = 60
+CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def fill(database: str, count: int = APPLICATIONS, seed: int = 7) -> dict[str, str]:
+    """The registry with `count` applications and the staff; a 受理编号 and a name to search for."""
+    migrate.upgrade(database)
+    factory = session_factory(database)
+    supervisor = staff.create_user("boss", "主管", PASSWORD, "supervisor", factory=factory)
+    clerk = staff.create_user("clerk", "受理员", PASSWORD, "intake", DISTRICTS[0], factory=factory)
+    rng = random.Random(seed)
+    today = local_now().date()
+    applications, applicants, changes = [], [], []
+    for index in range(1, count + 1):
+        day = today - dt.timedelta(days=rng.randrange(365))
+        created = utc_start_of(day) + dt.timedelta(hours=1 + rng.random() * 9)
+        fate = rng.random()
+        status = REGISTERED if fate < 0.34 else ACCEPTED if fate < 0.67 else CLOSED
+        district = DISTRICTS[index % len(DISTRICTS)]
+        applications.append({
+            "id": index, "number": f"SJ{day:%Y%m%d}-{index:05d}", "channel": "web",
+            "conversation_id": f"bench-{index}", "request_key": "apply", "status": status,
+            "region": "山西省运城市", "district": district, "programs": [rng.choice(PROGRAMS)],
+            "consent": True, "consent_at": created,
+            "assignee_id": clerk.id if status != REGISTERED and district == DISTRICTS[0] else None,
+            "due_date": None if status == CLOSED else day + dt.timedelta(days=rng.randrange(5, 60)),
+            "created_at": created, "updated_at": created, "version": 1,
+        })
+        number = sample_id_number(index)
+        applicants.append({"application_id": index, "name": rng.choice(SURNAMES) + rng.choice("秀建国华明丽强芳") + rng.choice("英兰军平伟霞"),
+                           "mobile": f"139{index:08d}", "id_number": number, "id_digest": id_digest(number),
+                           "address": "东街村3组12号"})
+        changes.append({"application_id": index, "from_status": None, "to_status": REGISTERED,
+                        "actor_name": "居民", "created_at": created})
+        if status != REGISTERED:
+            accepted = created + dt.timedelta(hours=rng.randrange(2, 96))
+            changes.append({"application_id": index, "from_status": REGISTERED, "to_status": ACCEPTED,
+                            "actor_id": clerk.id, "actor_name": clerk.display_name, "created_at": accepted})
+        if status == CLOSED:
+            changes.append({"application_id": index, "from_status": ACCEPTED, "to_status": CLOSED,
+                            "actor_id": supervisor.id, "actor_name": supervisor.display_name,
+                            "created_at": accepted + dt.timedelta(days=rng.randrange(1, 40))})
+    for row in changes:
+        row.setdefault("actor_id", None)
+    with transaction(factory) as session:
+        session.execute(insert(Application.__table__), applications)
+        session.execute(insert(Applicant.__table__), applicants)
+        session.execute(insert(StatusChange.__table__), changes)
+    factory.kw["bind"].dispose()
+    return {"number": applications[count // 2]["number"], "name": applicants[count // 3]["name"]}
+
+
+def logged_in(base: str, username: str) -> requests.Session:
+    session = requests.Session()
+    page = session.get(f"{base}/console/login", timeout=30)
+    token = CSRF_RE.search(page.text).group(1)
+    answer = session.post(f"{base}/console/login", data={"csrf_token": token, "username": username,
+                                                         "password": PASSWORD}, timeout=30)
+    answer.raise_for_status()
+    return session
+
+
+def timed(get: Callable[[], requests.Response], rounds: int) -> list[float]:
+    get()  # warm
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        response = get()
+        samples.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise SystemExit(f"{response.url} answered {response.status_code}")
+    return samples
+
+
+def pages(found: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(who, page name, path) of the pages measured."""
+    year_ago = (local_now().date() - dt.timedelta(days=364)).isoformat()
+    return [
+        ("boss", "queue 全部 (newest first)", "/console/queue/all"),
+        ("boss", "queue 全部 by 办理时限, due today or overdue", "/console/queue/all?due=soon&sort=due"),
+        ("boss", "search by 受理编号", f"/console/queue/all?q={found['number']}"),
+        ("boss", "search by name", f"/console/queue/all?q={found['name']}"),
+        ("boss", "dashboard, 30 days", "/console/dashboard"),
+        ("boss", "dashboard, a year", f"/console/dashboard?from={year_ago}"),
+        ("boss", "到期提醒", "/console/due"),
+        ("clerk", "queue 新申请 (one 乡镇)", "/console/queue/new"),
+        ("clerk", "live update (one message of the stream)", "/console/api/updates"),
+    ]
+
+
+def bench(name: str, database: str, rounds: int) -> None:
+    found = fill(database)
+    with tempfile.TemporaryDirectory(prefix="bench-console-") as work, web_app(database, Path(work)) as base:
+        sessions = {who: logged_in(base, who) for who in ("boss", "clerk")}
+        reference = timed(lambda: requests.get(f"{base}/healthz", timeout=60), rounds)
+        print(f"console on {name}: reference /healthz (no database) in the same run: "
+              f"p50={percentile(reference, 0.5):.0f} ms p95={percentile(reference, 0.95):.0f} ms", flush=True)
+        for who, label, path in pages(found):
+            samples = timed(lambda: sessions[who].get(f"{base}{path}", timeout=60), rounds)
+            print(f"console on {name} with {APPLICATIONS:,} applications, {label}: n={len(samples)} "
+                  f"p50={percentile(samples, 0.5):.0f} ms p95={percentile(samples, 0.95):.0f} ms "
+                  f"(target p95 < {TARGET_P95_MS} ms)", flush=True)
+
+
+def report(rounds: int = ROUNDS) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-console-db-") as work:
+        bench("SQLite", f"sqlite:///{Path(work) / 'intake.db'}", rounds)
+    with PostgresServer(durable=True) as server:
+        bench("PostgreSQL", server.create_database("bench_console"), rounds)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help="requests per page")
+    report(parser.parse_args().rounds)
+
+
+if __name__ == "__main__":
+    main()

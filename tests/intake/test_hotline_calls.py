@@ -18,7 +18,7 @@ from bot.hotline import calls
 from bot.hotline.calls import Replayed, UnknownCall, WorkOrder
 from bot.core.db import transaction, utcnow
 from bot.core.errors import Conflict, InvalidField, NotFound
-from bot.core.models import Application, HotlineUtterance, StaffUser
+from bot.core.models import Application, HotlineCall, HotlineUtterance, StaffUser
 from bot.intake.registry import get_application
 from bot.intake.staff import create_user
 from bot.core.testing import sample_id_number
@@ -133,6 +133,30 @@ def test_the_suggestions_stored_are_those_of_the_newest_transcript(factory: sess
                                   assess=count_lines, factory=factory)
     assert retried.duplicate and retried.state == {"lines": ["第一句", "第二句"]}
     assert calls.current_state(call_id, factory=factory)[1] == {"lines": ["第一句", "第二句"]}
+
+
+def test_the_suggestions_are_computed_before_the_utterances_transaction_opens(
+        factory: sessionmaker, call_id: str) -> None:
+    """Computing them must not hold the call's row: here they lock it themselves (at once, or fail)."""
+    def needs_the_call_row(lines: list, _number: str | None) -> dict:
+        with transaction(factory) as session:
+            session.execute(select(HotlineCall.version).where(HotlineCall.call_id == call_id)
+                            .with_for_update(nowait=True)).one()
+        return {"lines": [line.text for line in lines]}
+
+    stored = calls.add_utterance(call_id, "hw01", "caller", "家里着火了", BASE + dt.timedelta(seconds=5), nonce(),
+                                 assess=needs_the_call_row, factory=factory)
+    assert stored.state == {"lines": ["家里着火了"]} and stored.state_revision == stored.revision == 1
+
+
+def test_a_decided_calls_suggestions_stay_as_they_were(factory: sessionmaker, call_id: str) -> None:
+    at = BASE + dt.timedelta(seconds=10)
+    calls.add_utterance(call_id, "hw01", "caller", "第一句", at, nonce(), assess=count_lines, factory=factory)
+    operator = StaffUser(id=None, username="hw01", role="operator", display_name="话务员", active=True)
+    calls.mark_answered(call_id, operator, "已解答", factory=factory)
+    later = calls.add_utterance(call_id, "hw01", "caller", "第二句", at + dt.timedelta(seconds=1), nonce(),
+                                assess=count_lines, factory=factory)
+    assert later.revision == 2 and later.state == {"lines": ["第一句"]}
 
 
 def test_twenty_writers_on_one_call_lose_nothing(factory: sessionmaker, call_id: str) -> None:

@@ -81,7 +81,6 @@ async def queue_page(request: Request, queue: str) -> HTTPResponse:
         page_query=lambda number: filter_query(filters, page=number),
         sort_query=lambda sort: filter_query({**filters, "sort": sort}),
         export_query=filter_query(filters), bulk_assignees=[p for p in assignees if p.role in ("intake", "supervisor")],
-        accept_status=ACCEPTED,
     )
 
 

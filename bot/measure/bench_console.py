@@ -27,7 +27,6 @@ from bot.core.db import session_factory, transaction
 from bot.core.models import (
     ACCEPTED, CLOSED, REGISTERED, Applicant, Application, StatusChange,
 )
-from bot.core.privacy import id_digest
 from bot.core.testing import PostgresServer, sample_id_number
 from bot.intake import staff
 from bot.measure.bench_hotline import percentile, web_app
@@ -66,10 +65,11 @@ def fill(database: str, count: int = APPLICATIONS, seed: int = 7) -> dict[str, s
             "due_date": None if status == CLOSED else day + dt.timedelta(days=rng.randrange(5, 60)),
             "created_at": created, "updated_at": created, "version": 1,
         })
-        number = sample_id_number(index)
-        applicants.append({"application_id": index, "name": rng.choice(SURNAMES) + rng.choice("秀建国华明丽强芳") + rng.choice("英兰军平伟霞"),
-                           "mobile": f"139{index:08d}", "id_number": number, "id_digest": id_digest(number),
-                           "address": "东街村3组12号"})
+        person = Applicant(application_id=index, address="东街村3组12号",
+                           name=rng.choice(SURNAMES) + rng.choice("秀建国华明丽强芳") + rng.choice("英兰军平伟霞"))
+        person.mobile, person.id_number = f"139{index:08d}", sample_id_number(index)  # encrypted, with digests
+        applicants.append({column.name: getattr(person, column.name) for column in Applicant.__table__.columns
+                           if column.name != "id"})
         changes.append({"application_id": index, "from_status": None, "to_status": REGISTERED,
                         "actor_name": "居民", "created_at": created})
         if status != REGISTERED:
@@ -87,7 +87,8 @@ def fill(database: str, count: int = APPLICATIONS, seed: int = 7) -> dict[str, s
         session.execute(insert(Applicant.__table__), applicants)
         session.execute(insert(StatusChange.__table__), changes)
     factory.kw["bind"].dispose()
-    return {"number": applications[count // 2]["number"], "name": applicants[count // 3]["name"]}
+    return {"number": applications[count // 2]["number"], "name": applicants[count // 3]["name"],
+            "mobile": f"139{count // 4:08d}", "id_number": sample_id_number(count // 5)}
 
 
 def logged_in(base: str, username: str) -> requests.Session:
@@ -120,6 +121,8 @@ def pages(found: dict[str, str]) -> list[tuple[str, str, str]]:
         ("boss", "queue 全部 by 办理时限, due today or overdue", "/console/queue/all?due=soon&sort=due"),
         ("boss", "search by 受理编号", f"/console/queue/all?q={found['number']}"),
         ("boss", "search by name", f"/console/queue/all?q={found['name']}"),
+        ("boss", "search by mobile (keyed hash)", f"/console/queue/all?q={found['mobile']}"),
+        ("boss", "search by ID number (keyed hash)", f"/console/queue/all?q={found['id_number']}"),
         ("boss", "dashboard, 30 days", "/console/dashboard"),
         ("boss", "dashboard, a year", f"/console/dashboard?from={year_ago}"),
         ("boss", "到期提醒", "/console/due"),

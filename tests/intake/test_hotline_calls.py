@@ -237,7 +237,11 @@ def test_a_hand_off_is_a_ticket_for_the_district_that_cannot_be_answered_by_chat
         factory: sessionmaker, people: dict[str, StaffUser], call_id: str) -> None:
     say(factory, call_id, "我想问问低保 电话一三九 一二三四 五六七八", 10)
     say(factory, call_id, "您的地址是？", 20, speaker="operator")
-    ticket_id = calls.hand_off(call_id, people["hw"], WorkOrder(**{**ORDER.__dict__, "district": "甲镇"}),
+    with pytest.raises(InvalidField) as unknown:  # no such 乡镇 in the county: checked with the caller first
+        calls.hand_off(call_id, people["hw"], WorkOrder(**{**ORDER.__dict__, "district": "甲镇"}), factory=factory)
+    assert unknown.value.field == "district" and "乡镇名称已核对" in unknown.value.message
+    ticket_id = calls.hand_off(call_id, people["hw"],
+                               WorkOrder(**{**ORDER.__dict__, "district": "甲镇", "district_confirmed": True}),
                                factory=factory)
     assert calls.hand_off(call_id, people["hw"], ORDER, factory=factory) == ticket_id
     ticket = tickets.get_ticket(ticket_id, people["jia"], factory=factory)

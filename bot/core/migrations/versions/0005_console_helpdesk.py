@@ -2,8 +2,8 @@
 canned replies, saved filters, unread resident messages on tickets, audit-log look-ups by
 person and case, and what is due counted from an index.
 
-Revision ID: 0004_console_helpdesk
-Revises: 0003
+Revision ID: 0005_console_helpdesk
+Revises: 0004_registry_encrypted
 Create Date: 2026-12-02
 
 """
@@ -12,8 +12,8 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0004_console_helpdesk'
-down_revision: Union[str, None] = '0003'
+revision: str = '0005_console_helpdesk'
+down_revision: Union[str, None] = '0004_registry_encrypted'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

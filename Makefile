@@ -14,7 +14,7 @@ TRAINING_INPUTS := config.yml domain.yml data/rules.yml data/stories.yml data/re
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run test install train validate unit conversations browser-deps pg-deps redis-deps eval bench policies clean
+.PHONY: run run-cluster test install train validate unit conversations browser-deps pg-deps redis-deps cluster-deps eval bench policies clean
 
 $(PY):
 	python3.10 -m venv $(VENV)
@@ -50,6 +50,16 @@ run: $(MODEL) $(ASSETS) var/local.env
 	set -a; . var/local.env; set +a; $(PY) -m bot.core.migrate
 	$(VENV)/bin/honcho start -f Procfile -e var/local.env
 
+# Rasa's distributed set-up on loopback: WORKERS Rasa servers behind HAProxy (sticky by
+# conversation), action servers and web workers, PostgreSQL and Redis with data in var/cluster/.
+WORKERS ?= 4
+ACTION_WORKERS ?= 2
+WEB_WORKERS ?= 2
+run-cluster: $(MODEL) var/local.env pg-deps redis-deps cluster-deps
+	@grep -q '^HOTLINE_SECRET=' var/local.env || python3 -c 'import secrets; print(f"HOTLINE_SECRET={secrets.token_hex(32)}")' >> var/local.env
+	set -a; . var/local.env; set +a; \
+		$(PY) -m bot.cluster --rasa $(WORKERS) --actions $(ACTION_WORKERS) --web $(WEB_WORKERS)
+
 # Warnings fail the build, except Rasa's false alarm that a form's utter_ask_* responses are unused.
 validate: $(INSTALLED)
 	@mkdir -p results
@@ -72,6 +82,11 @@ redis-deps:
 	@command -v redis-server >/dev/null || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
+# HAProxy from Debian's packages: the load balancer of `make run-cluster` and the cluster tests.
+cluster-deps:
+	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; }
+
 unit: $(INSTALLED) $(ASSETS)
 	$(PY) -m pytest -m "not e2e and not browser"
 
@@ -79,13 +94,13 @@ conversations: $(MODEL)
 	$(RASA) test core --stories tests/test_stories.yml --model $(MODEL) \
 		--fail-on-prediction-errors --out results/core --quiet
 
-test: $(MODEL) $(ASSETS) browser-deps pg-deps redis-deps validate conversations
+test: $(MODEL) $(ASSETS) browser-deps pg-deps redis-deps cluster-deps validate conversations
 	$(PY) -m pytest
 
 eval: $(MODEL)
 	$(PY) -m bot.measure.evaluation
 
-bench: $(MODEL) $(ASSETS) pg-deps
+bench: $(MODEL) $(ASSETS) pg-deps redis-deps cluster-deps
 	$(PY) -m bot.measure.bench
 
 # Re-imports every source document in data/policies/sources (after adding a notice).

@@ -8,7 +8,9 @@ WECHAT_* in the environment; see bot/wechat/config.py). For each request:
 2. a delivery WeChat retries is recognised by its MsgId (events: sender + time) in a store every
    worker shares, and processed once. WeChat retries when it had no answer within 5 s, and then
    reads only the retry's answer: a retry reaching the worker that has the message gets the same
-   answer; one reaching another worker gets "success";
+   answer; one reaching another worker (the first one died, or no balancer keeps the resident on
+   one worker) is answered from the conversation once the first worker is done with it, or
+   handled there if the conversation does not have it (bot.channels.replay);
 3. the message goes to the assistant as the resident's OpenID; a reply ready within the budget
    (~4 s) is the passive reply, otherwise "success" is answered at once and the reply follows
    through the customer-service API. Replies longer than one WeChat message continue through the
@@ -30,6 +32,7 @@ from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.replay import handle_once
 from bot.handoff.delivery import register_sender
 from bot.core.privacy import install_log_redaction
 from bot import replies
@@ -212,30 +215,29 @@ class WeChatInput(InputChannel):
             return await self._answer(inbound, delivery, started)
         delivery = self._deliveries[key] = _Delivery(asyncio.get_running_loop().create_future())
         delivery.answer.add_done_callback(lambda _: self._settled(key, delivery, inbound.openid))
-        if not await self._first_delivery(inbound):
-            logger.info("WeChat retried delivery %s: another worker has it", key)
-            delivery.answer.set_result([])
-            return _plain(SUCCESS, 200)
+        seen_before = not await self._first_delivery(inbound)
         if isinstance(action, Answer):
-            delivery.answer.set_result(wechat_messages([action.text]))
+            delivery.answer.set_result([] if seen_before else wechat_messages([action.text]))
         else:
             assert isinstance(action, AskAssistant)
-            turn = asyncio.ensure_future(self._ask(request, inbound, action.text, on_new_message))
+            if seen_before:
+                logger.info("WeChat retried delivery %s, new to this worker", key)
+            turn = asyncio.ensure_future(self._ask(request, inbound, action.text, on_new_message, seen_before))
             turn.add_done_callback(lambda done: delivery.answer.set_result([] if done.cancelled() else done.result()))
         return await self._answer(inbound, delivery, started)
 
     async def _ask(
         self, request: Request, inbound: Inbound, text: str,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        on_new_message: Callable[[UserMessage], Awaitable[Any]], seen_before: bool,
     ) -> List[str]:
-        """One turn of the assistant: its replies as WeChat messages."""
+        """One turn of the assistant: its replies as WeChat messages. A delivery another worker
+        received first is answered from the conversation when it is already there."""
         text = await self._with_option(request, inbound.openid, text)
         collector = WeChatCollector()
+        message = UserMessage(text, collector, inbound.openid, input_channel=CHANNEL,
+                              message_id=inbound.delivery_key)
         try:
-            await on_new_message(UserMessage(
-                text, collector, inbound.openid, input_channel=CHANNEL,
-                message_id=str(inbound.message.id) if inbound.message.id else None,
-            ))
+            await handle_once(getattr(request.app.ctx, "agent", None), message, on_new_message, seen_before)
         except Exception:
             logger.exception("the assistant failed on a WeChat message")
             return wechat_messages([replies.text("common.assistant_unavailable")])

@@ -1,8 +1,10 @@
-"""A private PostgreSQL server for the tests and the bench: its own cluster in a temporary
-directory, on a free loopback port, trust authentication, removed when stopped.
+"""Private PostgreSQL and Redis servers for the tests, the bench and `make run-cluster`: each on a
+free loopback port (or a given one), trust authentication. A temporary directory is removed when
+the server stops; a given directory (var/cluster/...) keeps its data for the next start.
 
-The binaries come from Debian's postgresql package (`make pg-deps`). PostgreSQL refuses to run as
-root, so under root the cluster belongs to the `postgres` system user and runs through runuser.
+The binaries come from Debian's postgresql and redis-server packages (`make pg-deps redis-deps`).
+PostgreSQL refuses to run as root, so under root the cluster belongs to the `postgres` system user
+and runs through runuser.
 """
 from __future__ import annotations
 
@@ -14,14 +16,17 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from types import TracebackType
 
 import psycopg2
+import redis
 
 DEBIAN_BIN_GLOB = "/usr/lib/postgresql/*/bin"
 START_ATTEMPTS = 3
 START_TIMEOUT_SECONDS = 60
+REDIS_START_TIMEOUT_SECONDS = 20
 # Tests need no durability; the bench keeps PostgreSQL's defaults (fsync on) to be honest.
 FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
 
@@ -74,12 +79,16 @@ def free_port() -> int:
 
 
 class PostgresServer:
-    """`with PostgresServer() as server: server.url("postgres")`."""
+    """`with PostgresServer() as server: server.url("postgres")`. With `root`, the cluster lives
+    there and is kept; `port` fixes the port instead of a free one."""
 
-    def __init__(self, *, durable: bool = False) -> None:
+    def __init__(self, *, durable: bool = False, root: Path | None = None, port: int = 0,
+                 max_connections: int = 300) -> None:
         self.durable = durable
         self.bin_dir = postgres_bin_dir()
-        self.port = 0
+        self.port = port
+        self.max_connections = max_connections
+        self.kept_root = root
         self.root: Path | None = None
 
     @property
@@ -91,34 +100,53 @@ class PostgresServer:
         return f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> "PostgresServer":
-        self.root = Path(tempfile.mkdtemp(prefix="intake-pg-"))
+        if self.kept_root is not None:
+            self.root = self.kept_root
+            self.root.mkdir(parents=True, exist_ok=True)
+        else:
+            self.root = Path(tempfile.mkdtemp(prefix="intake-pg-"))
         self._hand_to_postgres_user(self.root)
-        self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "-A", "trust",
-                  "-E", "UTF8", "--no-locale", "--no-sync")
+        if not (self.data_dir / "PG_VERSION").exists():
+            self._run("initdb", "-D", str(self.data_dir), "-U", "postgres", "-A", "trust",
+                      "-E", "UTF8", "--no-locale", "--no-sync")
         atexit.register(self.stop)
+        fixed_port = self.port
         for attempt in range(START_ATTEMPTS):
-            self.port = free_port()
+            self.port = fixed_port or free_port()
             try:
-                self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.root / "server.log"),
-                          "-w", "-t", str(START_TIMEOUT_SECONDS), "-o", self._server_options(), "start")
+                self.resume()
                 return self
             except RuntimeError:
                 if attempt == START_ATTEMPTS - 1:
                     raise
         return self
 
+    def resume(self) -> None:
+        """Starts the server again on its port (after `halt`)."""
+        assert self.root is not None
+        self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.root / "server.log"),
+                  "-w", "-t", str(START_TIMEOUT_SECONDS), "-o", self._server_options(), "start")
+
+    def halt(self) -> None:
+        """Stops the server at once (as a crash would), keeping its data: `resume` starts it again."""
+        if self.root is not None and (self.data_dir / "postmaster.pid").exists():
+            subprocess.run(self._command("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"),
+                           capture_output=True, check=False)
+
     def _server_options(self) -> str:
-        settings = ["listen_addresses=127.0.0.1", "max_connections=300"]
+        settings = ["listen_addresses=127.0.0.1", f"max_connections={self.max_connections}"]
         settings += [] if self.durable else list(FAST_SETTINGS)
         return f"-p {self.port} -k {self.root} " + " ".join(f"-c {setting}" for setting in settings)
 
     def stop(self) -> None:
         if self.root is None:
             return
-        if (self.data_dir / "postmaster.pid").exists():
-            subprocess.run(self._command("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"),
+        if self.kept_root is not None:
+            subprocess.run(self._command("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop"),
                            capture_output=True, check=False)
-        shutil.rmtree(self.root, ignore_errors=True)
+        else:
+            self.halt()
+            shutil.rmtree(self.root, ignore_errors=True)
         self.root = None
 
     def __enter__(self) -> "PostgresServer":
@@ -160,3 +188,62 @@ class PostgresServer:
             log_file = self.root / "server.log" if self.root else None
             server_log = log_file.read_text()[-2000:] if log_file and log_file.exists() else ""
             raise RuntimeError(f"{program} failed ({result.returncode}): {result.stderr[-2000:]}{server_log}")
+
+
+class RedisMissing(RuntimeError):
+    pass
+
+
+class RedisServer:
+    """`with RedisServer(directory) as server: server.url`. Nothing is written to disk unless
+    `durable` (append-only file in the directory, for `make run-cluster`)."""
+
+    def __init__(self, workdir: Path, *, durable: bool = False, port: int = 0) -> None:
+        self.binary = shutil.which("redis-server")
+        if self.binary is None:
+            raise RedisMissing("redis-server is not installed. Run `make redis-deps` (Debian's "
+                               "redis-server package); `make test` does it.")
+        self.workdir = workdir
+        self.durable = durable
+        self.port = port or free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._process: subprocess.Popen | None = None
+
+    def resume(self) -> None:
+        persistence = ["--appendonly", "yes"] if self.durable else ["--appendonly", "no"]
+        self._process = subprocess.Popen(
+            [self.binary or "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+             "--save", "", *persistence, "--dir", str(self.workdir)],
+            stdout=(self.workdir / "redis.log").open("a"), stderr=subprocess.STDOUT,
+        )
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + REDIS_START_TIMEOUT_SECONDS
+        while True:
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self._process.poll() is not None:
+                    self.halt()
+                    raise RedisMissing(f"redis-server did not start (see {self.workdir / 'redis.log'})") from None
+                time.sleep(0.1)
+
+    def halt(self) -> None:
+        """Kills the server (as a crash would); `resume` starts it again on the same port."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait(timeout=10)
+
+    def __enter__(self) -> "RedisServer":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.resume()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()

@@ -5,6 +5,7 @@ import asyncio
 import datetime as dt
 import logging
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ TEMPLATES = Environment(
     autoescape=select_autoescape(["html"]),
 )
 SENDER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MESSAGE_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,63}$")
 MAX_QUERY_CHARS = 500
 MAX_TOP_K = 10
 RASA_TIMEOUT_SECONDS = 30
@@ -83,6 +85,15 @@ def parse_search_args(request: Request, settings: Settings) -> dict[str, Any]:
     except ValueError:
         raise BadRequest("参数 as_of 须为日期，格式如 2023-06-01。") from None
     return {"query": query, "region": region, "top_k": int(top_k_text), "as_of": as_of}
+
+
+def message_id(request: Request, body: dict[str, Any]) -> str:
+    """The message's id, the same when the request is sent again (the client's own, or the one
+    the load balancer gave the request), so that Rasa answers it once (bot.channels.rest)."""
+    for candidate in (body.get("message_id"), request.headers.get("X-Request-Id")):
+        if isinstance(candidate, str) and MESSAGE_ID_RE.match(candidate):
+            return candidate
+    return uuid.uuid4().hex
 
 
 async def handoff_state(sender: str) -> dict[str, Any] | None:
@@ -160,8 +171,9 @@ def create_app(
         if not message.strip():
             return json_response({"messages": [{"text": replies.text("common.input_issue.empty")}]})
         url = f"{settings.rasa_url}/webhooks/rest/webhook"
+        sent = {"sender": sender, "message": message, "message_id": message_id(request, body)}
         try:
-            async with app.ctx.http.post(url, json={"sender": sender, "message": message}) as resp:
+            async with app.ctx.http.post(url, json=sent) as resp:
                 if resp.status != 200:
                     logger.warning("Rasa answered HTTP %s", resp.status)
                     return error(replies.text("common.assistant_unavailable"), 503)

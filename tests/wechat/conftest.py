@@ -13,7 +13,7 @@ from bot.core import migrate
 from bot.core.db import session_factory
 from bot.wechat.store import ChannelStore, RedisChannelStore, SqlChannelStore
 from tests.wechat.fake_api import FakeWeChatApi
-from tests.wechat.redis_server import RedisMissing, RedisServer
+from bot.core.testing import RedisMissing, RedisServer
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,46 @@
+"""Each message answered once, across Rasa processes.
+
+A message comes again when its sender did not get the answer: WeChat retries after 5 s, the load
+balancer sends a request again to another Rasa process when the first one died while handling
+it. The process that gets the message again and does not have it in memory takes the
+conversation's lock (so that a process still handling it finishes first), then looks in the
+shared tracker store: a message already there (the same message id) gets the replies that were
+given to it, sent again; a message not there (its process died before saving it) is handled now.
+"""
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from rasa.core.channels.channel import UserMessage
+from rasa.shared.core.events import BotUttered, UserUttered
+
+
+async def earlier_replies(agent: Any, sender_id: str, message_id: str) -> Optional[List[Dict[str, Any]]]:
+    """The bot's replies to that message when the conversation already has it, else None."""
+    tracker = await agent.tracker_store.retrieve(sender_id)
+    found: Optional[List[Dict[str, Any]]] = None
+    for event in tracker.events if tracker else []:
+        if isinstance(event, UserUttered):
+            if found is not None:
+                break
+            if event.message_id == message_id:
+                found = []
+        elif found is not None and isinstance(event, BotUttered):
+            found.append(event.message())
+    return found
+
+
+async def handle_once(
+    agent: Any, message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    seen_before: bool,
+) -> None:
+    """Handles the message, unless it was `seen_before` and the conversation already has it:
+    then its replies go to the message's output channel again."""
+    if seen_before and message.message_id and agent is not None:
+        async with agent.lock_store.lock(message.sender_id):
+            earlier = await earlier_replies(agent, message.sender_id, message.message_id)
+        if earlier is not None:
+            for reply in earlier:
+                await message.output_channel.send_response(message.sender_id, reply)
+            return
+    await on_new_message(message)

@@ -1,0 +1,1 @@
+"""Rasa's distributed set-up on loopback (`make run-cluster`): the topology, its supervisor and runner."""

@@ -14,7 +14,7 @@ TRAINING_INPUTS := config.yml domain.yml data/rules.yml data/stories.yml data/re
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run run-cluster test install train validate unit conversations browser-deps pg-deps redis-deps cluster-deps eval bench policies clean
+.PHONY: run run-cluster test install train validate unit conversations browser-deps pg-deps redis-deps cluster-deps eval bench policies purge-trackers clean
 
 $(PY):
 	python3.10 -m venv $(VENV)
@@ -102,6 +102,12 @@ eval: $(MODEL)
 
 bench: $(MODEL) $(ASSETS) pg-deps redis-deps cluster-deps
 	$(PY) -m bot.measure.bench
+
+# Retention of the tracker store (daily): conversations idle 180 days, earlier sessions after 30 days.
+# (`make purge-trackers TRACKER_ENDPOINTS=var/cluster/endpoints.yml` for the cluster's.)
+TRACKER_ENDPOINTS ?= endpoints.yml
+purge-trackers: $(INSTALLED)
+	$(PY) -m bot.channels.retention --endpoints $(TRACKER_ENDPOINTS)
 
 # Re-imports every source document in data/policies/sources (after adding a notice).
 policies: $(INSTALLED)

@@ -4,7 +4,9 @@ Configured in credentials.yml as `bot.channels.rest.OnceRestInput`. The body is 
 (`sender`, `message`, optional `metadata` and `input_channel`) plus an optional `message_id`
 (the web app sends one with every message). A message id sent again, to this process while the
 first request is still being answered or to another process of the cluster (bot.channels.replay),
-gets the same answer: the message is handled once.
+gets the same answer: the message is handled once (across processes through Redis, REDIS_URL;
+one process alone remembers its own). A turn that fails as a whole (the tracker
+store or the lock store unreachable) is answered with an apology instead of an empty list.
 """
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import replies
 from bot.channels.replay import handle_once
+from bot.settings import get_settings
 from bot.wechat.store import ChannelStore, channel_store
 
 logger = logging.getLogger(__name__)
@@ -35,14 +39,9 @@ class OnceRestInput(RestInput):
         return cls()
 
     def __init__(self, store: Optional[ChannelStore] = None) -> None:
-        self._store = store
+        # Shared by the processes of a cluster (Redis); one process alone needs only its memory.
+        self.store = store or (channel_store() if get_settings().redis_url else None)
         self._answers: Dict[Tuple[str, str], asyncio.Future] = {}
-
-    @property
-    def store(self) -> ChannelStore:
-        if self._store is None:
-            self._store = channel_store()
-        return self._store
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("rest_once_webhook", __name__)
@@ -54,11 +53,15 @@ class OnceRestInput(RestInput):
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             body = request.json if isinstance(request.json, dict) else {}
+            given_id = _message_id(body)
             message = UserMessage(
                 body.get("message"), CollectingOutputChannel(), body.get("sender"),
                 input_channel=body.get("input_channel") or self.name(), metadata=body.get("metadata"),
-                message_id=_message_id(body),
+                message_id=given_id,
             )
+            if given_id is None:  # Rasa made up an id: nothing to recognise a second time
+                await self._handle(request, message, on_new_message, seen_before=False)
+                return response.json(message.output_channel.messages)
             return response.json(await self._answer(request, message, on_new_message))
 
         return webhook
@@ -66,9 +69,6 @@ class OnceRestInput(RestInput):
     async def _answer(
         self, request: Request, message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]]
     ) -> List[Dict[str, Any]]:
-        if not message.message_id:
-            await self._handle(request, message, on_new_message, seen_before=False)
-            return message.output_channel.messages
         key = (message.sender_id, message.message_id)
         earlier = self._answers.get(key)
         if earlier is not None:
@@ -89,10 +89,14 @@ class OnceRestInput(RestInput):
     ) -> None:
         try:
             await handle_once(getattr(request.app.ctx, "agent", None), message, on_new_message, seen_before)
-        except Exception:
+        except Exception:  # a store down, say: the resident is told, not left in silence
             logger.exception("the assistant failed on a REST message")
+            await message.output_channel.send_text_message(
+                message.sender_id, replies.text("common.assistant_unavailable"))
 
     async def _first_delivery(self, key: str) -> bool:
+        if self.store is None:
+            return True
         try:
             return await asyncio.to_thread(self.store.first_delivery, CHANNEL, key)
         except Exception as error:  # the store is down: handled as new (Rasa's lock still orders it)

@@ -28,7 +28,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     install_log_redaction()
     topology = Topology(rasa=max(1, args.rasa), actions=max(1, args.actions), web=max(1, args.web), ports=Ports())
-    cluster = Cluster(get_settings().var_dir / "cluster", topology)
+    cluster = Cluster(get_settings().var_dir / "cluster", topology, keep_data=True)
     print(f"启动中：{topology.rasa} 个 Rasa 服务、{topology.actions} 个动作服务、{topology.web} 个网页进程，"
           "PostgreSQL、Redis 与 HAProxy（日志在 var/cluster/logs/）……", flush=True)
     with cluster:

@@ -41,10 +41,11 @@ def free_ports(count: int) -> tuple[int, ...]:
 
 
 class Cluster:
-    """`with Cluster(root, Topology(rasa=2, ...)) as cluster:`; `cluster.supervisor.kill("rasa1")`."""
+    """`with Cluster(root, Topology(rasa=2, ...)) as cluster:`; `cluster.supervisor.kill("rasa1")`.
+    PostgreSQL's data is kept under `root` with `keep_data`, else in a temporary directory."""
 
     def __init__(self, root: Path, topology: topo.Topology, env: dict[str, str] | None = None,
-                 model: Path = MODEL, durable: bool = True,
+                 model: Path = MODEL, durable: bool = True, keep_data: bool = False,
                  start_timeout: float = START_TIMEOUT_SECONDS) -> None:
         self.root = root
         self.model = model
@@ -54,7 +55,8 @@ class Cluster:
                                      free_ports(count))
         self.topology = topology
         self.base_env = dict(env if env is not None else os.environ)
-        self.postgres = PostgresServer(durable=durable, root=root / "postgres", port=topology.ports.postgres)
+        self.postgres = PostgresServer(durable=durable, root=root / "postgres" if keep_data else None,
+                                       port=topology.ports.postgres)
         self.redis = RedisServer(root / "redis", durable=durable, port=topology.ports.redis)
         self.supervisor = Supervisor()
         self.start_timeout = start_timeout

@@ -22,6 +22,10 @@ SQL_MAX_OVERFLOW = 5
 # Longer than the slowest custom action; a process killed while holding a conversation's lock
 # delays that conversation's next message by at most this long.
 TICKET_LOCK_LIFETIME_SECONDS = 15
+# Requests at once per backend process; more wait in HAProxy's queue (`timeout queue`).
+RASA_MAXCONN = 64
+ACTIONS_MAXCONN = 16
+WEB_MAXCONN = 64
 
 
 @dataclass(frozen=True)
@@ -105,9 +109,9 @@ def haproxy_cfg(topology: Topology) -> str:
     """HAProxy's configuration: health-checked backends; a request the backend dropped without an
     answer (a killed process) is sent again to another one, where the conversation's message id
     makes sure it is answered once (bot.channels.ledger)."""
-    rasa = _servers("rasa", topology.rasa_ports)
-    actions = _servers("actions", topology.action_ports)
-    web = _servers("web", topology.web_ports)
+    rasa = _servers("rasa", topology.rasa_ports, RASA_MAXCONN)
+    actions = _servers("actions", topology.action_ports, ACTIONS_MAXCONN)
+    web = _servers("web", topology.web_ports, WEB_MAXCONN)
     ports = topology.ports
     return f"""# Written by bot.cluster for `make run-cluster`.
 global
@@ -149,6 +153,7 @@ backend rasa_servers
     balance hash var(txn.conversation)
     hash-type consistent
     option httpchk GET /
+    http-response set-header X-Served-By %[srv_name]
 {rasa}
 
 frontend actions
@@ -168,9 +173,11 @@ listen stats
 """
 
 
-def _servers(name: str, ports: tuple[int, ...]) -> str:
+def _servers(name: str, ports: tuple[int, ...], maxconn: int) -> str:
     """Health-checked servers, and the same again as unchecked backups: when every check fails
-    (a machine too busy to answer a check in time is not down), requests still go out."""
-    active = [f"    server {name}{i} 127.0.0.1:{port} check" for i, port in enumerate(ports, 1)]
-    backup = [f"    server {name}{i}-anyway 127.0.0.1:{port} backup" for i, port in enumerate(ports, 1)]
+    (a machine too busy to answer a check in time is not down), requests still go out. Requests
+    beyond `maxconn` at once wait in HAProxy's queue rather than in a Python server's."""
+    active = [f"    server {name}{i} 127.0.0.1:{port} check maxconn {maxconn}" for i, port in enumerate(ports, 1)]
+    backup = [f"    server {name}{i}-anyway 127.0.0.1:{port} backup maxconn {maxconn}"
+              for i, port in enumerate(ports, 1)]
     return "\n".join(active + backup)

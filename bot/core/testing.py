@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import socket
+import stat
 import subprocess
 import tempfile
 import time
@@ -177,6 +178,10 @@ class PostgresServer:
     def _hand_to_postgres_user(self, directory: Path) -> None:
         if os.geteuid() == 0:
             shutil.chown(directory, user="postgres", group="postgres")
+            for parent in directory.resolve().parents:  # the postgres user must reach it
+                mode = parent.stat().st_mode
+                if not mode & stat.S_IXOTH:
+                    parent.chmod(mode | stat.S_IXOTH)
 
     def _command(self, program: str, *args: str) -> list[str]:
         command = [str(self.bin_dir / program), *args]

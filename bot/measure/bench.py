@@ -9,6 +9,8 @@
 - Intake registration throughput on SQLite and PostgreSQL with 20 concurrent clients (bot.measure.bench_intake).
 - Hotline suggestion latency with 20 concurrent calls and their operators' panels (bot.measure.bench_hotline).
 - Staff console page times with 10,000 applications on SQLite and PostgreSQL (bot.measure.bench_console).
+- Scale-out (bot.measure.bench_scale): a stock Rasa bot, this assistant in one process and as the
+  cluster, in one run: throughput, chatting capacity, 200 residents at once, WeChat bursts.
 Every server is started here on free loopback ports and stopped at the end.
 """
 from __future__ import annotations
@@ -26,7 +28,7 @@ from pathlib import Path
 import psutil
 import requests
 
-from bot.measure import bench_console, bench_hotline, bench_intake, bench_wechat
+from bot.measure import bench_console, bench_hotline, bench_intake, bench_scale, bench_wechat
 from bot.core import migrate
 from bot.knowledge.corpus import Measure, PolicyDocument, load_corpus, write_document
 from bot.settings import PROJECT_ROOT
@@ -171,6 +173,7 @@ def main() -> None:
     bench_intake.report()
     bench_hotline.report()
     bench_console.report()
+    bench_scale.report()
 
 
 if __name__ == "__main__":

@@ -144,19 +144,25 @@ def describe(name: str, latencies: list[float], pause: float, calls: int) -> str
 
 def bench(name: str, database: str, *, calls: int, calls_each: int, pause: float) -> None:
     migrate.upgrade(database)
-    names = operators(database, calls)
     with tempfile.TemporaryDirectory(prefix="bench-hotline-") as work, web_app(database, Path(work)) as base:
-        stop, events = threading.Event(), []
-        panels = [threading.Thread(target=panel, args=(base, n, stop, events), daemon=True) for n in names]
-        for thread in panels:
-            thread.start()
-        run(base, names[:2], calls_each=1, pause=0)  # warms up the caches, not counted
-        paced = run(base, names, calls_each=calls_each, pause=pause)
-        print(describe(name, paced, pause, calls), flush=True)
-        flat_out = run(base, names, calls_each=1, pause=0)
-        print(describe(name, flat_out, 0, calls), flush=True)
-        stop.set()
-        print(f"  panels received {len(events)} pushed updates", flush=True)
+        measure(name, base, database, calls=calls, calls_each=calls_each, pause=pause)
+
+
+def measure(name: str, base: str, database: str, *, calls: int, calls_each: int, pause: float) -> None:
+    """The paced and the back-to-back figures of a running web app (HOTLINE_SECRET=SECRET) on
+    that (migrated) database."""
+    names = operators(database, calls)
+    stop, events = threading.Event(), []
+    panels = [threading.Thread(target=panel, args=(base, n, stop, events), daemon=True) for n in names]
+    for thread in panels:
+        thread.start()
+    run(base, names[:2], calls_each=1, pause=0)  # warms up the caches, not counted
+    paced = run(base, names, calls_each=calls_each, pause=pause)
+    print(describe(name, paced, pause, calls), flush=True)
+    flat_out = run(base, names, calls_each=1, pause=0)
+    print(describe(name, flat_out, 0, calls), flush=True)
+    stop.set()
+    print(f"  panels received {len(events)} pushed updates", flush=True)
 
 
 def report(calls: int = 20, calls_each: int = 2, pause: float = 1.0) -> None:

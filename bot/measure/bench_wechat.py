@@ -62,24 +62,24 @@ def chatting(url: str, config: WeChatConfig) -> tuple[list[float], int]:
     return _collect(resident)
 
 
-def bursts(url: str, config: WeChatConfig) -> tuple[list[float], int]:
-    start = threading.Barrier(USERS)
+def bursts(url: str, config: WeChatConfig, users: int = USERS, waves: int = WAVES) -> tuple[list[float], int]:
+    start = threading.Barrier(users)
 
     def resident(number: int) -> list[tuple[float, bool]]:
         sim = WeChatSimulator(url, config, style="safe")
         openid = f"o-bench-burst-{number}-{secrets.token_hex(4)}"
         results = []
-        for wave in range(WAVES):
+        for wave in range(waves):
             start.wait()
             results.append(_timed(sim, openid, MESSAGES[(number + wave) % len(MESSAGES)]))
         return results
 
-    return _collect(resident)
+    return _collect(resident, users)
 
 
-def _collect(resident: Callable[[int], list[tuple[float, bool]]]) -> tuple[list[float], int]:
-    with ThreadPoolExecutor(USERS) as pool:
-        results = [r for rs in pool.map(resident, range(USERS)) for r in rs]
+def _collect(resident: Callable[[int], list[tuple[float, bool]]], users: int = USERS) -> tuple[list[float], int]:
+    with ThreadPoolExecutor(users) as pool:
+        results = [r for rs in pool.map(resident, range(users)) for r in rs]
     return [elapsed for elapsed, _ in results], sum(late for _, late in results)
 
 

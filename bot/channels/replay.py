@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import UserMessage
+from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.events import BotUttered, UserUttered
 
 
@@ -30,12 +31,27 @@ async def earlier_replies(agent: Any, sender_id: str, message_id: str) -> Option
     return found
 
 
+def _raise(error: Exception) -> None:
+    raise error
+
+
+def no_fallback_tracker(agent: Any) -> None:
+    """Rasa wraps the tracker store in a FailSafeTrackerStore that, when the database is down,
+    starts the conversation afresh in memory and keeps what is said there: the resident's
+    context is gone and the conversation splits between processes. Instead the error goes up,
+    and the channel apologises; the next message after the database is back goes on as before."""
+    store = getattr(agent, "tracker_store", None)
+    if isinstance(store, FailSafeTrackerStore) and store._on_tracker_store_error is not _raise:  # noqa: SLF001
+        store._on_tracker_store_error = _raise  # noqa: SLF001 - set through its constructor elsewhere
+
+
 async def handle_once(
     agent: Any, message: UserMessage, on_new_message: Callable[[UserMessage], Awaitable[Any]],
     seen_before: bool,
 ) -> None:
     """Handles the message, unless it was `seen_before` and the conversation already has it:
     then its replies go to the message's output channel again."""
+    no_fallback_tracker(agent)
     if seen_before and message.message_id and agent is not None:
         async with agent.lock_store.lock(message.sender_id):
             earlier = await earlier_replies(agent, message.sender_id, message.message_id)

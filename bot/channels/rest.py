@@ -91,6 +91,7 @@ class OnceRestInput(RestInput):
             await handle_once(getattr(request.app.ctx, "agent", None), message, on_new_message, seen_before)
         except Exception:  # a store down, say: the resident is told, not left in silence
             logger.exception("the assistant failed on a REST message")
+            message.output_channel.messages.clear()  # the turn was not saved: no half answers
             await message.output_channel.send_text_message(
                 message.sender_id, replies.text("common.assistant_unavailable"))
 

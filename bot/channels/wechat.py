@@ -133,6 +133,9 @@ class _Delivery:
     process) is answered with the same answer, worked out once."""
 
     answer: asyncio.Future  # the WeChat messages of the answer ([] for none)
+    key: str = ""
+    seen_before: bool = False  # another worker received it first
+    may_send: Optional[bool] = None  # this worker claimed sending the answer (None: not asked yet)
     waiting: int = 0  # requests of this delivery waiting to carry the answer
     answered: bool = False  # a request carried it as its passive reply
     followed_up: bool = False  # the rest of a long answer went through the API
@@ -213,9 +216,9 @@ class WeChatInput(InputChannel):
         if delivery is not None:
             logger.info("WeChat retried delivery %s: the same answer", key)
             return await self._answer(inbound, delivery, started)
-        delivery = self._deliveries[key] = _Delivery(asyncio.get_running_loop().create_future())
+        delivery = self._deliveries[key] = _Delivery(asyncio.get_running_loop().create_future(), key)
         delivery.answer.add_done_callback(lambda _: self._settled(key, delivery, inbound.openid))
-        seen_before = not await self._first_delivery(inbound)
+        seen_before = delivery.seen_before = not await self._claim(key)
         if isinstance(action, Answer):
             delivery.answer.set_result([] if seen_before else wechat_messages([action.text]))
         else:
@@ -260,7 +263,7 @@ class WeChatInput(InputChannel):
             messages = delivery.answer.result()
         finally:
             delivery.waiting -= 1
-        if not messages or delivery.pushed:
+        if not messages or delivery.pushed or not await self._may_send(delivery, passive=True):
             return _plain(SUCCESS, 200)
         delivery.answered = True
         if len(messages) > 1 and not delivery.followed_up:
@@ -272,15 +275,33 @@ class WeChatInput(InputChannel):
         """The answer is known: pushed through the API when no request is left to carry it."""
         if delivery.answer.result() and not delivery.answered and not delivery.waiting:
             delivery.pushed = True
-            self._later(self._push(openid, delivery.answer.result()))
+            self._later(self._push_answer(delivery, openid))
         asyncio.get_running_loop().call_later(RETRY_MEMORY_SECONDS, self._deliveries.pop, key, None)
 
-    async def _first_delivery(self, inbound: Inbound) -> bool:
+    async def _claim(self, key: str) -> bool:
+        """True the first time any worker claims this key (a delivery, or sending its answer)."""
         try:
-            return await asyncio.to_thread(self.store.first_delivery, CHANNEL, inbound.delivery_key)
+            return await asyncio.to_thread(self.store.first_delivery, CHANNEL, key)
         except Exception as error:  # the store is down: better an answer twice than none
             logger.warning("WeChat delivery store unavailable (%s): processing anyway", type(error).__name__)
             return True
+
+    async def _may_send(self, delivery: "_Delivery", passive: bool) -> bool:
+        """Whether this worker sends the answer. When two workers have the delivery, the one that
+        sends it first (through the API, or as the passive reply to a retry) claims it; the first
+        worker's passive reply needs no claim (WeChat retries only when it did not get one)."""
+        if passive and not delivery.seen_before:
+            return True
+        if delivery.may_send is None:
+            delivery.may_send = await self._claim(f"sent:{delivery.key}")
+            if not delivery.may_send:
+                logger.info("WeChat delivery %s: another worker sent the answer", delivery.key)
+        return delivery.may_send
+
+    async def _push_answer(self, delivery: "_Delivery", openid: str) -> None:
+        """The whole answer through the API, unless another worker sent it."""
+        if await self._may_send(delivery, passive=False):
+            await self._push(openid, delivery.answer.result())
 
     async def _with_option(self, request: Request, openid: str, text: str) -> str:
         """A number answering the bot's numbered options becomes the option's payload."""

@@ -31,9 +31,10 @@ from typing import Callable, Iterator, Sequence
 
 import aiohttp
 import psutil
+import psycopg2
 
 from bot.cluster.runner import Cluster
-from bot.cluster.topology import Ports, Topology
+from bot.cluster.topology import TRACKER_DB, Ports, Topology
 from bot.core import migrate
 from bot.core.testing import free_port
 from bot.measure import bench_hotline, bench_wechat
@@ -54,7 +55,7 @@ CHAT_MESSAGES = 3  # per resident and step
 THINK_SECONDS = (2.0, 8.0)
 P99_TARGET_MS = 1000.0
 CROWD = 200
-CROWD_MESSAGES = 2
+CROWD_MESSAGES = 1
 REQUEST_TIMEOUT_SECONDS = 60
 START_TIMEOUT_SECONDS = 900
 
@@ -88,6 +89,12 @@ class Target:
     messages: Sequence[str]
     pids: Callable[[], list[int]]  # the processes whose CPU time counts
     always_answers: bool = True  # the stock bot, with no fallback, stays silent on some messages
+    logs: Callable[[], list[Path]] = lambda: []  # the Rasa servers' logs
+
+
+def failed_action_calls(logs: list[Path]) -> int:
+    """Custom action calls that failed, as Rasa logged them (it then goes on without them)."""
+    return sum(log.read_text(errors="replace").count("Failed to run custom action") for log in logs if log.exists())
 
 
 async def _send(session: aiohttp.ClientSession, target: Target, sender: str, text: str, load: Load) -> None:
@@ -163,7 +170,8 @@ def measure(target: Target) -> dict[str, str]:
     figures["chatting"] = f"{served}"
     crowd = asyncio.run(_residents(target, CROWD, CROWD_MESSAGES, None, "crowd"))
     figures["crowd"] = crowd.summary()
-    _show(target.name, f"{CROWD} residents at once: {crowd.summary()}")
+    _show(target.name, f"{CROWD} residents at once: {crowd.summary()}; "
+          f"failed action calls in the whole run: {failed_action_calls(target.logs())}")
     return figures
 
 
@@ -254,7 +262,7 @@ def single_process(work: Path, env: dict[str, str]) -> Iterator[Target]:
         _wait(f"http://127.0.0.1:{action_port}/health", actions, work / "single-actions.log")
         _wait(f"http://127.0.0.1:{rasa_port}/", rasa, work / "single-rasa.log")
         yield Target("this assistant, 1 process", f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
-                     QUESTIONS, lambda: [rasa.pid, actions.pid])
+                     QUESTIONS, lambda: [rasa.pid, actions.pid], logs=lambda: [work / "single-rasa.log"])
     finally:
         _stop([rasa, actions])
 
@@ -270,7 +278,23 @@ def cluster(work: Path, env: dict[str, str], rasa: int, actions: int) -> Iterato
             return [c.process.pid for c in children if c.process is not None and not c.name.startswith("web")]
 
         yield Target(f"this assistant, cluster of {rasa} Rasa + {actions} action servers",
-                     topology.urls()["rest"], QUESTIONS, pids), running
+                     topology.urls()["rest"], QUESTIONS, pids,
+                     logs=lambda: sorted((work / "cluster" / "logs").glob("rasa*.log"))), running
+
+
+def tracker_footprint(running: Cluster) -> str:
+    """What the messages sent so far left in the tracker store: rows and bytes per user message."""
+    connection = psycopg2.connect(host="127.0.0.1", port=running.postgres.port, user="postgres",
+                                  dbname=TRACKER_DB)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*), count(*) FILTER (WHERE type_name = 'user'), "
+                           "pg_total_relation_size('events') FROM events")
+            rows, messages, size = cursor.fetchone()
+    finally:
+        connection.close()
+    return (f"tracker store: {rows / max(1, messages):.1f} events and {size / max(1, messages) / 1024:.1f} KiB "
+            f"(table and indexes) per resident message, over {messages} messages")
 
 
 def wechat_bursts(rasa_url: str, config: bench_wechat.WeChatConfig, name: str) -> None:
@@ -301,6 +325,7 @@ def report() -> None:
         with cluster(work, env, rasa=rasa_count, actions=2) as (target, running):
             results[target.name] = measure(target)
             wechat_bursts(target.url.split("/webhooks")[0], wechat, target.name)
+            _show(target.name, tracker_footprint(running))
             bench_hotline.measure(f"the cluster's {running.topology.web} web workers (PostgreSQL)",
                                   f"http://127.0.0.1:{running.topology.ports.web}", running.registry_url,
                                   calls=20, calls_each=1, pause=1.0)

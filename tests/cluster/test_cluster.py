@@ -88,19 +88,24 @@ def wechat_for(cluster: Cluster, wechat_api: FakeWeChatApi, port: int) -> WeChat
 def test_a_wechat_retry_reaching_the_other_rasa_process_is_answered_once(
     cluster: Cluster, wechat_api: FakeWeChatApi
 ) -> None:
-    """As when the balancer moved the resident: the same delivery reaches both processes. (First:
-    the tests after it kill processes, which take a while to come back.)"""
+    """As when the balancer moved the resident: WeChat's retry reaches the other process while
+    the first still works on the message. WeChat reads only the retry's reply; the resident gets
+    the answer once, through that reply or through the API. (First in the module: the tests after
+    it kill processes, which take a while to come back.)"""
     openid = f"ocluster-{uuid.uuid4().hex[:12]}"
     xml = text_xml(openid, "低保金每月几号发", msg_id=int(time.time() * 1000))
-    sims = [wechat_for(cluster, wechat_api, port) for port in cluster.topology.rasa_ports]
-    with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        answers = list(pool.map(lambda sim: sim.post(xml), sims))
-    assert [a.status for a in answers] == [200, 200]
-    texts = [a.text for a in answers if a.text]
-    assert texts and all(t == texts[0] for t in texts) and "依据" in texts[0]
+    first, retry = (wechat_for(cluster, wechat_api, port) for port in cluster.topology.rasa_ports)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        original = pool.submit(first.post, xml)
+        time.sleep(0.5)
+        retried = retry.post(xml)
+        assert original.result(timeout=60).status == retried.status == 200
+    if not retried.text:  # both slower than the budget: the answer comes through the API
+        wechat_api.wait_for_texts(openid, 1, timeout=90)
+    time.sleep(3)
+    received = ([retried.text] if retried.text else []) + wechat_api.texts_to(openid)
+    assert len(received) == 1 and "依据" in received[0], received
     assert [e["text"] for e in user_events(cluster, openid)] == ["低保金每月几号发"]
-    time.sleep(2)
-    assert wechat_api.texts_to(openid) == []  # carried by the requests, not pushed as well
 
 
 def test_a_questionnaire_goes_on_across_a_killed_rasa_process(cluster: Cluster) -> None:

@@ -97,6 +97,11 @@ def failed_action_calls(logs: list[Path]) -> int:
     return sum(log.read_text(errors="replace").count("Failed to run custom action") for log in logs if log.exists())
 
 
+def closing_transport_errors(logs: list[Path]) -> int:
+    return sum(log.read_text(errors="replace").count("Cannot write to closing transport") for log in logs
+               if log.exists())
+
+
 async def _send(session: aiohttp.ClientSession, target: Target, sender: str, text: str, load: Load) -> None:
     began = time.perf_counter()
     try:
@@ -171,7 +176,8 @@ def measure(target: Target) -> dict[str, str]:
     crowd = asyncio.run(_residents(target, CROWD, CROWD_MESSAGES, None, "crowd"))
     figures["crowd"] = crowd.summary()
     _show(target.name, f"{CROWD} residents at once: {crowd.summary()}; "
-          f"failed action calls in the whole run: {failed_action_calls(target.logs())}")
+          f"failed action calls in the whole run: {failed_action_calls(target.logs())} "
+          f"({closing_transport_errors(target.logs())} 'Cannot write to closing transport')")
     return figures
 
 
@@ -303,7 +309,7 @@ def wechat_bursts(rasa_url: str, config: bench_wechat.WeChatConfig, name: str) -
         load = Load(latencies=samples)
         _show(name, f"WeChat, {users} residents at the same instant: p50={load.percentile(0.5):.0f} ms "
               f"p95={load.percentile(0.95):.0f} ms p99={load.percentile(0.99):.0f} ms; "
-              f"{late} over the 4 s budget (sent through the API)")
+              f"{late} without a passive reply (answered 'success' and sent through the API, or timed out)")
 
 
 def report() -> None:

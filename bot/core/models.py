@@ -55,6 +55,9 @@ class StaffUser(Base):
     role = Column(String(16), nullable=False)
     # Intake staff work for one 乡镇/街道; supervisors and admins see every district.
     district = Column(String(64), nullable=True)
+    # The region whose local standards and notices a supervisor keeps (canonical name, e.g.
+    # 山西省运城市); an administrator without one keeps every region's.
+    region = Column(String(64), nullable=True)
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
     last_login_at = Column(DateTime, nullable=True)
@@ -381,3 +384,84 @@ class SavedFilter(Base):
     name = Column(String(40), nullable=False)
     query = Column(String(500), nullable=False)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+# Local standards kept by supervisors (bot/standards): a proposal takes effect only when a second
+# supervisor approves it; approved rows are never changed (a new value is a new row).
+STANDARD_PENDING = "pending"
+STANDARD_APPROVED = "approved"
+STANDARD_REJECTED = "rejected"
+STANDARD_WITHDRAWN = "withdrawn"
+STANDARD_STATUSES = (STANDARD_PENDING, STANDARD_APPROVED, STANDARD_REJECTED, STANDARD_WITHDRAWN)
+
+
+class StandardValue(Base):
+    """One dated value of a parameter for a region, from a 文号 and clause: proposed, then approved
+    (or rejected, or withdrawn by its proposer). `pending_key` is "region|parameter" while the row
+    is pending and NULL afterwards, so a second pending proposal for the same parameter is refused
+    by the database too."""
+
+    __tablename__ = "standard_values"
+
+    id = Column(Integer, primary_key=True)
+    region = Column(String(64), nullable=False, index=True)  # canonical name: 山西省运城市
+    parameter = Column(String(64), nullable=False)
+    data = Column(JSON, nullable=False)  # the YAML value's keys: {"value": 700, "unit": "元/人/月"}
+    effective = Column(Date, nullable=False)
+    valid_until = Column(Date, nullable=True)
+    doc_number = Column(String(64), nullable=False)
+    doc_title = Column(String(200), nullable=False)
+    doc_issued = Column(Date, nullable=False)
+    clause = Column(String(64), nullable=False)
+    source = Column(String(500), nullable=False)  # where the notice was published (URL or description)
+    note = Column(Text, nullable=True)
+    status = Column(String(16), nullable=False, default=STANDARD_PENDING)
+    pending_key = Column(String(140), nullable=True, unique=True)
+    proposed_by_id = Column(Integer, ForeignKey("staff_users.id"), nullable=False)
+    proposed_by = Column(String(64), nullable=False)
+    proposed_at = Column(DateTime, nullable=False, default=utcnow)
+    decided_by_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True)
+    decided_by = Column(String(64), nullable=True)
+    decided_at = Column(DateTime, nullable=True)
+    decision_note = Column(Text, nullable=True)
+
+
+class RegistryVersion(Base):
+    """A counter per kind of shared data ("standards", "notices"), raised on every change that
+    takes effect: each worker compares it with the one it loaded and reloads when it moved."""
+
+    __tablename__ = "registry_versions"
+
+    name = Column(String(32), primary_key=True)
+    version = Column(Integer, nullable=False, default=0)
+    changed_at = Column(DateTime, nullable=False, default=utcnow)
+
+
+NOTICE_DRAFT = "draft"
+NOTICE_PUBLISHED = "published"
+NOTICE_UNPUBLISHED = "unpublished"
+
+
+class PolicyNotice(Base):
+    """A notice uploaded in the console: the text, the importer's reading of it (a document in
+    the corpus's shape, completed by staff) and its life: draft, published, unpublished. Rows are
+    never deleted; marking a notice superseded or expired sets `ended_on` and `ended_reason`."""
+
+    __tablename__ = "policy_notices"
+
+    id = Column(Integer, primary_key=True)
+    doc_id = Column(String(64), nullable=False, unique=True)
+    status = Column(String(16), nullable=False, default=NOTICE_DRAFT)
+    document = Column(JSON, nullable=False)  # bot.knowledge.corpus.document_to_dict
+    source_text = Column(Text, nullable=False)
+    file_name = Column(String(200), nullable=False)
+    region = Column(String(64), nullable=False)
+    ended_on = Column(Date, nullable=True)
+    ended_reason = Column(String(16), nullable=True)  # superseded | expired
+    ended_note = Column(String(200), nullable=True)
+    created_by_id = Column(Integer, ForeignKey("staff_users.id"), nullable=False)
+    created_by = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False, default=utcnow)
+    published_by = Column(String(64), nullable=True)
+    published_at = Column(DateTime, nullable=True)
+    updated_at = Column(DateTime, nullable=False, default=utcnow)

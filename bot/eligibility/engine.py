@@ -85,9 +85,17 @@ class ScreeningResult:
 
 
 @lru_cache(maxsize=1)
-def default_parameters() -> ParameterSet:
-    """`data/parameters`, read once per process."""
+def shipped_parameters() -> ParameterSet:
+    """`data/parameters` (the shipped defaults), read once per process."""
     return ParameterSet.from_directory()
+
+
+def default_parameters() -> ParameterSet:
+    """The shipped defaults with the local standards approved in the registry, reloaded in this
+    process soon after an approval (bot/standards/current.py)."""
+    from bot.standards.current import LIVE  # the registry imports this module
+
+    return LIVE()
 
 
 def _unique(items: Iterable[T]) -> tuple[T, ...]:

@@ -99,7 +99,7 @@ ANY_KIND = "any"
 MAX_DISABILITY_GRADE = 4
 
 _FILE_KEYS = {"region", "documents", "parameters", "unpublished"}
-_DOCUMENT_KEYS = {"title", "issued", "valid_until", "note"}
+_DOCUMENT_KEYS = {"title", "issued", "valid_until", "note", "source"}
 _CITATION_KEYS = {"document", "clause"}
 _COMMON_VALUE_KEYS = {"citation", "note"}
 _VALUE_KEYS = {
@@ -325,6 +325,14 @@ def _data(spec: Spec, mapping: dict[str, Any], where: str) -> Data:
     return None
 
 
+def value_data(name: str, mapping: Mapping[str, Any], where: str) -> Data:
+    """A value's data from its keys (value/unit, factor/of/at_least, min/max …), checked as in a file."""
+    spec = CATALOGUE[name]
+    allowed = _VALUE_KEYS[spec.kind] | _COMMON_VALUE_KEYS
+    checked = _check_keys(dict(mapping), allowed, _VALUE_KEYS[spec.kind] - _OPTIONAL_VALUE_KEYS, where)
+    return _data(spec, checked, where)
+
+
 def _values(
     name: str, data: Any, region: str, documents: Mapping[str, Document], where: str
 ) -> tuple[ParameterValue, ...]:
@@ -456,6 +464,8 @@ class ParameterSet:
                 if in_force:
                     return Lookup(name, region, as_of, value=in_force[-1])
                 upcoming = upcoming or values[0]
+                if name in file.unpublished:  # a scheduled value where no figure is published yet
+                    return Lookup(name, region, as_of, unpublished=file.unpublished[name], upcoming=upcoming)
                 continue
             if name in file.unpublished:
                 return Lookup(name, region, as_of, unpublished=file.unpublished[name], upcoming=upcoming)

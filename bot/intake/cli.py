@@ -2,6 +2,7 @@
 
     python -m bot.intake.cli create-admin --username admin --name 张三
     python -m bot.intake.cli create-user --username li --name 李四 --role intake --district 甲镇
+    python -m bot.intake.cli create-user --username wang --name 王五 --role supervisor --region 运城市
     python -m bot.intake.cli reset-password --username li
 
 The password comes from the environment (ADMIN_PASSWORD for create-admin, STAFF_PASSWORD for the
@@ -37,7 +38,7 @@ def read_password(env_name: str) -> str:
 
 def create(args: argparse.Namespace, role: str, env_name: str) -> str:
     user = staff.create_user(args.username, args.name, read_password(env_name), role,
-                             getattr(args, "district", None))
+                             getattr(args, "district", None), region=getattr(args, "region", None))
     return f"已创建{staff.ROLE_LABELS[user.role]} {user.username}（{user.display_name}）。"
 
 
@@ -59,6 +60,8 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--name", required=True, help="显示的姓名")
     user.add_argument("--role", required=True, choices=ROLES)
     user.add_argument("--district", help="所属乡镇（街道）；受理人员必填")
+    for sub in (admin, user):
+        sub.add_argument("--region", help="负责维护本地标准和通知的地区（主管、管理员），如 运城市；管理员不填则可维护全部地区")
     password = commands.add_parser("reset-password", help="重置密码（密码取自 STAFF_PASSWORD 或提示输入）")
     password.add_argument("--username", required=True)
     return root

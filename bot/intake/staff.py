@@ -22,6 +22,7 @@ from bot.core.db import transaction, utcnow
 from bot.core.privacy import InvalidField
 from bot.core.models import ROLES, AuditEntry, StaffSession, StaffUser
 from bot.intake.registry import audit
+from bot.regions import get_region, normalize_region
 
 SESSION_LIFETIME = dt.timedelta(hours=8)
 # The sliding expiry is written at most this often, not on every request of the console's poller.
@@ -88,6 +89,18 @@ def _validate_account(username: str, display_name: str, role: str, district: str
     return district
 
 
+def _validate_region(role: str, region: str | None) -> str | None:
+    region = (region or "").strip() or None
+    if region is None:
+        return None
+    if role not in ("supervisor", "admin"):
+        raise InvalidField("region", "只有主管和管理员需要设置负责地区（维护本地标准）。")
+    found = get_region(region) or normalize_region(region)
+    if found is None or not found.covered:
+        raise InvalidField("region", f"“{region}”不是本助手覆盖的省、市或县（区）名称。")
+    return found.name
+
+
 def create_user(
     username: str,
     display_name: str,
@@ -95,12 +108,15 @@ def create_user(
     role: str,
     district: str | None = None,
     *,
+    region: str | None = None,
     actor: StaffUser | None = None,
     factory: sessionmaker | None = None,
 ) -> StaffUser:
-    """A new active account; InvalidField on bad input or a username already taken."""
+    """A new active account; InvalidField on bad input or a username already taken. `region`: the
+    region whose local standards and notices a supervisor or administrator keeps."""
     username, display_name = username.strip(), display_name.strip()
     district = _validate_account(username, display_name, role, district)
+    region = _validate_region(role, region)
     validate_password(password)
     user = StaffUser(
         username=username,
@@ -108,6 +124,7 @@ def create_user(
         password_hash=hash_password(password),
         role=role,
         district=district,
+        region=region,
         active=True,
     )
     with transaction(factory) as session:
@@ -115,7 +132,7 @@ def create_user(
             raise InvalidField("username", f"用户名“{username}”已被使用，请换一个。")
         session.add(user)
     audit(actor, "create_user", object_type="staff_user", object_id=str(user.id),
-          detail=f"{username} {role} {district or ''}".strip(), factory=factory)
+          detail=f"{username} {role} {district or ''} {region or ''}".strip(), factory=factory)
     return user
 
 

@@ -24,12 +24,12 @@ from bot.eligibility import (
     screen,
 )
 from bot.eligibility.parameters import PARAMETERS_DIR, region_parameters_from_dict
-from bot.measure.evaluation import load_screening_cases
+from bot.measure.evaluation import case_parameters, load_screening_cases
 
 CASES_DIR = Path(__file__).parent / "eligibility"
 TODAY = dt.date(2022, 7, 1)
 MIN_CASES = 45
-CASE_KEYS = {"name", "input", "expected", "region", "questions"}
+CASE_KEYS = {"name", "input", "expected", "region", "questions", "entered"}
 EXPECTED_KEYS = {"outcome", "amount", "kind", "missing", "reason", "citation", "warning", "warnings"}
 PROGRAM_IDS = [program for program, _name, _rule in PROGRAMS]
 
@@ -47,7 +47,7 @@ def test_enough_threshold_cases_and_names_are_unique() -> None:
 def test_rule_case(case_id: str, case: dict[str, Any]) -> None:
     assert set(case) <= CASE_KEYS, f"unknown keys {set(case) - CASE_KEYS}"
     body = json.loads(json.dumps(case["input"], ensure_ascii=False))  # exactly what the API gets
-    result = screen(facts_from_request(body, TODAY))
+    result = screen(facts_from_request(body, TODAY), case_parameters(case))
     data = result.to_json()
     if "region" in case:
         assert data["region"] == case["region"]
@@ -76,7 +76,7 @@ def test_rule_case(case_id: str, case: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("case_id, case", CASES, ids=[case_id for case_id, _case in CASES])
 def test_result_invariants(case_id: str, case: dict[str, Any]) -> None:
-    result = screen(facts_from_request(case["input"], TODAY))
+    result = screen(facts_from_request(case["input"], TODAY), case_parameters(case))
     for program in result.programs:
         assert program.reasons, program.program
         if program.outcome != "unknown":

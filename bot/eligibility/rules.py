@@ -427,8 +427,32 @@ def hardship(ctx: Context, direct_name: str) -> Condition:
 # Programs ----------------------------------------------------------------------------------
 
 
+def dibao_gap(ctx: Context) -> AmountInfo | None:
+    """低保金 by the gap: the standard × household size − the household's monthly income, for the
+    residence's standard in force (补差发放). None when a fact or the figure is missing."""
+    residence = ctx.fact("residence")
+    income, size = ctx.fact("household.monthly_income"), ctx.fact("household.size")
+    if UNKNOWN in (residence, income, size):
+        return None
+    lookup = ctx.param(RESIDENCE_STANDARD[residence])
+    if lookup.value is None:
+        return None
+    standard = lookup.value.data
+    assert isinstance(standard, Amount)
+    gap = standard.monthly * size - Fraction(str(income))
+    if gap <= 0:
+        return None
+    text = (f"低保金按差额发放：{MONTHLY_STANDARD_TEXT[RESIDENCE_STANDARD[residence]]}{money(standard.monthly)}元"
+            f"×{size}人−家庭月收入{money(income)}元＝每月约{money(gap)}元（全家），以核定结果为准。")
+    warnings = stale_warnings(lookup)
+    if lookup.stale:
+        warnings += (f"差额{money(gap)}元是按已过有效期文件中的最后已知标准算出的，仅供参考。",)
+    return AmountInfo(ProgramAmount(round(float(gap), 2), "元/月（全家）"),
+                      (Reason(text, str(lookup.value.citation)),), warnings)
+
+
 def dibao(ctx: Context) -> RuleResult:
-    return RuleResult(income_vs_standard(ctx, exceeds=False), notes=employment_deduction_note(ctx))
+    return RuleResult(income_vs_standard(ctx, exceeds=False), dibao_gap(ctx), notes=employment_deduction_note(ctx))
 
 
 def dibao_individual(ctx: Context) -> RuleResult:

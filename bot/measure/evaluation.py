@@ -204,13 +204,35 @@ def load_screening_cases(directory: Path = SCREENING_CASES) -> list[tuple[str, d
     return cases
 
 
+def case_parameters(case: dict[str, Any]) -> Any:
+    """The parameters a case screens with: the shipped defaults, plus the values the case says staff
+    entered and approved in the console (`entered`: form fields, checked by the console's own
+    validation); None for the defaults alone."""
+    entered = case.get("entered")
+    if not entered:
+        return None
+    from bot.eligibility.engine import shipped_parameters
+    from bot.standards.current import ApprovedValue, merge
+    from bot.standards.store import validate
+
+    approved = []
+    for number, fields in enumerate(entered, start=1):
+        issued = dt.date.fromisoformat(str(fields["doc_issued"]))
+        proposal = validate(fields, today=issued)
+        approved.append(ApprovedValue(
+            number, proposal.region, proposal.parameter, proposal.data, proposal.effective, proposal.valid_until,
+            proposal.doc_number, proposal.doc_title, proposal.doc_issued, proposal.clause, proposal.note))
+    return merge(shipped_parameters(), approved)
+
+
 def screening_agreement() -> tuple[int, int]:
     """Program outcomes (and amounts, where a case states one) that agree with the cases."""
     agreed = total = 0
     for _case_id, case in load_screening_cases():
         programs = {
             p["program"]: p
-            for p in screen(facts_from_request(case["input"], SCREENING_CASES_DAY)).to_json()["programs"]
+            for p in screen(facts_from_request(case["input"], SCREENING_CASES_DAY),
+                            case_parameters(case)).to_json()["programs"]
         }
         for program_id, expected in case["expected"].items():
             got = programs[program_id]

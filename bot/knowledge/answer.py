@@ -326,6 +326,9 @@ class Composer:
         text = (replies.text("policy.standard", place=short_place, figures=parts, since=since) if quoted
                 else replies.text("policy.standard_cited", place=short_place, figures=parts, since=since,
                                   citation=f"{first.citation.document}{first.citation.clause}"))
+        missing = [CATALOGUE[lookup.name].label for lookup in lookups if lookup.value is None]
+        if missing:
+            text += replies.text("policy.standard_missing", labels="、".join(missing))
         sources = (*measure_sources(hit), *(parameter_source(lookup.value) for lookup in found if lookup.value))
         return DirectAnswer(text, sources)
 

@@ -303,6 +303,9 @@ AUDIT_ACTIONS = {
     "reset_password": "重置密码", "canned_reply": "维护常用回复", "canned_reply_off": "停用常用回复",
     "view_hotline_call": "查看来电", "hotline_application": "来电登记申请", "hotline_ticket": "来电转交",
     "hotline_answered": "来电已解答", "status_guess_failed": "进度查询尾号错误",
+    "standard_propose": "提议本地标准", "standard_approve": "审核通过本地标准", "standard_reject": "驳回本地标准",
+    "standard_withdraw": "撤回本地标准提议", "notice_upload": "上传政策通知", "notice_publish": "发布政策通知",
+    "notice_unpublish": "撤下政策通知", "notice_end": "标注通知失效",
 }
 AUDIT_PAGE = 100
 

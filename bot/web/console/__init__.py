@@ -5,13 +5,14 @@
 - cases: queues, export, an application's page and the workflow steps;
 - tickets: hand-offs, internal notes and links to applications;
 - live: updates pushed by Server-Sent Events (one database watcher per worker);
-- dashboard, audit, canned, users: the supervisors' and admins' pages.
+- dashboard, audit, canned, users: the supervisors' and admins' pages;
+- standards: local standards (maker-checker) and notices uploaded by staff (issue 13).
 """
 from __future__ import annotations
 
 from sanic import Sanic
 
-from bot.web.console import audit, canned, cases, dashboard, security, tickets, users  # noqa: F401  (routes)
+from bot.web.console import audit, canned, cases, dashboard, security, standards, tickets, users  # noqa: F401  (routes)
 from bot.web.console.base import bp
 from bot.web.console.live import register_live
 

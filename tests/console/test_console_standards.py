@@ -1,0 +1,98 @@
+"""/console/standards over HTTP against the real web app (issue 13): a 运城 supervisor proposes,
+bad input is refused in Chinese with the form kept, a second supervisor approves, and the running
+web app screens with the value at once (no restart). Test values only."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+import requests
+
+from bot.core.models import StandardValue
+from bot.core.db import transaction
+from bot.intake import staff
+from bot.standards import store
+from tests.console.console_support import PASSWORD, Console, migrated_factory, start_stub_rasa, web_app
+
+PROPOSAL = {
+    "region": "运城市", "parameter": "dibao_standard_urban", "value": "901", "unit": "元/人/月",
+    "effective": "2026-01-01", "doc_number": "测试〔2025〕7号", "doc_title": "测试用运城市低保标准通知",
+    "doc_issued": "2025-12-01", "clause": "第一条", "source": "测试数据，不是真实文件",
+}
+HOUSEHOLD = {"region": "运城", "residence": "urban", "household": {"size": 2, "monthly_income": 1000}}
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    workdir = tmp_path_factory.mktemp("standards")
+    url, factory = migrated_factory(workdir)
+    users = {
+        "yc1": staff.create_user("yc1", "运城主管甲", PASSWORD, "supervisor", region="运城市", factory=factory),
+        "yc2": staff.create_user("yc2", "运城主管乙", PASSWORD, "supervisor", region="山西省运城市", factory=factory),
+        "xz": staff.create_user("xz", "忻州主管", PASSWORD, "supervisor", region="忻州", factory=factory),
+        "clerk": staff.create_user("clerk", "受理员", PASSWORD, "intake", "甲镇", factory=factory),
+    }
+    rasa, rasa_url = start_stub_rasa()
+    try:
+        with web_app(workdir, DATABASE_URL=url, RASA_URL=rasa_url, ASSISTANT_TODAY="2026-12-03") as base:
+            yield Console(base, factory, users)
+    finally:
+        rasa.shutdown()
+
+
+def screen_dibao(console: Console) -> dict:
+    response = requests.post(f"{console.url}/api/screening", json=HOUSEHOLD, timeout=30)
+    assert response.status_code == 200
+    return next(p for p in response.json()["programs"] if p["program"] == "dibao")
+
+
+def test_propose_refuse_bad_input_approve_and_use_at_once(console: Console) -> None:
+    assert screen_dibao(console)["outcome"] == "unknown"  # Shanxi: the city sets the figure
+    maker = console.client("yc1")
+    page = maker.get("/console/standards")
+    assert page.status_code == 200 and "提议新标准" in page.text and "暂无数字" in page.text
+
+    bad = maker.post("/console/standards", {**PROPOSAL, "value": "-5"})
+    assert bad.status_code == 400 and "不能为负数" in bad.text
+    assert 'value="测试〔2025〕7号"' in bad.text  # what was typed is kept
+    for changes, message in (({"value": "20000"}, "超过10000"), ({"doc_number": "运城低保通知"}, "文号格式不对"),
+                             ({"effective": "2025-11-01"}, "早于文件印发日期"), ({"value": "九百"}, "须为数字"),
+                             ({"region": "忻州"}, "不能设置或审核")):
+        refused = maker.post("/console/standards", {**PROPOSAL, **changes})
+        assert refused.status_code == 400 and message in refused.text, message
+    assert store.rows(factory=console.factory) == []  # nothing half-saved
+
+    assert maker.post("/console/standards", PROPOSAL, csrf=False).status_code == 403
+    created = maker.post("/console/standards", PROPOSAL)
+    assert created.status_code == 302
+    again = maker.post("/console/standards", {**PROPOSAL, "value": "902"})
+    assert again.status_code == 400 and "待审核" in again.text
+    [row] = store.rows(factory=console.factory)
+
+    assert maker.post(f"/console/standards/{row.id}/approve").status_code == 302
+    assert "不能审核自己的提议" in maker.get("/console/standards").text
+    outsider = console.client("xz")
+    outsider.get("/console/standards")
+    assert outsider.post(f"/console/standards/{row.id}/approve").status_code == 302
+    assert "不能设置或审核" in outsider.get("/console/standards").text
+    assert console.client("clerk").get("/console/standards").status_code == 403
+    assert screen_dibao(console)["outcome"] == "unknown"  # not approved: not in effect
+
+    checker = console.client("yc2")
+    assert "核对无误，审核通过" in checker.get("/console/standards").text
+    assert checker.post(f"/console/standards/{row.id}/approve", {"note": "已核对原文"}).status_code == 302
+    with transaction(console.factory) as session:
+        assert session.get(StandardValue, row.id).status == "approved"
+
+    deadline = time.monotonic() + 10
+    dibao = screen_dibao(console)
+    while dibao["outcome"] == "unknown" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        dibao = screen_dibao(console)
+    assert dibao["outcome"] == "likely", dibao
+    assert dibao["amount"] == {"value": 802.0, "unit": "元/月（全家）"}
+    assert any("测试〔2025〕7号 第一条" in (r["citation"] or "") for r in dibao["reasons"])
+    page = checker.get("/console/standards?region=运城").text
+    assert "901元/人/月" in page and "已生效" in page

@@ -651,19 +651,31 @@ def _matches(search: str) -> ColumnElement:
     if personal is not None:
         return personal
     pattern = f"%{_escape_like(search)}%"
-    named = select(Applicant.application_id).where(Applicant.name.like(pattern, escape="\\"))
-    return Application.number.like(pattern.upper(), escape="\\") | Application.id.in_(named)
+    named = Application.id.in_(select(Applicant.application_id).where(Applicant.name.like(pattern, escape="\\")))
+    if not _NUMBER_PART.search(search):
+        # A 受理编号 holds only SJ, digits and a hyphen: text without any of them (a name) cannot be
+        # part of one, and the OR would make the database read every application.
+        return named
+    return Application.number.like(pattern.upper(), escape="\\") | named
+
+
+_NUMBER_PART = re.compile(r"[0-9０-９sSｓＳjJｊＪ-]")
 
 
 def personal_number_match(search: str) -> ColumnElement | None:
     """The applications of an ID or mobile number typed in any form, matched exactly through the
     keyed HMAC columns (never a clear column); None when the search holds no such number."""
     id_number, mobile = find_id_number(search), find_mobile(search)
+    # `id IN (applicants found by the digest's index)`, not a correlated EXISTS: the database
+    # looks up the few applicants first instead of testing every application.
     if id_number is not None:
-        return Application.applicant.has(Applicant.id_digest.in_(lookup_digests("id", id_number)))
-    if mobile is not None:
-        return Application.applicant.has(Applicant.mobile_digest.in_(lookup_digests("mobile", mobile)))
-    return None
+        found = select(Applicant.application_id).where(Applicant.id_digest.in_(lookup_digests("id", id_number)))
+    elif mobile is not None:
+        found = select(Applicant.application_id).where(
+            Applicant.mobile_digest.in_(lookup_digests("mobile", mobile)))
+    else:
+        return None
+    return Application.id.in_(found)
 
 
 def query_applications(

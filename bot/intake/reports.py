@@ -6,17 +6,19 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import Text, case, cast, func, select
+from sqlalchemy.orm import aliased, sessionmaker
 
-from bot.core.calendar import local_now, to_local, utc_start_of
+from bot.core.calendar import local_now, utc_start_of
 from bot.core.db import transaction
 from bot.core.models import ACCEPTED, CLOSED, REJECTED, Application, StaffUser, StatusChange
+from bot.core.sqldays import date_day, day_number, days_between, greatest, least, local_day
 from bot.intake.registry import PROGRAM_NAMES, _not_final, _visible_to
 from bot.intake.workflow import FINAL_STATUSES
 
@@ -48,78 +50,106 @@ def _median_days(values: Iterable[float]) -> Optional[float]:
     return round(statistics.median(values), 1) if values else None
 
 
-def _days_between(a: dt.datetime, b: dt.datetime) -> float:
-    return (b - a).total_seconds() / 86400
-
-
 def figures(user: StaffUser, span: Range, *, today: dt.date | None = None,
             factory: sessionmaker | None = None) -> dict[str, Any]:
-    today = today or local_now().date()
+    """Counted by aggregate queries: what comes back is a few numbers per district, day and staff
+    member, plus one number per waiting or handling time (for the medians), never whole rows.
+    Overdue means past the 办理时限 at the end of the range (`today` is kept for callers)."""
     start, end = span.utc_bounds()
     visible = _visible_to(user)
+    first_day = day_number(span.first)
+    registered = [*visible, Application.created_at >= start, Application.created_at < end]
     in_range = [StatusChange.created_at >= start, StatusChange.created_at < end]
     counted = [StatusChange.to_status.in_((ACCEPTED, *FINISHED)),
                StatusChange.from_status.is_distinct_from(StatusChange.to_status)]
+    # Each counted change's application's first 受理: the first entry of (application, 已受理) in
+    # ix_status_changes_first_accept, looked up per change rather than grouped over every change.
+    accepted = aliased(StatusChange)
+    first_accept = (select(func.min(accepted.created_at))
+                    .where(accepted.application_id == StatusChange.application_id, accepted.to_status == ACCEPTED)
+                    .scalar_subquery())
+    new_day = local_day(Application.created_at) - first_day
+    overdue_now = [*visible, _not_final(), Application.due_date < span.last]
     with transaction(factory) as session:
-        new_rows = session.execute(
-            select(Application.created_at, Application.district, Application.programs)
-            .where(*visible, Application.created_at >= start, Application.created_at < end)).all()
+        new_by_kind = session.execute(
+            select(Application.district, cast(Application.programs, Text), func.count())
+            .where(*registered).group_by(Application.district, cast(Application.programs, Text))).all()
+        new_by_day = session.execute(select(new_day, func.count()).where(*registered).group_by(new_day)).all()
         changes = session.execute(
-            select(StatusChange.application_id, StatusChange.to_status, StatusChange.created_at,
-                   StatusChange.actor_id, Application.district, Application.created_at)
+            select(StatusChange.to_status, local_day(StatusChange.created_at) - first_day, StatusChange.actor_id,
+                   Application.district, days_between(Application.created_at, StatusChange.created_at),
+                   days_between(Application.created_at, first_accept))
             .join(Application, Application.id == StatusChange.application_id)
             .where(*visible, *in_range, *counted)).all()
-        touched = select(StatusChange.application_id).where(*in_range, *counted)
-        first_accept = dict(session.execute(
-            select(StatusChange.application_id, func.min(StatusChange.created_at))
-            .where(StatusChange.to_status == ACCEPTED, StatusChange.application_id.in_(touched))
-            .group_by(StatusChange.application_id)).all())
-        overdue_rows = session.execute(
-            select(Application.district, Application.assignee_id, Application.due_date,
-                   Application.status, Application.updated_at, Application.created_at)
-            .where(*visible, Application.due_date < span.last,
-                   (Application.updated_at >= start) | _not_final())).all()
+        overdue_by_district = session.execute(
+            select(Application.district, func.count()).where(*overdue_now).group_by(Application.district)).all()
+        overdue_by_person = session.execute(
+            select(Application.assignee_id, func.count())
+            .where(*overdue_now, Application.assignee_id.isnot(None)).group_by(Application.assignee_id)).all()
+        # The 超期 trend: each application counts from the day after its deadline (and its
+        # registration) to the day before it ended; only the starts and ends per day come back.
+        last_day = day_number(span.last)
+        spell = select(
+            greatest(date_day(Application.due_date) + 1, local_day(Application.created_at), first_day).label("first"),
+            case((Application.status.in_(FINAL_STATUSES), least(local_day(Application.updated_at) - 1, last_day)),
+                 else_=last_day).label("last"),
+        ).where(*visible, Application.due_date < span.last,
+                (Application.updated_at >= start) | _not_final()).subquery()
+        counted_spell = spell.c.first <= spell.c.last
+        starts = session.execute(select(spell.c.first - first_day, func.count())
+                                 .where(counted_spell).group_by(spell.c.first)).all()
+        ends = session.execute(select(spell.c.last - first_day, func.count())
+                               .where(counted_spell).group_by(spell.c.last)).all()
         staff = {pk: (username, name) for pk, username, name in session.execute(
             select(StaffUser.id, StaffUser.username, StaffUser.display_name)).all()}
-    return _tally(span, today, new_rows, changes, first_accept, overdue_rows, staff)
-
-
-def _tally(span: Range, today: dt.date, new_rows: list[Any], changes: list[Any],
-           first_accept: dict[int, dt.datetime], overdue_rows: list[Any],
-           staff: dict[int, tuple[str, str]]) -> dict[str, Any]:
     districts: dict[str, Counter] = defaultdict(Counter)
     people: dict[int, Counter] = defaultdict(Counter)
+    programs: Counter = Counter()
+    for district, keys, count in new_by_kind:
+        districts[district]["new"] += count
+        for key in json.loads(keys) if keys else []:
+            programs[key] += count
+    for district, count in overdue_by_district:
+        districts[district]["overdue"] += count
+    for person, count in overdue_by_person:
+        people[person]["overdue"] += count
+    size = (span.last - span.first).days + 1
+    daily_new = [0] * size
+    for offset, count in new_by_day:
+        if 0 <= offset < size:
+            daily_new[offset] += count
+    return _tally(span, districts, people, daily_new, programs, changes,
+                  _overdue_trend(span, starts, ends), staff)
+
+
+def _tally(span: Range, districts: dict[str, Counter], people: dict[int, Counter], daily_new: list[int],
+           programs: dict[str, int], changes: list[Any], trend: list[int],
+           staff: dict[int, tuple[str, str]]) -> dict[str, Any]:
+    """The figures from the counts and from one row per counted change: (status, day offset in
+    the range, actor, district, days from registration to the change, days from registration to
+    the application's first 受理 or None). The first 受理 is the change whose two durations agree."""
+    size = (span.last - span.first).days + 1
+    daily_accepted, daily_closed = [0] * size, [0] * size
     waits: dict[str, list[float]] = defaultdict(list)
     handles: dict[str, list[float]] = defaultdict(list)
     person_handles: dict[int, list[float]] = defaultdict(list)
-    daily: dict[str, Counter] = {"new": Counter(), "accepted": Counter(), "closed": Counter()}
-    programs: Counter = Counter()
-    for created, district, keys in new_rows:
-        districts[district]["new"] += 1
-        daily["new"][to_local(created).date()] += 1
-        programs.update(keys)
-    for app_id, status, at, actor, district, created in changes:
-        day = to_local(at).date()
-        if status == ACCEPTED and first_accept.get(app_id) == at:
+    for status, offset, actor, district, since_registered, to_first_accept in changes:
+        since_accepted = since_registered - (to_first_accept or 0.0)
+        if status == ACCEPTED and since_registered == to_first_accept:
             districts[district]["accepted"] += 1
-            daily["accepted"][day] += 1
-            waits[district].append(_days_between(created, at))
+            if 0 <= offset < size:
+                daily_accepted[offset] += 1
+            waits[district].append(since_registered)
             if actor is not None:
                 people[actor]["accepted"] += 1
         elif status in FINISHED:
             districts[district]["closed"] += 1
-            daily["closed"][day] += 1
-            handled = _days_between(first_accept.get(app_id, created), at)
-            handles[district].append(handled)
+            if 0 <= offset < size:
+                daily_closed[offset] += 1
+            handles[district].append(since_accepted)
             if actor is not None:
                 people[actor]["closed"] += 1
-                person_handles[actor].append(handled)
-    for district, assignee, due, status, _updated, _created in overdue_rows:
-        if status not in FINAL_STATUSES and due < today:
-            districts[district]["overdue"] += 1
-            if assignee is not None:
-                people[assignee]["overdue"] += 1
-    trend = _overdue_trend(span, overdue_rows)
+                person_handles[actor].append(since_accepted)
     all_waits = [value for values in waits.values() for value in values]
     all_handles = [value for values in handles.values() for value in values]
     return {
@@ -142,24 +172,22 @@ def _tally(span: Range, today: dt.date, new_rows: list[Any], changes: list[Any],
             "accepted": c["accepted"], "closed": c["closed"], "overdue": c["overdue"],
             "median_handle_days": _median_days(person_handles[pk]),
         } for pk, c in people.items()), key=lambda row: (-row["closed"], -row["accepted"], row["username"])),
-        "daily": [{"day": day.isoformat(), "new": daily["new"][day], "accepted": daily["accepted"][day],
-                   "closed": daily["closed"][day], "overdue": trend[index]} for index, day in enumerate(span.days())],
-        "programs": [{"key": key, "name": name, "count": programs[key]} for key, name in PROGRAM_NAMES.items()],
+        "daily": [{"day": day.isoformat(), "new": daily_new[index], "accepted": daily_accepted[index],
+                   "closed": daily_closed[index], "overdue": trend[index]} for index, day in enumerate(span.days())],
+        "programs": [{"key": key, "name": name, "count": int(programs.get(key) or 0)}
+                     for key, name in PROGRAM_NAMES.items()],
     }
 
 
-def _overdue_trend(span: Range, rows: list[Any]) -> list[int]:
-    """For each day of the range, the applications open at its end and past their 办理时限: each
-    row counts from the day after its deadline (and its registration) until the day it ended."""
+def _overdue_trend(span: Range, starts: list[Any], ends: list[Any]) -> list[int]:
+    """For each day of the range, the applications open at its end and past their 办理时限, from
+    (day offset, how many begin being overdue) and (day offset, how many stop after it)."""
     size = (span.last - span.first).days + 1
     steps = [0] * (size + 1)
-    for _district, _assignee, due, status, updated, created in rows:
-        first = max(due + dt.timedelta(days=1), to_local(created).date(), span.first)
-        last = min(to_local(updated).date() - dt.timedelta(days=1), span.last) if status in FINAL_STATUSES \
-            else span.last
-        if first <= last:
-            steps[(first - span.first).days] += 1
-            steps[(last - span.first).days + 1] -= 1
+    for offset, count in starts:
+        steps[offset] += count
+    for offset, count in ends:
+        steps[offset + 1] -= count
     trend, running = [], 0
     for step in steps[:size]:
         running += step

@@ -175,7 +175,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     env.update(account_env(wechat_api, "compatible"))
     services = {
         "actions": Service(
-            [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)],
+            [str(VENV_BIN / "python"), "-m", "bot.channels.action_server", "--actions", "actions", "-p", str(action_port)],
             f"http://127.0.0.1:{action_port}/health", workdir / "actions.log",
         ),
         "rasa": Service(

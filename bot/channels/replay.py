@@ -9,16 +9,31 @@ given to it, sent again; a message not there (its process died before saving it)
 """
 from __future__ import annotations
 
+import logging
 from typing import Any, Awaitable, Callable, Dict, List, Optional
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.events import BotUttered, UserUttered
 
+from bot import replies
+from bot.channels.action_calls import failed_action_calls, retrying_action_endpoint
+
+logger = logging.getLogger(__name__)
+
 
 async def earlier_replies(agent: Any, sender_id: str, message_id: str) -> Optional[List[Dict[str, Any]]]:
-    """The bot's replies to that message when the conversation already has it, else None."""
+    """The bot's replies to that message when the conversation already has it, else None. A
+    message that got no reply while the conversation is not with a staff member (its action
+    failed: the apology was sent, not stored) gets the apology again, not an empty list."""
     tracker = await agent.tracker_store.retrieve(sender_id)
+    found = _replies_in(tracker, message_id)
+    if found == [] and tracker is not None and not tracker.is_paused():
+        return [{"text": replies.text("service.action_failed")}]
+    return found
+
+
+def _replies_in(tracker: Any, message_id: str) -> Optional[List[Dict[str, Any]]]:
     found: Optional[List[Dict[str, Any]]] = None
     for event in tracker.events if tracker else []:
         if isinstance(event, UserUttered):
@@ -52,6 +67,7 @@ async def handle_once(
     """Handles the message, unless it was `seen_before` and the conversation already has it:
     then its replies go to the message's output channel again."""
     no_fallback_tracker(agent)
+    retrying_action_endpoint(agent)
     if seen_before and message.message_id and agent is not None:
         async with agent.lock_store.lock(message.sender_id):
             earlier = await earlier_replies(agent, message.sender_id, message.message_id)
@@ -59,4 +75,11 @@ async def handle_once(
             for reply in earlier:
                 await message.output_channel.send_response(message.sender_id, reply)
             return
-    await on_new_message(message)
+    with failed_action_calls() as failures:
+        await on_new_message(message)
+    if failures:
+        # Rasa went on without the action's replies and events: the resident is told, not left
+        # with a half answer or an empty one.
+        logger.error("conversation %s: %d custom action call(s) failed (%s); the resident got an apology",
+                     message.sender_id, len(failures), "; ".join(failures))
+        await message.output_channel.send_text_message(message.sender_id, replies.text("service.action_failed"))

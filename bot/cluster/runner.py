@@ -75,6 +75,7 @@ class Cluster:
             "SQL_POOL_SIZE": str(topo.SQL_POOL_SIZE),
             "SQL_MAX_OVERFLOW": str(topo.SQL_MAX_OVERFLOW),
             "TICKET_LOCK_LIFETIME": str(topo.TICKET_LOCK_LIFETIME_SECONDS),
+            **topo.RASA_ACTION_CALL_ENV,
             "SANIC_HOST": "127.0.0.1",
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "PYTHONDONTWRITEBYTECODE": "1",
@@ -112,7 +113,8 @@ class Cluster:
         env, t = self.env(), self.topology
         token = env.get("RASA_TOKEN", "")
         children = [
-            Child(f"actions{i}", [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(port)],
+            Child(f"actions{i}", [str(BIN / "python"), "-m", "bot.channels.action_server", "--actions", "actions",
+                                  "-p", str(port)],
                   env, logs / f"actions{i}.log", f"http://127.0.0.1:{port}/health")
             for i, port in enumerate(t.action_ports, 1)
         ]

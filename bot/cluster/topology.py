@@ -22,6 +22,15 @@ SQL_MAX_OVERFLOW = 5
 # Longer than the slowest custom action; a process killed while holding a conversation's lock
 # delays that conversation's next message by at most this long.
 TICKET_LOCK_LIFETIME_SECONDS = 15
+# Sanic's idle timeout on the action servers, longer than the longest lag of a busy Rasa between
+# opening a connection and writing the call into it (Rasa's own limit on a call is 300 s); with
+# Sanic's default of 5 s such calls were cut off (bot.channels.action_calls).
+ACTION_SERVER_KEEP_ALIVE_SECONDS = 120
+ACTION_SERVER_ENV = {"SANIC_KEEP_ALIVE_TIMEOUT": str(ACTION_SERVER_KEEP_ALIVE_SECONDS)}
+# Rasa deflates its calls to the action servers (rasa_sdk inflates them): a call (domain and
+# tracker, 20–40 KB) then fits in HAProxy's 16 KB buffer, so HAProxy can send it again to the
+# other action server when the first one dies during the call.
+RASA_ACTION_CALL_ENV = {"COMPRESS_ACTION_SERVER_REQUEST": "true"}
 # Requests at once per backend process; more wait in HAProxy's queue (`timeout queue`).
 RASA_MAXCONN = 64
 ACTIONS_MAXCONN = 16
@@ -158,6 +167,9 @@ backend rasa_servers
 
 frontend actions
     bind 127.0.0.1:{ports.actions}
+    # A busy Rasa may open the connection seconds before it writes the call (bot.channels.action_calls).
+    timeout http-request {ACTION_SERVER_KEEP_ALIVE_SECONDS}s
+    timeout client {ACTION_SERVER_KEEP_ALIVE_SECONDS}s
     default_backend action_servers
 
 backend action_servers

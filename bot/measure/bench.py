@@ -124,7 +124,7 @@ def main() -> None:
            "POLICY_DIR": str(synthetic), "TF_CPP_MIN_LOG_LEVEL": "2", "DATABASE_URL": database,
            **bench_wechat.environment(wechat)}
     processes = [
-        start([str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)],
+        start([str(BIN / "python"), "-m", "bot.channels.action_server", "--actions", "actions", "-p", str(action_port)],
               {**env, "POLICY_DIR": str(PROJECT_ROOT / "data" / "policies")}, work / "actions.log"),
         start([str(BIN / "rasa"), "run", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(MODEL),
                "--endpoints", str(work / "endpoints.yml"), "--credentials", str(PROJECT_ROOT / "credentials.yml")],

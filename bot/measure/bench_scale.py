@@ -259,7 +259,7 @@ def single_process(work: Path, env: dict[str, str]) -> Iterator[Target]:
         f"  db: {work / 'single-tracker.db'}\n"
         "event_broker:\n  type: bot.channels.handoff_events.HandoffEventBroker\n", encoding="utf-8")
     env = {**env, "DATABASE_URL": database}
-    actions = _start([str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)],
+    actions = _start([str(BIN / "python"), "-m", "bot.channels.action_server", "--actions", "actions", "-p", str(action_port)],
                      env, work / "single-actions.log")
     rasa = _start([str(BIN / "rasa"), "run", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(MODEL),
                    "--endpoints", str(work / "single-endpoints.yml"), "--credentials",

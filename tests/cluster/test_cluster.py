@@ -25,6 +25,7 @@ from tests.wechat.fake_api import AES_KEY, TOKEN, FakeWeChatApi, account_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 APOLOGY = replies.text("common.assistant_unavailable")
+ACTION_FAILED = replies.text("service.action_failed")
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +147,10 @@ def test_killed_action_server_and_web_worker_lose_no_reply(cluster: Cluster) -> 
         time.sleep(0.5)
         cluster.supervisor.kill("web1")
         answered = [p.result(timeout=300) for p in pending]
-    assert all(all(turn for turn in turns) for turns in answered), answered
+    # Answered, not apologised for: a call cut off by the kill goes to the other action server
+    # (HAProxy's retry of the deflated call, or Rasa's own retry on the 502), a chat request to
+    # the other web worker with its message id (answered once).
+    assert all(all(turn and ACTION_FAILED not in turn for turn in turns) for turns in answered), answered
     for sender in senders:
         texts = [e["text"] for e in user_events(cluster, sender)]
         assert texts == questions, texts  # each once, in order

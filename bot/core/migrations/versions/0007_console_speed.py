@@ -2,8 +2,8 @@
 or overdue (by 经办人 and 乡镇), the dashboard's counts over a date range and each application's
 first 受理; single-column indexes they make redundant are dropped.
 
-Revision ID: 0006_console_speed
-Revises: 0005_console_helpdesk
+Revision ID: 0007_console_speed
+Revises: 0006_standards
 Create Date: 2026-12-03
 
 """
@@ -11,8 +11,8 @@ from typing import Sequence, Union
 
 from alembic import op
 
-revision: str = '0006_console_speed'
-down_revision: Union[str, None] = '0005_console_helpdesk'
+revision: str = '0007_console_speed'
+down_revision: Union[str, None] = '0006_standards'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

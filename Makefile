@@ -14,7 +14,7 @@ TRAINING_INPUTS := config.yml domain.yml data/rules.yml data/stories.yml data/re
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run run-cluster test install train validate unit conversations browser-deps pg-deps redis-deps cluster-deps eval bench policies purge-trackers clean
+.PHONY: run run-cluster local-secrets test install train validate unit conversations browser-deps pg-deps redis-deps cluster-deps eval bench policies purge-trackers clean
 
 $(PY):
 	python3.10 -m venv $(VENV)
@@ -39,25 +39,29 @@ $(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
 
 train: $(MODEL)
 
-# Local secrets (Rasa API token, the registry's HMAC key), made once per checkout.
-var/local.env:
-	@mkdir -p var
-	@python3 -c 'import secrets; print(f"RASA_TOKEN={secrets.token_hex(16)}\nINTAKE_SECRET={secrets.token_hex(32)}")' > $@
-	@chmod 600 $@
+# Local secrets, made once per checkout and completed when a newer version needs another one
+# (README "Threat model" says what each protects). var/ is its owner's alone: the directory 0700,
+# its files 0600, and the services run with umask 077 so that the files they create are too.
+SECRETS := RASA_TOKEN INTAKE_SECRET HOTLINE_SECRET ACTION_SECRET
+VAR ?= var
+local-secrets:
+	@umask 077; mkdir -p $(VAR); chmod 700 $(VAR); touch $(VAR)/local.env
+	@for name in $(SECRETS); do grep -q "^$$name=" $(VAR)/local.env || \
+		python3 -c "import secrets; print('$$name=' + secrets.token_hex(32))" >> $(VAR)/local.env; done
+	@find $(VAR) -maxdepth 1 -type f -exec chmod 600 {} +
+	@test ! -d $(VAR)/cluster || chmod 700 $(VAR)/cluster
 
-run: $(MODEL) $(ASSETS) var/local.env
-	@grep -q '^HOTLINE_SECRET=' var/local.env || python3 -c 'import secrets; print(f"HOTLINE_SECRET={secrets.token_hex(32)}")' >> var/local.env
-	set -a; . var/local.env; set +a; $(PY) -m bot.core.migrate
-	$(VENV)/bin/honcho start -f Procfile -e var/local.env
+run: $(MODEL) $(ASSETS) local-secrets
+	umask 077; set -a; . var/local.env; set +a; $(PY) -m bot.core.migrate
+	umask 077; $(VENV)/bin/honcho start -f Procfile -e var/local.env
 
 # Rasa's distributed set-up on loopback: WORKERS Rasa servers behind HAProxy (sticky by
 # conversation), action servers and web workers, PostgreSQL and Redis with data in var/cluster/.
 WORKERS ?= 4
 ACTION_WORKERS ?= 2
 WEB_WORKERS ?= 2
-run-cluster: $(MODEL) var/local.env pg-deps redis-deps cluster-deps
-	@grep -q '^HOTLINE_SECRET=' var/local.env || python3 -c 'import secrets; print(f"HOTLINE_SECRET={secrets.token_hex(32)}")' >> var/local.env
-	set -a; . var/local.env; set +a; \
+run-cluster: $(MODEL) local-secrets pg-deps redis-deps cluster-deps
+	umask 077; set -a; . var/local.env; set +a; \
 		$(PY) -m bot.cluster --rasa $(WORKERS) --actions $(ACTION_WORKERS) --web $(WEB_WORKERS)
 
 # Warnings fail the build, except Rasa's false alarm that a form's utter_ask_* responses are unused.

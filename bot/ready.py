@@ -41,8 +41,9 @@ def main() -> None:
         f"  聊天页面 chat page:      {web}/chat\n"
         f"  政策检索 API:            {web}/api/policy/search?q=低保标准&region=宁夏\n"
         f"  工作人员后台 console:    {web}/console  (首个管理员：.venv/bin/python -m bot.intake.cli create-admin)\n"
-        f"  Rasa REST channel:       {settings.rasa_url}/webhooks/rest/webhook\n"
-        "  动作服务 action server:  http://127.0.0.1:5055/webhook\n"
+        f"  微信 WeChat webhook:     {settings.rasa_url}/webhooks/wechat/webhook\n"
+        f"  Rasa REST channel:       {settings.rasa_url}/webhooks/rest/webhook  (只接受网页服务，带 RASA_TOKEN)\n"
+        "  动作服务 action server:  http://127.0.0.1:5055/webhook  (只接受 Rasa，带 ACTION_SECRET)\n"
         "按 Ctrl-C 停止全部服务。\n",
         flush=True,
     )

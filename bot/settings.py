@@ -29,13 +29,18 @@ class Settings:
     rasa_url: str = field(
         default_factory=lambda: os.environ.get("RASA_URL", "http://127.0.0.1:5005")
     )
-    # Rasa's HTTP API token (Rasa runs with --enable-api --auth-token); staff hand-backs use it.
+    # Rasa's HTTP API token (Rasa runs with --enable-api and this token); staff hand-backs use it,
+    # and Rasa's REST channel answers only requests carrying it (the web app's).
     rasa_token: str = field(default_factory=lambda: os.environ.get("RASA_TOKEN", ""))
     web_host: str = field(default_factory=lambda: os.environ.get("WEB_HOST", "127.0.0.1"))
     web_port: int = field(default_factory=lambda: _env_int("WEB_PORT", 8000))
     # "Today" for date-aware answers; overridable so that tests and demos can pin a date.
     today_override: str = field(default_factory=lambda: os.environ.get("ASSISTANT_TODAY", ""))
     max_message_chars: int = field(default_factory=lambda: _env_int("MAX_MESSAGE_CHARS", 500))
+    # The longest text any channel passes on (chat page, REST, WeChat): a longer one is refused
+    # with a polite reply and never stored. Up to it, the NLU reads the first max_message_chars
+    # and says when a message was too long to understand.
+    max_channel_chars: int = field(default_factory=lambda: _env_int("MAX_CHANNEL_CHARS", 2000))
     # Redis, when set, holds what every worker shares about a channel (WeChat's retries, its
     # access token); otherwise the intake database does.
     redis_url: str = field(default_factory=lambda: os.environ.get("REDIS_URL", ""))
@@ -52,6 +57,9 @@ class Settings:
     # The 12345 hotline platform signs its requests with this shared secret (HMAC-SHA256); the
     # hotline endpoints refuse every request while it is unset.
     hotline_secret: str = field(default_factory=lambda: os.environ.get("HOTLINE_SECRET", ""))
+
+    # The action server runs only calls that carry this secret (Rasa sends it, endpoints.yml).
+    action_secret: str = field(default_factory=lambda: os.environ.get("ACTION_SECRET", ""))
 
     def today(self) -> dt.date:
         if self.today_override:

@@ -8,13 +8,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 import requests
 
+from bot.channels.services import action_endpoint_yaml, actions_command, rasa_command
 from bot.core.migrate import upgrade
 from bot.core.testing import PostgresMissing, PostgresServer
 from bot.knowledge.search import PolicyIndex
@@ -27,6 +28,8 @@ VENV_BIN = Path(sys.executable).parent
 START_TIMEOUT_SECONDS = 600  # model loading on a busy 2-core machine
 # Set once in the environment: the test modules that import this one see the same token.
 RASA_TEST_TOKEN = os.environ.setdefault("RASA_TEST_TOKEN", "test-token-" + os.urandom(8).hex())
+ACTION_TEST_SECRET = os.environ.setdefault("ACTION_TEST_SECRET", "action-secret-" + os.urandom(8).hex())
+CHAT_COOKIE = "jiuzhu_chat"
 
 
 @pytest.fixture(scope="session")
@@ -115,6 +118,25 @@ class Servers:
     services: dict[str, Service]
     env: dict[str, str]
     wechat_api: FakeWeChatApi  # the WeChat API the Rasa server and the web app call
+    chat_cookies: dict[str, str] = field(default_factory=dict)  # chat-page conversation → its cookie
+
+    def new_web_sender(self) -> str:
+        """A chat-page conversation, issued by the web app as to a browser opening /chat."""
+        resp = requests.get(f"{self.web_url}/chat", timeout=30)
+        resp.raise_for_status()
+        cookie = resp.cookies[CHAT_COOKIE]
+        conversation = cookie.partition(".")[0]
+        self.chat_cookies[conversation] = cookie
+        return conversation
+
+    def web_chat(self, sender: str, message: str, timeout: float = 60) -> requests.Response:
+        """POST /api/chat as the browser holding `sender`'s cookie (from new_web_sender)."""
+        return requests.post(f"{self.web_url}/api/chat", json={"message": message}, timeout=timeout,
+                             headers={"Cookie": f"{CHAT_COOKIE}={self.chat_cookies[sender]}"})
+
+    def web_inbox(self, sender: str, after: int = 0) -> requests.Response:
+        return requests.get(f"{self.web_url}/api/chat/inbox", params={"after": after}, timeout=10,
+                            headers={"Cookie": f"{CHAT_COOKIE}={self.chat_cookies[sender]}"})
 
     def restart(self, *names: str) -> None:
         """Stops and starts these services (e.g. "rasa", "actions"), as a redeploy would."""
@@ -130,6 +152,7 @@ class Servers:
         resp = requests.post(
             f"{self.rasa_url}/webhooks/rest/webhook",
             json={"sender": sender, "message": message},
+            headers=rest_headers(),
             timeout=60,
         )
         resp.raise_for_status()
@@ -137,6 +160,11 @@ class Servers:
 
     def talk(self, sender: str, message: str) -> list[str]:
         return [m["text"] for m in self.messages(sender, message) if "text" in m]
+
+
+def rest_headers() -> dict[str, str]:
+    """What the web app sends Rasa's REST channel: the only caller it answers."""
+    return {"Authorization": f"Bearer {RASA_TEST_TOKEN}"}
 
 
 def ensure_model() -> None:
@@ -155,8 +183,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     intake_url = f"sqlite:///{workdir / 'intake.db'}"
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
-        f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
-        f"tracker_store:\n  type: bot.channels.tracker_store.RedactingSQLTrackerStore\n  dialect: sqlite\n  db: {tracker_db}\n"
+        action_endpoint_yaml(f"http://127.0.0.1:{action_port}/webhook")
+        + f"tracker_store:\n  type: bot.channels.tracker_store.RedactingSQLTrackerStore\n  dialect: sqlite\n  db: {tracker_db}\n"
         "event_broker:\n  type: bot.channels.handoff_events.HandoffEventBroker\n",
         encoding="utf-8",
     )
@@ -166,6 +194,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         "SANIC_HOST": "127.0.0.1",
         "RASA_URL": f"http://127.0.0.1:{rasa_port}",
         "RASA_TOKEN": RASA_TEST_TOKEN,
+        "ACTION_SECRET": ACTION_TEST_SECRET,
         "DATABASE_URL": intake_url,
         "VAR_DIR": str(workdir),
         "WEB_PORT": str(web_port),
@@ -174,16 +203,10 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     wechat_api = FakeWeChatApi().__enter__()
     env.update(account_env(wechat_api, "compatible"))
     services = {
-        "actions": Service(
-            [str(VENV_BIN / "python"), "-m", "bot.channels.action_server", "--actions", "actions", "-p", str(action_port)],
-            f"http://127.0.0.1:{action_port}/health", workdir / "actions.log",
-        ),
-        "rasa": Service(
-            [str(VENV_BIN / "rasa"), "run", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(MODEL),
-             "--endpoints", str(endpoints), "--credentials", str(PROJECT_ROOT / "credentials.yml"),
-             "--enable-api", "--auth-token", RASA_TEST_TOKEN],
-            f"http://127.0.0.1:{rasa_port}/", workdir / "rasa.log",
-        ),
+        "actions": Service(actions_command(action_port), f"http://127.0.0.1:{action_port}/health",
+                           workdir / "actions.log"),
+        "rasa": Service(rasa_command(rasa_port, MODEL, endpoints, PROJECT_ROOT / "credentials.yml"),
+                        f"http://127.0.0.1:{rasa_port}/", workdir / "rasa.log"),
         "web": Service([str(VENV_BIN / "python"), "-m", "bot.web"],
                        f"http://127.0.0.1:{web_port}/healthz", workdir / "web.log"),
     }

@@ -8,7 +8,7 @@ import uuid
 import pytest
 import requests
 
-from tests.conftest import Servers
+from tests.conftest import Servers, rest_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -94,17 +94,15 @@ def test_markup_is_treated_as_text(servers: Servers) -> None:
 def test_empty_message_does_not_break_the_conversation(servers: Servers) -> None:
     sender = new_sender()
     resp = requests.post(
-        f"{servers.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": ""}, timeout=30
+        f"{servers.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": ""}, timeout=30,
+        headers=rest_headers(),
     )
     assert resp.status_code == 200
     assert servers.talk(sender, "你好")
 
 
 def test_chat_proxy_reaches_the_assistant(servers: Servers) -> None:
-    resp = requests.post(
-        f"{servers.web_url}/api/chat", json={"sender": new_sender(), "message": "特困人员供养金什么时候发"},
-        timeout=60,
-    )
+    resp = servers.web_chat(servers.new_web_sender(), "特困人员供养金什么时候发")
     assert resp.status_code == 200
     text = "\n".join(m["text"] for m in resp.json()["messages"])
     assert "每季度初10日前" in text or "哪个省" in text

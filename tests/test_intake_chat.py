@@ -186,17 +186,17 @@ def supervisor(db) -> Iterator[StaffUser]:
 
 
 def inbox(servers: Servers, sender: str, after: int = 0) -> dict:
-    resp = requests.get(f"{servers.web_url}/api/chat/inbox", params={"sender": sender, "after": after}, timeout=10)
+    resp = servers.web_inbox(sender, after)
     resp.raise_for_status()
     return resp.json()
 
 
 def test_handoff_relays_both_ways_then_the_bot_answers_again(servers: Servers, db, supervisor) -> None:
-    sender = new_sender("handoff")
+    sender = servers.new_web_sender()
     notice = "\n".join(servers.talk(sender, "转人工"))
     assert "服务单号 R" in notice and ("工作时间" in notice)
     assert servers.talk(sender, "我家老伴住院了，想问问临时救助") == []  # paused: the bot stays quiet
-    chat = requests.post(f"{servers.web_url}/api/chat", json={"sender": sender, "message": "还在吗"}, timeout=30).json()
+    chat = servers.web_chat(sender, "还在吗", timeout=30).json()
     assert chat["messages"] == [] and chat["handoff"]["status"] == "waiting"
 
     ticket = open_ticket_for(sender, factory=db)

@@ -29,13 +29,13 @@ LIVE_TIMEOUT = 20
 
 def chat(servers: Servers, sender: str, text: str) -> list[str]:
     """What the chat page sends: the web app's proxy to Rasa."""
-    resp = requests.post(f"{servers.web_url}/api/chat", json={"sender": sender, "message": text}, timeout=60)
+    resp = servers.web_chat(sender, text)
     resp.raise_for_status()
     return [m["text"] for m in resp.json()["messages"]]
 
 
 def inbox(servers: Servers, sender: str, after: int) -> list[dict]:
-    resp = requests.get(f"{servers.web_url}/api/chat/inbox", params={"sender": sender, "after": after}, timeout=10)
+    resp = servers.web_inbox(sender, after)
     resp.raise_for_status()
     return resp.json()["messages"]
 
@@ -45,7 +45,7 @@ def test_screening_registration_staff_accept_reply_and_hand_back(
 ) -> None:
     factory = session_factory(servers.intake_url)
     create_user("xiezhou", "解州镇窗口赵敏", PASSWORD, "intake", "解州镇", factory=factory)
-    sender = f"journey-{uuid.uuid4().hex[:10]}"
+    sender = servers.new_web_sender()
 
     # The resident: screening, then registration.
     question = chat(servers, sender, "帮我看看能不能申请低保")[-1]

@@ -9,7 +9,7 @@ import uuid
 import pytest
 import requests
 
-from tests.conftest import RASA_TEST_TOKEN, Servers
+from tests.conftest import RASA_TEST_TOKEN, Servers, rest_headers
 
 pytestmark = pytest.mark.e2e
 
@@ -26,7 +26,7 @@ def user_texts(servers: Servers, sender: str) -> list[str]:
 
 def send(servers: Servers, sender: str, text: str, message_id: str | None) -> list[str]:
     body = {"sender": sender, "message": text, **({"message_id": message_id} if message_id else {})}
-    resp = requests.post(f"{servers.rasa_url}/webhooks/rest/webhook", json=body, timeout=60)
+    resp = requests.post(f"{servers.rasa_url}/webhooks/rest/webhook", json=body, timeout=60, headers=rest_headers())
     resp.raise_for_status()
     return [m["text"] for m in resp.json()]
 
@@ -50,9 +50,9 @@ def test_messages_without_an_id_or_with_new_ids_are_each_handled(servers: Server
 
 
 def test_the_web_app_gives_each_chat_message_an_id(servers: Servers) -> None:
-    sender = f"once-{uuid.uuid4().hex[:8]}"
+    sender = servers.new_web_sender()
     for _ in range(2):
-        resp = requests.post(f"{servers.web_url}/api/chat", json={"sender": sender, "message": "你好"}, timeout=60)
+        resp = servers.web_chat(sender, "你好")
         assert resp.status_code == 200 and resp.json()["messages"]
     ids = [e["message_id"] for e in user_events(servers, sender)]
     assert len(ids) == 2 and len(set(ids)) == 2

@@ -1,8 +1,13 @@
 """Rasa's REST channel (`/webhooks/rest/webhook`), answering each message once.
 
 Configured in credentials.yml as `bot.channels.rest.OnceRestInput`. The body is Rasa's
-(`sender`, `message`, optional `metadata` and `input_channel`) plus an optional `message_id`
-(the web app sends one with every message). A message id sent again, to this process while the
+(`sender`, `message`, optional `metadata`) plus an optional `message_id` (the web app sends one
+with every message); the input channel is always `rest` (a caller cannot pose as WeChat).
+
+Only the web app may call it: a request must carry `Authorization: Bearer <RASA_TOKEN>`
+(401 otherwise; 503 while RASA_TOKEN is unset), since the web app alone decides which resident
+a conversation belongs to (bot/web/chat_session.py). A body that is not such a JSON object gets
+400; a text longer than MAX_CHANNEL_CHARS gets a polite reply and never reaches the tracker store. A message id sent again, to this process while the
 first request is still being answered or to another process of the cluster (bot.channels.replay),
 gets the same answer: the message is handled once (across processes through Redis, REDIS_URL;
 one process alone remembers its own). A turn that fails as a whole (the tracker
@@ -23,11 +28,13 @@ from sanic.response import HTTPResponse
 
 from bot import replies
 from bot.channels.replay import handle_once
+from bot.channels.shared_secret import error, refusal
 from bot.settings import get_settings
 from bot.wechat.store import ChannelStore, channel_store
 
 logger = logging.getLogger(__name__)
 MESSAGE_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,63}$")
+SENDER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # A message id is remembered in this process this long after its answer, for requests sent again.
 REMEMBER_SECONDS = 60
 CHANNEL = "rest"
@@ -52,12 +59,22 @@ class OnceRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            body = request.json if isinstance(request.json, dict) else {}
+            refused = _refused(request)
+            if refused is not None:
+                return refused
+            body = _body(request)
+            if body is None:
+                return error("security.bad_message", 400)
+            sender, text = body["sender"], body["message"]
+            limit = get_settings().max_channel_chars
+            if len(text) > limit:  # answered here: the text never reaches the tracker store
+                logger.info("REST message of %s characters refused (limit %s)", len(text), limit)
+                return response.json([{"recipient_id": sender, "text": replies.text("security.too_long", limit=limit)}])
             given_id = _message_id(body)
+            metadata = body.get("metadata")
             message = UserMessage(
-                body.get("message"), CollectingOutputChannel(), body.get("sender"),
-                input_channel=body.get("input_channel") or self.name(), metadata=body.get("metadata"),
-                message_id=given_id,
+                text, CollectingOutputChannel(), sender, input_channel=self.name(),
+                metadata=metadata if isinstance(metadata, dict) else None, message_id=given_id,
             )
             if given_id is None:  # Rasa made up an id: nothing to recognise a second time
                 await self._handle(request, message, on_new_message, seen_before=False)
@@ -108,3 +125,24 @@ class OnceRestInput(RestInput):
 def _message_id(body: Dict[str, Any]) -> Optional[str]:
     value = body.get("message_id")
     return value if isinstance(value, str) and MESSAGE_ID_RE.match(value) else None
+
+
+def _refused(request: Request) -> Optional[HTTPResponse]:
+    """None when the request carries the web app's token (RASA_TOKEN); else the refusal."""
+    scheme, _, value = (request.headers.get("authorization") or "").partition(" ")
+    given = value.strip() if scheme.lower() == "bearer" else ""
+    return refusal(given, get_settings().rasa_token, "security.channel_refused")
+
+
+def _body(request: Request) -> Optional[Dict[str, Any]]:
+    """The JSON object with a well-formed sender and a text message, else None."""
+    try:
+        body = request.json
+    except Exception:  # not JSON: sanic raises
+        return None
+    if not isinstance(body, dict):
+        return None
+    sender, text = body.get("sender"), body.get("message")
+    if not isinstance(sender, str) or not SENDER_RE.match(sender) or not isinstance(text, str):
+        return None
+    return body

@@ -4,6 +4,7 @@ front. Used by `make run-cluster`, the cluster tests and `make bench`."""
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import sys
 from pathlib import Path
@@ -12,6 +13,7 @@ from types import TracebackType
 import psycopg2
 
 from bot.cluster import topology as topo
+from bot.channels.services import actions_command, rasa_command
 from bot.cluster.supervisor import START_TIMEOUT_SECONDS, Child, Supervisor
 from bot.core import migrate
 from bot.core.testing import PostgresServer, RedisServer, free_port
@@ -55,6 +57,10 @@ class Cluster:
                                      free_ports(count))
         self.topology = topology
         self.base_env = dict(env if env is not None else os.environ)
+        # The services' shared secrets (README "Threat model"): from the environment (make
+        # run-cluster reads var/local.env), else made for this cluster alone.
+        for name in ("RASA_TOKEN", "ACTION_SECRET"):
+            self.base_env[name] = self.base_env.get(name) or secrets.token_hex(32)
         self.postgres = PostgresServer(durable=durable, root=root / "postgres" if keep_data else None,
                                        port=topology.ports.postgres)
         self.redis = RedisServer(root / "redis", durable=durable, port=topology.ports.redis)
@@ -111,18 +117,13 @@ class Cluster:
 
     def _children(self, endpoints: Path, haproxy_cfg: Path, logs: Path) -> list[Child]:
         env, t = self.env(), self.topology
-        token = env.get("RASA_TOKEN", "")
         children = [
-            Child(f"actions{i}", [str(BIN / "python"), "-m", "bot.channels.action_server", "--actions", "actions",
-                                  "-p", str(port)],
-                  env, logs / f"actions{i}.log", f"http://127.0.0.1:{port}/health")
+            Child(f"actions{i}", actions_command(port), env, logs / f"actions{i}.log",
+                  f"http://127.0.0.1:{port}/health")
             for i, port in enumerate(t.action_ports, 1)
         ]
-        api = ["--enable-api", "--auth-token", token] if token else []
         children += [
-            Child(f"rasa{i}", [str(BIN / "rasa"), "run", "-i", "127.0.0.1", "-p", str(port), "-m", str(self.model),
-                               "--endpoints", str(endpoints), "--credentials",
-                               str(PROJECT_ROOT / "credentials.yml"), *api],
+            Child(f"rasa{i}", rasa_command(port, self.model, endpoints, PROJECT_ROOT / "credentials.yml"),
                   env, logs / f"rasa{i}.log", f"http://127.0.0.1:{port}/")
             for i, port in enumerate(t.rasa_ports, 1)
         ]

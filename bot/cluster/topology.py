@@ -1,8 +1,10 @@
 """Rasa's production topology on one machine: what runs, on which loopback ports, with which
 configuration. Pure data and text; bot.cluster.supervisor starts it.
 
-    HAProxy :8000 ─ web workers (round robin)
-    HAProxy :5005 ─ Rasa servers (consistent hash on the conversation: WeChat's `openid`, the REST
+    HAProxy :8000 ─ the public entry: the WeChat webhook to the Rasa servers (hashed on the
+                    `openid`), everything else to the web workers (round robin); Rasa's REST
+                    channel and HTTP API are not reachable through it
+    HAProxy :5005 ─ (internal, for the web workers) Rasa servers (consistent hash on the conversation: WeChat's `openid`, the REST
                     channel's `sender`, the HTTP API's /conversations/<id>/)
     HAProxy :5055 ─ action servers (least connections)
     PostgreSQL: Rasa's tracker store and the intake registry; Redis: Rasa's lock store (db 1) and
@@ -12,7 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.channels.services import action_endpoint_yaml
+
 LOCK_STORE_DB = 1
+# The one path of the Rasa servers the public entry forwards.
+WECHAT_PATH = "/webhooks/wechat/webhook"
 TRACKER_DB = "rasa_tracker"
 REGISTRY_DB = "intake"
 # Each Rasa process runs the tracker store's (synchronous) queries on its one event loop, so a
@@ -83,7 +89,7 @@ class Topology:
             "chat": f"{web}/chat",
             "console": f"{web}/console",
             "rest": f"{rasa}/webhooks/rest/webhook",
-            "wechat": f"{rasa}/webhooks/wechat/webhook",
+            "wechat": f"{web}/webhooks/wechat/webhook",
             "actions": f"http://127.0.0.1:{self.ports.actions}/webhook",
             "stats": f"http://127.0.0.1:{self.ports.stats}/",
         }
@@ -93,8 +99,7 @@ def endpoints_yaml(topology: Topology) -> str:
     """Rasa's endpoints.yml for every Rasa process of the cluster."""
     return (
         "# Written by bot.cluster for `make run-cluster`: shared tracker store and lock store.\n"
-        "action_endpoint:\n"
-        f"  url: http://127.0.0.1:{topology.ports.actions}/webhook\n"
+        + action_endpoint_yaml(f"http://127.0.0.1:{topology.ports.actions}/webhook") +
         "tracker_store:\n"
         "  type: bot.channels.tracker_store.RedactingSQLTrackerStore\n"
         "  dialect: postgresql\n"
@@ -140,10 +145,14 @@ defaults
     retry-on conn-failure empty-response
     default-server inter 2s fall 3 rise 2
 
+# The public entry: the web app, and Rasa's WeChat webhook alone (its REST channel and HTTP API
+# only through the internal frontend below). A deployment binds it to the public address.
 frontend web
     bind 127.0.0.1:{ports.web}
     unique-id-format %{{+X}}o%ci%cp%Ts%rt%pid
     http-request set-header X-Request-Id %[unique-id] unless {{ req.hdr(X-Request-Id) -m found }}
+    http-request set-var(txn.conversation) url_param(openid) if {{ path {WECHAT_PATH} }}
+    use_backend rasa_servers if {{ path {WECHAT_PATH} }}
     default_backend web_workers
 
 backend web_workers
@@ -151,6 +160,7 @@ backend web_workers
     option httpchk GET /healthz
 {web}
 
+# Internal: the web workers' way to Rasa (REST channel, HTTP API), never published.
 frontend rasa
     bind 127.0.0.1:{ports.rasa}
     http-request set-var(txn.conversation) url_param(openid) if {{ url_param(openid) -m found }}

@@ -6,6 +6,7 @@ argument, DATABASE_URL or the default SQLite file. Concurrent upgrades wait for 
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from alembic import command
@@ -38,6 +39,16 @@ def upgrade(url: str | None = None) -> None:
             command.upgrade(alembic_config(connection), "head")
     finally:
         engine.dispose()
+    owner_only(engine.url.database if engine.dialect.name == "sqlite" else None)
+
+
+def owner_only(path: str | None) -> None:
+    """A SQLite file (and its journals) readable by its owner only: it holds personal data."""
+    if not path or path == ":memory:":
+        return
+    for name in (path, f"{path}-wal", f"{path}-shm", f"{path}-journal"):
+        if os.path.exists(name):
+            os.chmod(name, 0o600)
 
 
 def main() -> None:

@@ -51,7 +51,7 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, now: float | No
     given = headers.get(SIGNATURE_HEADER, "")
     if not (stamp and nonce and given):
         raise BadSignature(f"缺少签名：请求须带 {TIMESTAMP_HEADER}、{NONCE_HEADER} 和 {SIGNATURE_HEADER}。")
-    if not stamp.isdigit() or not NONCE_RE.match(nonce):
+    if not (stamp.isascii() and stamp.isdigit()) or len(stamp) > 12 or not NONCE_RE.match(nonce):
         raise BadSignature("签名格式不正确：时间戳须为 Unix 秒数，nonce 须为 8 到 64 位字母、数字、下划线或连字符。")
     expected = signature(secret, stamp, nonce, body)
     if not hmac.compare_digest(expected, given.strip().lower()):

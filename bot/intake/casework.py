@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import sessionmaker
 
 from bot import replies
+from bot.core.params import whole_number
 from bot.core.calendar import local_now, utc_start_of
 from bot.core.db import transaction, utcnow
 from bot.core.errors import Conflict, Forbidden, InvalidField, NotFound
@@ -341,6 +342,6 @@ def _case_ids(session: Any, case: str) -> list[str]:
     if number is not None:
         found = session.scalar(select(Application.id).where(Application.number == number))
         return [number] + ([str(found)] if found is not None else [])
-    if case[:1] in ("R", "r") and case[1:].isdigit():
+    if case[:1] in ("R", "r") and whole_number(case[1:]) is not None:
         return [case[1:]]
     return [case[:32]]

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 from sqlalchemy.sql import ColumnElement, false
 
 from bot.eligibility.engine import PROGRAMS
+from bot.core.params import whole_number
 from bot.core.calendar import local_now, to_local, utc_start_of
 from bot.core.db import session_factory, transaction, utcnow
 from bot.intake.deadlines import due_date
@@ -329,8 +330,9 @@ def _detail_options() -> list[Any]:
 
 def get_application(number_or_id: str | int, *, factory: sessionmaker | None = None) -> Application:
     """The application with its applicant, history and assignee loaded; NotFound if there is none."""
-    if isinstance(number_or_id, int) or str(number_or_id).isdigit():
-        where = Application.id == int(number_or_id)
+    row_id = number_or_id if isinstance(number_or_id, int) else whole_number(str(number_or_id))
+    if row_id is not None:
+        where = Application.id == row_id
     else:
         number = normalize_number(str(number_or_id))
         if number is None:

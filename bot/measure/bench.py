@@ -28,6 +28,7 @@ from pathlib import Path
 import psutil
 import requests
 
+from bot.channels.services import action_endpoint_yaml, actions_command, rasa_command, rest_headers, service_secrets
 from bot.measure import bench_console, bench_hotline, bench_intake, bench_scale, bench_wechat
 from bot.core import migrate
 from bot.knowledge.corpus import Measure, PolicyDocument, load_corpus, write_document
@@ -113,8 +114,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     rasa_port, action_port, web_port = free_port(), free_port(), free_port()
     (work / "endpoints.yml").write_text(
-        f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {work / 'tracker.db'}\n")
+        action_endpoint_yaml(f"http://127.0.0.1:{action_port}/webhook")
+        + f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {work / 'tracker.db'}\n")
     synthetic = work / "policies"
     synthetic_corpus(synthetic, args.measures)
     database = f"sqlite:///{work / 'intake.db'}"
@@ -122,12 +123,11 @@ def main() -> None:
     wechat = bench_wechat.bench_config()
     env = {**os.environ, "SANIC_HOST": "127.0.0.1", "WEB_PORT": str(web_port),
            "POLICY_DIR": str(synthetic), "TF_CPP_MIN_LOG_LEVEL": "2", "DATABASE_URL": database,
-           **bench_wechat.environment(wechat)}
+           **bench_wechat.environment(wechat), **service_secrets()}
     processes = [
-        start([str(BIN / "python"), "-m", "bot.channels.action_server", "--actions", "actions", "-p", str(action_port)],
+        start(actions_command(action_port),
               {**env, "POLICY_DIR": str(PROJECT_ROOT / "data" / "policies")}, work / "actions.log"),
-        start([str(BIN / "rasa"), "run", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(MODEL),
-               "--endpoints", str(work / "endpoints.yml"), "--credentials", str(PROJECT_ROOT / "credentials.yml")],
+        start(rasa_command(rasa_port, MODEL, work / "endpoints.yml", PROJECT_ROOT / "credentials.yml", api=False),
               env, work / "rasa.log"),
         start([str(BIN / "python"), "-m", "bot.web"], env, work / "web.log"),
     ]
@@ -140,7 +140,7 @@ def main() -> None:
         for round_ in range(args.rounds + 1):
             for i, question in enumerate(QUESTIONS):
                 began = time.perf_counter()
-                session.post(f"{rasa_url}/webhooks/rest/webhook",
+                session.post(f"{rasa_url}/webhooks/rest/webhook", headers=rest_headers(env),
                              json={"sender": f"bench-{round_}-{i // 5}", "message": question}, timeout=60)
                 if round_:  # the first pass warms up caches and is not counted
                     rest.append((time.perf_counter() - began) * 1000)

@@ -33,6 +33,9 @@ import aiohttp
 import psutil
 import psycopg2
 
+from bot.channels.services import (
+    action_endpoint_yaml, actions_command, rasa_command, rest_headers, service_secrets,
+)
 from bot.cluster.runner import Cluster
 from bot.cluster.topology import TRACKER_DB, Ports, Topology
 from bot.core import migrate
@@ -90,6 +93,7 @@ class Target:
     pids: Callable[[], list[int]]  # the processes whose CPU time counts
     always_answers: bool = True  # the stock bot, with no fallback, stays silent on some messages
     logs: Callable[[], list[Path]] = lambda: []  # the Rasa servers' logs
+    headers: dict[str, str] = field(default_factory=dict)  # this assistant's REST channel wants the web app's token
 
 
 def failed_action_calls(logs: list[Path]) -> int:
@@ -105,8 +109,8 @@ def closing_transport_errors(logs: list[Path]) -> int:
 async def _send(session: aiohttp.ClientSession, target: Target, sender: str, text: str, load: Load) -> None:
     began = time.perf_counter()
     try:
-        async with session.post(target.url, json={"sender": sender, "message": text,
-                                                  "message_id": os.urandom(8).hex()}) as resp:
+        async with session.post(target.url, headers=target.headers, json={
+                "sender": sender, "message": text, "message_id": os.urandom(8).hex()}) as resp:
             body = await resp.json(content_type=None) if resp.status == 200 else None
     except (aiohttp.ClientError, asyncio.TimeoutError):
         body = None
@@ -254,21 +258,20 @@ def single_process(work: Path, env: dict[str, str]) -> Iterator[Target]:
     database = f"sqlite:///{work / 'single-intake.db'}"
     migrate.upgrade(database)
     (work / "single-endpoints.yml").write_text(
-        f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
-        "tracker_store:\n  type: bot.channels.tracker_store.RedactingSQLTrackerStore\n  dialect: sqlite\n"
+        action_endpoint_yaml(f"http://127.0.0.1:{action_port}/webhook")
+        + "tracker_store:\n  type: bot.channels.tracker_store.RedactingSQLTrackerStore\n  dialect: sqlite\n"
         f"  db: {work / 'single-tracker.db'}\n"
         "event_broker:\n  type: bot.channels.handoff_events.HandoffEventBroker\n", encoding="utf-8")
     env = {**env, "DATABASE_URL": database}
-    actions = _start([str(BIN / "python"), "-m", "bot.channels.action_server", "--actions", "actions", "-p", str(action_port)],
-                     env, work / "single-actions.log")
-    rasa = _start([str(BIN / "rasa"), "run", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(MODEL),
-                   "--endpoints", str(work / "single-endpoints.yml"), "--credentials",
-                   str(PROJECT_ROOT / "credentials.yml")], env, work / "single-rasa.log")
+    actions = _start(actions_command(action_port), env, work / "single-actions.log")
+    rasa = _start(rasa_command(rasa_port, MODEL, work / "single-endpoints.yml", PROJECT_ROOT / "credentials.yml",
+                               api=False), env, work / "single-rasa.log")
     try:
         _wait(f"http://127.0.0.1:{action_port}/health", actions, work / "single-actions.log")
         _wait(f"http://127.0.0.1:{rasa_port}/", rasa, work / "single-rasa.log")
         yield Target("this assistant, 1 process", f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
-                     QUESTIONS, lambda: [rasa.pid, actions.pid], logs=lambda: [work / "single-rasa.log"])
+                     QUESTIONS, lambda: [rasa.pid, actions.pid], logs=lambda: [work / "single-rasa.log"],
+                     headers=rest_headers(env))
     finally:
         _stop([rasa, actions])
 
@@ -285,7 +288,8 @@ def cluster(work: Path, env: dict[str, str], rasa: int, actions: int) -> Iterato
 
         yield Target(f"this assistant, cluster of {rasa} Rasa + {actions} action servers",
                      topology.urls()["rest"], QUESTIONS, pids,
-                     logs=lambda: sorted((work / "cluster" / "logs").glob("rasa*.log"))), running
+                     logs=lambda: sorted((work / "cluster" / "logs").glob("rasa*.log")),
+                     headers=rest_headers(running.env())), running
 
 
 def tracker_footprint(running: Cluster) -> str:
@@ -316,7 +320,7 @@ def report() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-scale-"))
     wechat = bench_wechat.bench_config()
     env = {**os.environ, "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "2", "VAR_DIR": str(work),
-           **bench_wechat.environment(wechat)}
+           **bench_wechat.environment(wechat), **service_secrets()}
     env.pop("REDIS_URL", None)
     env.pop("DATABASE_URL", None)
     print(f"Scale-out, one run ({_machine_load()} before starting):", flush=True)

@@ -12,10 +12,12 @@ from typing import Any
 import aiohttp
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Sanic
+from sanic.exceptions import NotFound
 from sanic.request import Request
 from sanic.response import HTTPResponse, html, json, redirect
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.web import chat_session
 from bot.web.hotline_api import register_hotline
 from bot.eligibility import default_parameters, screening_response
 from bot.handoff.delivery import take_outbox
@@ -29,6 +31,7 @@ from bot.settings import PROJECT_ROOT, Settings, get_settings
 from bot.web.console import register_console
 from bot.web.errors import register_errors
 from bot.web.hotline_panel import register_panel
+from bot.core.params import in_db_range, whole_number
 from bot.wechat.outbox import wechat_outbox
 
 logger = logging.getLogger(__name__)
@@ -36,7 +39,6 @@ TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
 )
-SENDER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MESSAGE_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,63}$")
 MAX_QUERY_CHARS = 500
 MAX_TOP_K = 10
@@ -76,15 +78,15 @@ def parse_search_args(request: Request, settings: Settings) -> dict[str, Any]:
     region = normalize_region(region_text) if region_text else None
     if region_text and region is None:
         raise BadRequest(f"参数 region 无法识别：“{region_text[:20]}”不是已知的地区名称。")
-    top_k_text = request.args.get("top_k") or "3"
-    if not top_k_text.isdigit() or not 1 <= int(top_k_text) <= MAX_TOP_K:
+    top_k = whole_number(request.args.get("top_k") or "3", MAX_TOP_K)
+    if top_k is None or top_k < 1:
         raise BadRequest(f"参数 top_k 须为 1 到 {MAX_TOP_K} 之间的整数。")
     as_of_text = request.args.get("as_of")
     try:
         as_of = dt.date.fromisoformat(as_of_text) if as_of_text else settings.today()
     except ValueError:
         raise BadRequest("参数 as_of 须为日期，格式如 2023-06-01。") from None
-    return {"query": query, "region": region, "top_k": int(top_k_text), "as_of": as_of}
+    return {"query": query, "region": region, "top_k": top_k, "as_of": as_of}
 
 
 def message_id(request: Request, body: dict[str, Any]) -> str:
@@ -103,6 +105,11 @@ async def handoff_state(sender: str) -> dict[str, Any] | None:
     except SQLAlchemyError:
         return None
     return {"ticket": f"R{ticket.id}", "status": ticket.status} if ticket else None
+
+
+def rasa_channel_headers(settings: Settings) -> dict[str, str]:
+    """Rasa's REST channel answers only the web app, which proves itself with RASA_TOKEN."""
+    return {"Authorization": f"Bearer {settings.rasa_token}"}
 
 
 def create_app(
@@ -141,6 +148,12 @@ def create_app(
     async def stop(app_: Sanic, _loop: Any) -> None:
         await app_.ctx.http.close()
 
+    @app.on_request
+    async def route_numbers_in_range(request: Request) -> None:
+        """A route's <id:int> too large for the database (20 digits) is an unknown page, not a 500."""
+        if not all(in_db_range(value) for value in (request.match_info or {}).values()):
+            raise NotFound("no such record")
+
     @app.exception(BadRequest)
     async def bad_request(_request: Request, exc: BadRequest) -> HTTPResponse:
         return error(str(exc))
@@ -154,47 +167,57 @@ def create_app(
         return json_response({"status": "ok"})
 
     @app.get("/chat")
-    async def chat_page(_request: Request) -> HTTPResponse:
-        return html(TEMPLATES.get_template("chat.html").render())
+    async def chat_page(request: Request) -> HTTPResponse:
+        """The page; a browser without a valid conversation cookie is given a new conversation."""
+        conversation = chat_session.request_conversation(request) or chat_session.new_conversation_id()
+        return chat_session.bind(html(TEMPLATES.get_template("chat.html").render()), conversation)
 
     @app.post("/api/chat")
     async def chat(request: Request) -> HTTPResponse:
+        """A resident's message to the assistant. The conversation is the one the browser's signed
+        cookie names (a new one when it has none); a `sender` in the body is never used."""
         body = json_body(request)
         if not isinstance(body, dict):
-            raise BadRequest("请求格式错误：需要 JSON 对象，如 {\"sender\": \"…\", \"message\": \"…\"}。")
-        sender = body.get("sender")
+            raise BadRequest("请求格式错误：需要 JSON 对象，如 {\"message\": \"…\"}。")
         message = body.get("message")
-        if not isinstance(sender, str) or not SENDER_RE.match(sender):
-            raise BadRequest("参数 sender 须为 1 到 64 位的字母、数字、下划线或连字符。")
         if not isinstance(message, str):
             raise BadRequest("参数 message 须为文字。")
+        sender = chat_session.request_conversation(request) or chat_session.new_conversation_id()
         if not message.strip():
-            return json_response({"messages": [{"text": replies.text("common.input_issue.empty")}]})
+            reply = json_response({"messages": [{"text": replies.text("common.input_issue.empty")}]})
+            return chat_session.bind(reply, sender)
+        if len(message) > settings.max_channel_chars:
+            reply = json_response({"messages": [{"text": replies.text(
+                "security.too_long", limit=settings.max_channel_chars)}]})
+            return chat_session.bind(reply, sender)
         url = f"{settings.rasa_url}/webhooks/rest/webhook"
         sent = {"sender": sender, "message": message, "message_id": message_id(request, body)}
         try:
-            async with app.ctx.http.post(url, json=sent) as resp:
+            async with app.ctx.http.post(url, json=sent, headers=rasa_channel_headers(settings)) as resp:
                 if resp.status != 200:
                     logger.warning("Rasa answered HTTP %s", resp.status)
-                    return error(replies.text("common.assistant_unavailable"), 503)
+                    return chat_session.bind(error(replies.text("common.assistant_unavailable"), 503), sender)
                 answered = await resp.json()
-        except (aiohttp.ClientError, TimeoutError) as exc:
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             logger.warning("Rasa unreachable: %s", type(exc).__name__)
-            return error(replies.text("common.assistant_unavailable"), 503)
-        messages = [{"text": r["text"]} for r in answered if isinstance(r, dict) and r.get("text")]
-        return json_response({"messages": messages, "handoff": await handoff_state(sender)})
+            return chat_session.bind(error(replies.text("common.assistant_unavailable"), 503), sender)
+        messages = [{"text": r["text"]} for r in answered if isinstance(r, dict) and r.get("text")] \
+            if isinstance(answered, list) else []
+        reply = json_response({"messages": messages, "handoff": await handoff_state(sender)})
+        return chat_session.bind(reply, sender)
 
     @app.get("/api/chat/inbox")
     async def chat_inbox(request: Request) -> HTTPResponse:
-        """Messages from staff (and notices) for a conversation, after the id the page has."""
-        sender = request.args.get("sender") or ""
-        if not SENDER_RE.match(sender):
-            raise BadRequest("参数 sender 须为 1 到 64 位的字母、数字、下划线或连字符。")
-        after = request.args.get("after") or "0"
-        if not after.isdigit():
+        """Messages from staff (and notices) for the browser's own conversation, after the id the
+        page has. Without the conversation's cookie there is nothing to read."""
+        sender = chat_session.request_conversation(request)
+        if sender is None:
+            return error(replies.text("security.no_conversation"), 401)
+        after = whole_number(request.args.get("after") or "0")
+        if after is None:
             raise BadRequest("参数 after 须为非负整数。")
         try:
-            messages = await asyncio.to_thread(take_outbox, sender, int(after))
+            messages = await asyncio.to_thread(take_outbox, sender, after)
         except SQLAlchemyError:
             logger.warning("outbox unavailable")
             return error(replies.text("common.assistant_unavailable"), 503)

@@ -9,6 +9,7 @@ from wechatpy.messages import BaseMessage
 
 from bot.regions import display_name, normalize_region
 from bot import replies
+from bot.settings import get_settings
 
 WELCOME = (
     "您好，欢迎关注！我是社会救助政策助手（自动回复），可以帮您：\n"
@@ -84,8 +85,17 @@ def route(message: BaseMessage) -> Action:
     """What the assistant should do with the message (None: nothing, answer "success").
 
     Events other than subscribing and menu clicks (unsubscribe, menu links, location reports,
-    delivery reports) need no answer.
+    delivery reports) need no answer. A text longer than MAX_CHANNEL_CHARS is answered here and
+    never reaches the assistant (nor its tracker store).
     """
+    action = _route(message)
+    limit = get_settings().max_channel_chars
+    if isinstance(action, AskAssistant) and len(action.text) > limit:
+        return Answer(replies.text("security.too_long", limit=limit))
+    return action
+
+
+def _route(message: BaseMessage) -> Action:
     kind = _raw_type(message)
     if kind == "text":
         return _text(getattr(message, "content", None))

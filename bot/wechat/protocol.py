@@ -99,7 +99,7 @@ def _check_signature(given: Optional[str], *parts: str) -> None:
 
 
 def _check_timestamp(timestamp: Optional[str], now: Optional[float]) -> str:
-    if not timestamp or not timestamp.isdigit() or len(timestamp) > 12:
+    if not timestamp or not (timestamp.isascii() and timestamp.isdigit()) or len(timestamp) > 12:
         raise Forbidden("missing or malformed timestamp")
     if abs((now if now is not None else time.time()) - int(timestamp)) > TIMESTAMP_WINDOW_SECONDS:
         raise Forbidden("timestamp outside the 5-minute window")

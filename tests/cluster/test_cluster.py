@@ -19,7 +19,7 @@ from bot.cluster.topology import Ports, Topology
 from bot.core.testing import free_port
 from bot.wechat.config import WeChatConfig
 from bot.wechat.simulator import WeChatSimulator, text_xml
-from tests.conftest import RASA_TEST_TOKEN, ensure_model
+from tests.conftest import RASA_TEST_TOKEN, ensure_model, rest_headers
 from tests.test_questionnaire_chat import answer_for
 from tests.wechat.fake_api import AES_KEY, TOKEN, FakeWeChatApi, account_env
 
@@ -38,7 +38,7 @@ def wechat_api() -> Iterator[FakeWeChatApi]:
 def cluster(tmp_path_factory: pytest.TempPathFactory, wechat_api: FakeWeChatApi) -> Iterator[Cluster]:
     ensure_model()
     ports = Ports(*(free_port() for _ in range(6)))
-    env = {**os.environ, "RASA_TOKEN": RASA_TEST_TOKEN, **account_env(wechat_api, "plaintext")}
+    env = {**os.environ, "RASA_TOKEN": RASA_TEST_TOKEN, "COOKIE_SECURE": "0", **account_env(wechat_api, "plaintext")}
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     root = tmp_path_factory.mktemp("cluster")
@@ -52,18 +52,26 @@ def rasa(cluster: Cluster) -> str:
 
 def talk(cluster: Cluster, sender: str, text: str) -> tuple[list[str], str]:
     """The replies through the balancer, and the Rasa server that gave them."""
-    resp = requests.post(f"{rasa(cluster)}/webhooks/rest/webhook", timeout=90,
+    resp = requests.post(f"{rasa(cluster)}/webhooks/rest/webhook", timeout=90, headers=rest_headers(),
                          json={"sender": sender, "message": text, "message_id": uuid.uuid4().hex})
     resp.raise_for_status()
     return [m["text"] for m in resp.json() if m.get("text")], resp.headers.get("X-Served-By", "")
 
 
-def chat(cluster: Cluster, sender: str, text: str) -> list[str]:
-    """The chat page's request to the web app, through the balancer."""
-    resp = requests.post(f"http://127.0.0.1:{cluster.topology.ports.web}/api/chat", timeout=90,
-                         json={"sender": sender, "message": text})
+def chat(cluster: Cluster, resident: requests.Session, text: str) -> list[str]:
+    """The chat page's request to the web app, through the balancer, from one browser (a session
+    keeping the conversation's cookie; COOKIE_SECURE=0 for plain HTTP)."""
+    resp = resident.post(f"http://127.0.0.1:{cluster.topology.ports.web}/api/chat", timeout=90,
+                         json={"message": text})
     assert resp.status_code == 200, resp.text
     return [m["text"] for m in resp.json()["messages"]]
+
+
+def browser(cluster: Cluster) -> tuple[requests.Session, str]:
+    """A browser that opened the chat page: its session and the conversation the web app gave it."""
+    resident = requests.Session()
+    resident.get(f"http://127.0.0.1:{cluster.topology.ports.web}/chat", timeout=60).raise_for_status()
+    return resident, resident.cookies["jiuzhu_chat"].partition(".")[0]
 
 
 def user_events(cluster: Cluster, sender: str) -> list[dict]:
@@ -134,14 +142,15 @@ def test_a_questionnaire_goes_on_across_a_killed_rasa_process(cluster: Cluster) 
 
 
 def test_killed_action_server_and_web_worker_lose_no_reply(cluster: Cluster) -> None:
-    senders = [f"crowd-{uuid.uuid4().hex[:8]}" for _ in range(6)]
+    browsers = [browser(cluster) for _ in range(6)]
+    senders = [sender for _session, sender in browsers]
     questions = ["宁夏低保标准是多少", "特困人员有什么条件", "临时救助去哪申请", "渐退期有多久"]
 
-    def resident(sender: str) -> list[list[str]]:
-        return [chat(cluster, sender, q) for q in questions]
+    def resident(session: requests.Session) -> list[list[str]]:
+        return [chat(cluster, session, q) for q in questions]
 
     with concurrent.futures.ThreadPoolExecutor(len(senders)) as pool:
-        pending = [pool.submit(resident, s) for s in senders]
+        pending = [pool.submit(resident, session) for session, _sender in browsers]
         time.sleep(1.0)
         cluster.supervisor.kill("actions1")
         time.sleep(0.5)
@@ -159,7 +168,7 @@ def test_killed_action_server_and_web_worker_lose_no_reply(cluster: Cluster) -> 
 
 
 def test_stores_going_away_give_apologies_then_answers_again(cluster: Cluster) -> None:
-    sender = f"stores-{uuid.uuid4().hex[:8]}"
+    sender, _conversation = browser(cluster)
     assert "依据" in "\n".join(chat(cluster, sender, "宁夏低保标准是多少"))
     for store in (cluster.postgres, cluster.redis):
         store.halt()

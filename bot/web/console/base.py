@@ -24,6 +24,7 @@ from bot.core.models import TICKET_ACTIVE, TICKET_CLOSED, TICKET_WAITING, StaffU
 from bot.core.privacy import mask_id_number, mask_mobile, mask_name
 from bot.handoff.delivery import DeliveryError
 from bot.intake import registry, staff
+from bot.core.params import whole_number
 
 PREFIX = "/console"
 FLASH_COOKIE = "console_flash"
@@ -205,10 +206,10 @@ def parse_date(value: str | None) -> dt.date | None:
 
 
 def int_arg(args: Mapping[str, Any], name: str, default: int = 0) -> int:
-    value = args.get(name) or ""
-    return int(value) if value.isdigit() else default
+    number = whole_number(args.get(name) or "")
+    return default if number is None else number
 
 
 
 def optional_int(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+    return whole_number(value)

@@ -12,6 +12,7 @@ from sanic.response import HTTPResponse, text
 from bot.core.calendar import local_now
 from bot.core.errors import IntakeError, NotFound
 from bot.core.models import ACCEPTED, ASSIGNED, CLOSED, STATUSES, TRANSFERRED, Application, StaffUser
+from bot.core.params import whole_number
 from bot.eligibility.parameters import CATALOGUE
 from bot.handoff import tickets
 from bot.intake import casework, decision, registry, staff, workflow
@@ -338,7 +339,7 @@ def bulk_apply(user: StaffUser, action: str, picked: list[list[str]], assignee: 
     for number, version in picked:
         try:
             application = visible_application(user, number)
-            expected = int(version) if version.isdigit() else 0
+            expected = whole_number(version) or 0
             if action == "take":
                 casework.take_case(application.id, user, expected_version=expected)
             else:

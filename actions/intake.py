@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.common import latest_intent, message_is_new, message_text
 from bot.handoff.delivery import channel_for
 from bot.intake.registry import ApplicationRequest, Registration, normalize_number, register, resident_status
+from bot.core.errors import TooManyAttempts
 from bot.core.privacy import InvalidField, seal, unseal
 from bot.questionnaire.application import (
     CONSENT_REFUSED,
@@ -319,7 +320,10 @@ class ActionApplicationStatus(Action):
         if not number or not tail:
             return reset
         try:
-            status = resident_status(number, tail)
+            status = resident_status(number, tail, client=tracker.sender_id)
+        except TooManyAttempts:
+            dispatcher.utter_message(text=STATUS_LOCKED.format(n=MAX_STATUS_ATTEMPTS))
+            return [*reset, SlotSet("status_failures", MAX_STATUS_ATTEMPTS)]
         except SQLAlchemyError:
             logger.exception("status lookup failed")
             dispatcher.utter_message(text=STATUS_DOWN)

@@ -44,3 +44,9 @@ class Conflict(IntakeError):
     def for_status(cls, current_status: str) -> "Conflict":
         return cls(f"该申请已被其他工作人员处理（当前状态：{current_status}），请刷新后再操作。")
 
+
+
+class TooManyAttempts(IntakeError):
+    """A client used up its allowance of attempts (bot.core.limits); try again later."""
+
+    default_message = "尝试次数过多，请稍后再试。"

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import json
+
 from sqlalchemy import (
     JSON,
     Boolean,
@@ -20,11 +22,49 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import declarative_base, relationship
+from sqlalchemy.types import TypeDecorator
 
 from bot.core.db import utcnow
 from bot.core.privacy import decrypt, encrypt, lookup_digest
 
 Base: Any = declarative_base()
+
+ENCRYPTED_PREFIX = "enc:"
+
+
+class EncryptedText(TypeDecorator):
+    """Text kept encrypted at rest (bot.core.privacy.encrypt), clear in Python. Values written
+    before the column was encrypted (no prefix) are read as they are until the migration or a
+    key rotation rewrites them."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        return None if value is None else ENCRYPTED_PREFIX + encrypt(str(value))
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if not isinstance(value, str) or not value.startswith(ENCRYPTED_PREFIX):
+            return value
+        return decrypt(value[len(ENCRYPTED_PREFIX):]) or ""
+
+
+class EncryptedJSON(TypeDecorator):
+    """A JSON value kept encrypted at rest as {"encrypted": token}; clear in Python."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        if value is None:
+            return None
+        return {"encrypted": encrypt(json.dumps(value, ensure_ascii=False, default=str))}
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        if isinstance(value, dict) and set(value) == {"encrypted"}:
+            clear = decrypt(value["encrypted"])
+            return json.loads(clear) if clear else None
+        return value
 
 # Application statuses (the values stored, shown to people as they are).
 REGISTERED = "已登记"
@@ -206,6 +246,8 @@ class HandoffTicket(Base):
     region = Column(String(64), nullable=True)
     transcript = Column(JSON, nullable=False)  # [{"speaker": "resident"|"bot", "text": ...}]
     screening_summary = Column(Text, nullable=True)
+    # A 12345 caller's number for the call-back: encrypted, shown on the ticket's page (audited).
+    callback_phone = Column(EncryptedText, nullable=True)
     application_id = Column(Integer, ForeignKey("applications.id"), nullable=True)
     assignee_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True)
     created_at = Column(DateTime, nullable=False, default=utcnow, index=True)
@@ -255,6 +297,20 @@ class AuditEntry(Base):
     ip = Column(String(64), nullable=True)
 
 
+class RateCounter(Base):
+    """Attempts of one client in one fixed window (bot.core.limits), counted in one statement so
+    that parallel attempts are all counted. `key` is a keyed digest of who is counted (a client
+    address, a conversation, an account with a client), never the value itself."""
+
+    __tablename__ = "rate_counters"
+
+    scope = Column(String(32), primary_key=True)
+    key = Column(String(64), primary_key=True)
+    window_start = Column(DateTime, primary_key=True)
+    count = Column(Integer, nullable=False, default=0)
+    expires_at = Column(DateTime, nullable=False, index=True)
+
+
 class ChannelReceipt(Base):
     """A message a channel delivered, by the channel's own id, so that a retried delivery (WeChat
     retries up to 3 times) is processed once by whichever worker gets it first."""
@@ -292,14 +348,15 @@ class HotlineCall(Base):
     id = Column(Integer, primary_key=True)
     call_id = Column(String(64), nullable=False, unique=True)  # the platform's id
     operator_id = Column(String(64), nullable=False, index=True)  # the operator's console username
-    caller_number = Column(String(20), nullable=True)  # the calling number, when the platform gives it
+    caller_number = Column(EncryptedText, nullable=True)  # the calling number, when the platform gives it
     status = Column(String(16), nullable=False, default=CALL_ACTIVE, index=True)
     started_at = Column(DateTime, nullable=False)  # the platform's time (naive UTC)
     ended_at = Column(DateTime, nullable=True)
     # Bumped by every change (utterance, state, end, outcome): what the panel's stream watches.
     version = Column(Integer, nullable=False, default=1)
     utterance_count = Column(Integer, nullable=False, default=0)  # also the transcript's revision
-    state = Column(JSON, nullable=True)  # the suggestions computed from the transcript …
+    # The suggestions computed from the transcript (encrypted: they hold what the caller said) …
+    state = Column(EncryptedJSON, nullable=True)
     state_revision = Column(Integer, nullable=False, default=0)  # … as it was at this revision
     outcome = Column(String(16), nullable=True)  # application | ticket | answered
     outcome_note = Column(Text, nullable=True)
@@ -329,7 +386,7 @@ class HotlineUtterance(Base):
     # The platform's utterance id, or a digest of speaker, time and text: a retry is not stored twice.
     utterance_key = Column(String(64), nullable=False)
     speaker = Column(String(8), nullable=False)  # caller | operator
-    text = Column(Text, nullable=False)
+    text = Column(EncryptedText, nullable=False)  # as said, numbers included: encrypted at rest
     spoken_at = Column(DateTime, nullable=False)  # the platform's ts (naive UTC): the transcript's order
     received_at = Column(DateTime, nullable=False, default=utcnow)
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Optional
 
-from sqlalchemy import func, select, update
+from sqlalchemy import false, func, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.handoff.delivery import RasaConversations, push
 from bot.core.db import transaction, utcnow
-from bot.core.privacy import redact
+from bot.core.privacy import redact, redact_value
 from bot.core.models import (
     TICKET_ACTIVE,
     TICKET_CLOSED,
@@ -24,6 +24,7 @@ from bot.core.models import (
     Message,
     StaffUser,
 )
+from bot.core.errors import Forbidden
 from bot.intake.registry import Conflict, InvalidField, NotFound, audit, can_view
 
 MAX_REPLY_CHARS = 1000
@@ -37,14 +38,24 @@ PHONE_CLOSED_TEXT = "已回电处理，事项办结。"
 OPEN_STATES = (TICKET_WAITING, TICKET_ACTIVE)
 
 
+TRIAGE_ROLES = ("supervisor", "admin")
+TRIAGE_NAME = "待分派"
+
+
 def _visible(user: StaffUser, district: Optional[str]) -> bool:
-    return user.role in ("supervisor", "admin") or district is None or district == user.district
+    """Supervisors and admins see every ticket; intake staff only their own 乡镇/街道's. A ticket
+    without a district waits in the 待分派 queue until a supervisor assigns it."""
+    if user.role in TRIAGE_ROLES:
+        return True
+    return district is not None and bool(user.district) and district == user.district
 
 
 def _scoped(query: Any, user: StaffUser) -> Any:
-    if user.role in ("supervisor", "admin"):
+    if user.role in TRIAGE_ROLES:
         return query
-    return query.where((HandoffTicket.district == user.district) | HandoffTicket.district.is_(None))
+    if not user.district:
+        return query.where(false())
+    return query.where(HandoffTicket.district == user.district)
 
 
 def _open_ticket(session: Session, conversation_id: str) -> Optional[HandoffTicket]:
@@ -65,9 +76,13 @@ def open_ticket(
     region: Optional[str] = None,
     district: Optional[str] = None,
     application_id: Optional[int] = None,
+    callback_phone: Optional[str] = None,
     factory: Optional[sessionmaker] = None,
 ) -> tuple[HandoffTicket, bool]:
-    """The conversation's open ticket, created when there is none; (ticket, created)."""
+    """The conversation's open ticket, created when there is none; (ticket, created).
+
+    The transcript and the summary are stored with every ID and mobile number masked; a number
+    staff need (a 12345 caller's call-back number) goes in the encrypted `callback_phone`."""
     with transaction(factory) as session:
         existing = _open_ticket(session, conversation_id)
         if existing is not None:
@@ -76,8 +91,9 @@ def open_ticket(
             conversation_id=conversation_id,
             channel=channel,
             reason=reason,
-            transcript=transcript[-TRANSCRIPT_MESSAGES:],
-            screening_summary=screening_summary,
+            transcript=redact_value(transcript[-TRANSCRIPT_MESSAGES:]),
+            screening_summary=redact(screening_summary) if screening_summary else screening_summary,
+            callback_phone=callback_phone,
             region=region,
             district=district,
             application_id=application_id,
@@ -97,8 +113,9 @@ def record_resident_message(
     conversation_id: str, text: str, channel: str, sent_at: dt.datetime,
     factory: Optional[sessionmaker] = None,
 ) -> Optional[Message]:
-    """Stores a message the resident sent while a ticket is open (sent_at: naive UTC)."""
-    text = (text or "").strip()
+    """Stores a message the resident sent while a ticket is open (sent_at: naive UTC), with every
+    ID and mobile number in it masked: staff see full numbers only on the application (audited)."""
+    text = redact((text or "").strip())
     if not text:
         return None
     with transaction(factory) as session:
@@ -268,6 +285,46 @@ def hand_back(
     if not phone:
         push(message, factory)
     audit(user, "hand_back", object_type="ticket", object_id=str(ticket_id), factory=factory)
+    return get_ticket(ticket_id, user, factory)
+
+
+def triage_queue(user: StaffUser, factory: Optional[sessionmaker] = None) -> list[HandoffTicket]:
+    """Open tickets without a 乡镇/街道 (待分派), oldest first: supervisors and admins only."""
+    if user.role not in TRIAGE_ROLES:
+        return []
+    with transaction(factory) as session:
+        return list(session.scalars(
+            select(HandoffTicket).options(selectinload(HandoffTicket.assignee))
+            .where(HandoffTicket.district.is_(None), HandoffTicket.status.in_(OPEN_STATES))
+            .order_by(HandoffTicket.created_at, HandoffTicket.id)))
+
+
+def assign_district(
+    ticket_id: int, user: StaffUser, district: str, *, expected_version: int,
+    known_districts: Optional[list[str]] = None, factory: Optional[sessionmaker] = None,
+) -> HandoffTicket:
+    """A supervisor sends an open ticket to a 乡镇/街道, whose intake staff then see and claim it."""
+    if user.role not in TRIAGE_ROLES:
+        raise Forbidden("只有主管和管理员可以分派人工会话。")
+    district = " ".join((district or "").split())
+    if not district or len(district) > 64:
+        raise InvalidField("district", "请选择要分派到的乡镇（街道）。")
+    if known_districts is not None and district not in known_districts:
+        raise InvalidField("district", f"“{district}”没有受理人员，请从列表中选择乡镇（街道）。")
+    ticket = get_ticket(ticket_id, user, factory)
+    if ticket.status == TICKET_CLOSED:
+        raise Conflict("该人工会话已经结束。")
+    with transaction(factory) as session:
+        changed = session.execute(
+            update(HandoffTicket)
+            .where(HandoffTicket.id == ticket_id, HandoffTicket.version == expected_version,
+                   HandoffTicket.status.in_(OPEN_STATES))
+            .values(district=district, version=HandoffTicket.version + 1)
+        ).rowcount
+        if changed != 1:
+            raise Conflict("该人工会话刚被其他工作人员处理过，请刷新后再分派。")
+    audit(user, "assign_ticket_district", object_type="ticket", object_id=str(ticket_id),
+          detail=f"{ticket.district or TRIAGE_NAME}→{district}", factory=factory)
     return get_ticket(ticket_id, user, factory)
 
 

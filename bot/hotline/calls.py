@@ -35,7 +35,9 @@ from bot.hotline.spoken import read_out_digits
 from bot.intake import registry
 from bot.core.db import transaction, utcnow
 from bot.core.errors import Conflict, Forbidden, IntakeError, InvalidField, NotFound
-from bot.core.privacy import mask_id_number, mask_mobile, validate_address, validate_mobile, validate_name
+from bot.core.privacy import (
+    mask_id_number, mask_mobile, redact, validate_address, validate_mobile, validate_name,
+)
 from bot.core.models import (
     CALL_ACTIVE,
     CALL_ENDED,
@@ -487,11 +489,11 @@ def hand_off(call_id: str, user: StaffUser, order: WorkOrder, *,
         if call.ticket_id is not None:
             return call.ticket_id
         transcript = [{"speaker": "resident" if line.speaker == CALLER else OPERATOR,
-                       "text": read_out_digits(line.text)} for line in _lines(session, call.id)]
+                       "text": redact(read_out_digits(line.text))} for line in _lines(session, call.id)]
     ticket, _created = tickets.open_ticket(
         call_id, RECEIPT_CHANNEL, "hotline", transcript,
         screening_summary=ticket_summary(order, name, phone, address, region),
-        region=region, district=order.district or None, factory=factory,
+        region=region, district=order.district or None, callback_phone=phone, factory=factory,
     )
     with transaction(factory) as session:
         call = _decidable(session, call_id, user, "ticket")
@@ -508,7 +510,7 @@ def ticket_summary(order: WorkOrder, name: Optional[str], phone: Optional[str], 
     lines = [
         "12345热线工单（请回电来电人）",
         f"来电人：{name or '未留姓名'}",
-        f"回拨电话：{phone or '未留电话'}",
+        f"回拨电话：{mask_mobile(phone) if phone else '未留电话'}（完整号码见工单“回拨电话”，查看会记录）",
         f"地区：{place or '未说明'}",
         f"住址：{address or '未说明'}",
         f"救助项目：{'、'.join(PROGRAM_NAMES.get(p, p) for p in order.programs) or '未说明'}",

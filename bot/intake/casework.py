@@ -141,7 +141,7 @@ def add_note(actor: StaffUser, text: str, *, application_id: int | None = None, 
             if ticket is None or not _sees_ticket(actor, ticket):
                 raise NotFound("该人工会话不存在，或您无权查看。")
         note = InternalNote(application_id=application_id, ticket_id=ticket_id, author_id=actor.id,
-                            author_name=actor.display_name, text=text, created_at=utcnow())
+                            author_name=actor.display_name, text=redact(text), created_at=utcnow())
         session.add(note)
         session.add(_audit_entry(actor, "internal_note", object_type="application" if application_id else "ticket",
                                  object_id=str(application_id or ticket_id)))
@@ -150,7 +150,7 @@ def add_note(actor: StaffUser, text: str, *, application_id: int | None = None, 
 
 
 def _sees_ticket(actor: StaffUser, ticket: HandoffTicket) -> bool:
-    return actor.role in ALL_DISTRICTS_ROLES or ticket.district is None or ticket.district == actor.district
+    return actor.role in ALL_DISTRICTS_ROLES or (ticket.district is not None and ticket.district == actor.district)
 
 
 def notes_for(*, application_id: int | None = None, ticket_id: int | None = None,

@@ -27,7 +27,10 @@ from bot.core.params import whole_number
 from bot.core.calendar import local_now, to_local, utc_start_of
 from bot.core.db import session_factory, transaction, utcnow
 from bot.intake.deadlines import due_date
-from bot.core.errors import Conflict, Forbidden, IllegalTransition, IntakeError, InvalidField, NotFound
+from bot.core import limits
+from bot.core.errors import (
+    Conflict, Forbidden, IllegalTransition, IntakeError, InvalidField, NotFound, TooManyAttempts,
+)
 from bot.core.privacy import (
     find_id_number,
     find_mobile,
@@ -78,8 +81,9 @@ ALL_DISTRICTS_ROLES = ("supervisor", "admin")
 NUMBER_PREFIX = "SJ"
 _NUMBER_IN_TEXT = re.compile(rf"(?<![A-Z0-9]){NUMBER_PREFIX}(\d{{8}})(\d{{4,5}})(?!\d)")
 RESIDENT = "居民"
-# Wrong mobile tails accepted per 受理编号 and day, from all conversations together (10,000 tails).
-STATUS_GUESSES_PER_DAY = 10
+# Wrong status look-ups allowed per client (the resident's conversation) and day. Counted per
+# client, never per 受理编号: a stranger's wrong guesses never lock the owner out of their number.
+STATUS_LOOKUPS = limits.Limit("status_client", 5, dt.timedelta(days=1))
 STATUS_GUESS = "status_guess_failed"
 SYSTEM = "系统"
 MAX_PER_PAGE = 500
@@ -356,27 +360,33 @@ def application_messages(application_id: int, *, factory: sessionmaker | None = 
 
 
 def resident_status(
-    number: str, mobile_last4: str, *, factory: sessionmaker | None = None
+    number: str, mobile_last4: str, *, client: str | None = None, factory: sessionmaker | None = None
 ) -> dict[str, Any] | None:
     """The status for the resident, only when the 受理编号 and the mobile's last 4 digits both match.
 
     None otherwise, without saying which part was wrong. `due_date` is an ISO date or None.
+    With `client` (who asks: the conversation), the look-up is counted against that client's
+    allowance before anything is checked (TooManyAttempts once it is used up); a right answer
+    gives its count back, so that only wrong ones add up.
     """
     normalized, last4 = normalize_number(number), number_digits(mobile_last4 or "")
     if normalized is None or not re.fullmatch(r"[0-9]{4}", last4):
         return None
+    if client is not None and not limits.take(STATUS_LOOKUPS, client, factory=factory):
+        raise TooManyAttempts("查询次数过多，请明天再试，或带上身份证到乡镇（街道）社会救助窗口查询。")
     with transaction(factory) as session:
         application = session.execute(
             select(Application).where(Application.number == normalized)
             .options(selectinload(Application.applicant), selectinload(Application.history))
         ).scalar_one_or_none()
-    if application is None or application.applicant is None:
+    right = (application is not None and application.applicant is not None
+             and hmac.compare_digest(application.applicant.mobile[-4:], last4))
+    if not right:
+        if application is not None:  # kept for the audit log; it locks nobody out
+            audit(None, STATUS_GUESS, object_type="application", object_id=application.number, factory=factory)
         return None
-    if _status_guesses(application.number, factory) >= STATUS_GUESSES_PER_DAY:
-        return None  # too many wrong tails for this number today, from any conversation
-    if not hmac.compare_digest(application.applicant.mobile[-4:], last4):
-        audit(None, STATUS_GUESS, object_type="application", object_id=application.number, factory=factory)
-        return None
+    if client is not None:
+        limits.forgive(STATUS_LOOKUPS, client, factory=factory)
     return {
         "number": application.number,
         "status": application.status,
@@ -385,15 +395,6 @@ def resident_status(
         "due_date": application.due_date.isoformat() if application.due_date else None,
         "programs": list(application.programs),
     }
-
-
-def _status_guesses(number: str, factory: sessionmaker | None) -> int:
-    since = utcnow() - dt.timedelta(days=1)
-    with transaction(factory) as session:
-        return int(session.scalar(
-            select(func.count(AuditEntry.id)).where(
-                AuditEntry.action == STATUS_GUESS, AuditEntry.object_id == number, AuditEntry.at >= since)
-        ) or 0)
 
 
 # ---- staff actions ----

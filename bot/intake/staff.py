@@ -15,12 +15,14 @@ from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from zxcvbn import zxcvbn
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.core import limits
 from bot.core.db import transaction, utcnow
 from bot.core.privacy import InvalidField
-from bot.core.models import ROLES, AuditEntry, StaffSession, StaffUser
+from bot.core.models import ROLES, StaffSession, StaffUser
 from bot.intake.registry import audit
 from bot.regions import get_region, normalize_region
 
@@ -29,7 +31,11 @@ SESSION_LIFETIME = dt.timedelta(hours=8)
 SESSION_REFRESH_INTERVAL = dt.timedelta(minutes=5)
 LOCKOUT_FAILURES = 5
 LOCKOUT_WINDOW = dt.timedelta(minutes=15)
+# Failed logins allowed per account from one client, and per client over all accounts.
+LOGIN_ACCOUNT_CLIENT = limits.Limit("login_account_client", LOCKOUT_FAILURES, LOCKOUT_WINDOW)
+LOGIN_CLIENT = limits.Limit("login_client", 20, LOCKOUT_WINDOW)
 MIN_PASSWORD_CHARS = 10
+PASSWORD_MIN_SCORE = 3  # zxcvbn's 0–4: 3 is "safely unguessable" for an online attack
 MAX_PASSWORD_CHARS = 128
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.-]{2,32}$")
 ROLE_LABELS = {"intake": "受理人员", "supervisor": "主管", "admin": "管理员", "operator": "话务员"}
@@ -38,7 +44,6 @@ WRONG_PASSWORD = "wrong_password"
 UNKNOWN_USER = "unknown_user"
 INACTIVE_USER = "inactive_user"
 LOCKED = "locked"
-COUNTED_FAILURES = (WRONG_PASSWORD, UNKNOWN_USER, INACTIVE_USER)
 
 _HASHER = PasswordHasher()  # argon2id with the library's recommended cost
 
@@ -64,13 +69,44 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def validate_password(password: str) -> str:
+# zxcvbn's warnings, in Chinese for the refusal (an unknown one gets the general reason).
+ZXCVBN_WARNINGS = {
+    "top-10": "这是最常见的密码之一",
+    "top-100": "这是最常见的密码之一",
+    "very common": "这是很常见的密码",
+    "similar to a commonly used": "与常见密码太相似",
+    "word by itself": "单个英文单词很容易被猜到",
+    "names and surnames": "姓名很容易被猜到",
+    "common names": "姓名很容易被猜到",
+    "straight rows": "键盘上连续的按键很容易被猜到",
+    "short keyboard patterns": "键盘上的简单组合很容易被猜到",
+    "repeats like": "重复的字符很容易被猜到",
+    "sequences like": "“abc”“6543”这样的顺序很容易被猜到",
+    "recent years": "年份很容易被猜到",
+    "dates are often": "日期很容易被猜到",
+}
+
+
+def _weakness(warning: str) -> str:
+    lowered = (warning or "").lower()
+    return next((reason for clue, reason in ZXCVBN_WARNINGS.items() if clue in lowered), "这个密码很容易被猜到")
+
+
+def validate_password(password: str, username: str = "", display_name: str = "") -> str:
+    """The password when the policy accepts it; InvalidField with the reason in Chinese."""
+    password = password or ""
     if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
         raise InvalidField(
             "password", f"密码须为 {MIN_PASSWORD_CHARS} 到 {MAX_PASSWORD_CHARS} 个字符，请重新设置。"
         )
-    if len(set(password)) < 4:
-        raise InvalidField("password", "密码过于简单（重复的字符太多），请换一个更难猜的密码。")
+    username = (username or "").strip()
+    if len(username) >= 3 and username.lower() in password.lower():
+        raise InvalidField("password", "密码不能包含用户名，请换一个。")
+    result = zxcvbn(password, user_inputs=[value for value in (username, display_name) if value])
+    if result["score"] < PASSWORD_MIN_SCORE:
+        reason = _weakness(result.get("feedback", {}).get("warning", ""))
+        raise InvalidField("password", f"密码太容易被猜到（{reason}），请换一个更长、更不规则的密码，"
+                                       "例如几个不相关的词加数字和符号。")
     return password
 
 
@@ -117,7 +153,7 @@ def create_user(
     username, display_name = username.strip(), display_name.strip()
     district = _validate_account(username, display_name, role, district)
     region = _validate_region(role, region)
-    validate_password(password)
+    validate_password(password, username, display_name)
     user = StaffUser(
         username=username,
         display_name=display_name,
@@ -164,13 +200,20 @@ def reset_password(
     user_id: int, password: str, *, actor: StaffUser | None, factory: sessionmaker | None = None
 ) -> StaffUser:
     """Sets a new password and ends the account's sessions."""
-    validate_password(password)
     with transaction(factory) as session:
         user = _existing_user(session, user_id)
+        validate_password(password, user.username, user.display_name)
         user.password_hash = hash_password(password)
         session.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
     audit(actor, "reset_password", object_type="staff_user", object_id=str(user_id), factory=factory)
     return user
+
+
+def intake_districts(*, factory: sessionmaker | None = None) -> list[str]:
+    """The 乡镇/街道 that have active intake staff: where a hand-off can be sent."""
+    with transaction(factory) as session:
+        return sorted(set(session.scalars(select(StaffUser.district).where(
+            StaffUser.role == "intake", StaffUser.active.is_(True), StaffUser.district.is_not(None)))))
 
 
 def find_user(username: str, *, factory: sessionmaker | None = None) -> StaffUser | None:
@@ -185,44 +228,45 @@ def _existing_user(session: Session, user_id: int) -> StaffUser:
     return user
 
 
-def _recent_failures(session: Session, username: str, since: dt.datetime) -> int:
-    return session.scalar(
-        select(func.count(AuditEntry.id)).where(
-            AuditEntry.action == "login_failed",
-            AuditEntry.object_type == "username",
-            AuditEntry.object_id == username[:32],
-            AuditEntry.detail.in_(COUNTED_FAILURES),
-            AuditEntry.at >= since,
-        )
-    ) or 0
-
-
 def _login_failed(username: str, reason: str, ip: str | None, factory: sessionmaker | None) -> None:
     audit(None, "login_failed", object_type="username", object_id=username[:32], detail=reason,
           ip=ip, factory=factory)
 
 
-def is_locked(username: str, *, factory: sessionmaker | None = None) -> bool:
-    """Five counted failures in the last 15 minutes, after the last successful login."""
-    now = utcnow()
-    with transaction(factory) as session:
-        last_login = session.scalar(
-            select(StaffUser.last_login_at).where(StaffUser.username == username)
-        )
-        since = max(now - LOCKOUT_WINDOW, last_login or dt.datetime.min)
-        return _recent_failures(session, username, since) >= LOCKOUT_FAILURES
+def _client(ip: str | None) -> str:
+    return ip or "unknown"
+
+
+def _account_client(username: str, ip: str | None) -> str:
+    return f"{username.lower()}\n{_client(ip)}"
+
+
+def is_locked(username: str, ip: str | None = None, *, factory: sessionmaker | None = None) -> bool:
+    """Whether logins to this account from this client are refused for now (too many failures of
+    the account from the client, or of the client over all accounts)."""
+    return (limits.used(LOGIN_ACCOUNT_CLIENT, _account_client(username.strip(), ip), factory=factory)
+            >= LOCKOUT_FAILURES
+            or limits.used(LOGIN_CLIENT, _client(ip), factory=factory) >= LOGIN_CLIENT.allowed)
 
 
 def authenticate(
     username: str, password: str, ip: str | None = None, *, factory: sessionmaker | None = None
 ) -> StaffUser | None:
-    """The active user with this password, or None (also while the username is locked out)."""
+    """The active user with this password, or None (also when the client used up its attempts).
+
+    The attempt is counted before the password is checked and given back when it succeeds."""
     username = username.strip()
-    user = find_user(username, factory=factory) if username else None
-    if is_locked(username, factory=factory):
+    client, account = _client(ip), _account_client(username, ip)
+    within = limits.take(LOGIN_CLIENT, client, factory=factory)
+    if within:
+        within = limits.take(LOGIN_ACCOUNT_CLIENT, account, factory=factory)
+        if not within:
+            limits.forgive(LOGIN_CLIENT, client, factory=factory)  # counted once, for the account
+    if not within:
         verify_password(_dummy_hash(), password)
         _login_failed(username, LOCKED, ip, factory)
         return None
+    user = find_user(username, factory=factory) if username else None
     if user is None:
         verify_password(_dummy_hash(), password)
         _login_failed(username, UNKNOWN_USER, ip, factory)
@@ -233,6 +277,8 @@ def authenticate(
     if not user.active:
         _login_failed(username, INACTIVE_USER, ip, factory)
         return None
+    limits.forgive(LOGIN_CLIENT, client, factory=factory)
+    limits.forgive(LOGIN_ACCOUNT_CLIENT, account, reset=True, factory=factory)
     with transaction(factory) as session:
         stored = session.get(StaffUser, user.id)
         stored.last_login_at = utcnow()

@@ -10,7 +10,7 @@ from sqlalchemy.orm import sessionmaker
 from bot.intake import staff
 from bot.core.db import transaction, utcnow
 from bot.core.errors import InvalidField
-from bot.core.models import AuditEntry, StaffSession, StaffUser
+from bot.core.models import AuditEntry, RateCounter, StaffSession, StaffUser
 from tests.console.console_support import PASSWORD
 
 
@@ -74,7 +74,9 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(factory: sessionmake
     assert audit_actions(factory)[-1] == ("login_failed", "wangfang", staff.LOCKED)
     # Sixteen minutes later the failures are outside the window.
     with transaction(factory) as session:
-        session.execute(update(AuditEntry).values(at=utcnow() - dt.timedelta(minutes=16)))
+        session.execute(update(RateCounter).values(
+            window_start=RateCounter.window_start - dt.timedelta(minutes=16),
+            expires_at=RateCounter.expires_at - dt.timedelta(minutes=16)))
     assert not staff.is_locked("wangfang", factory=factory)
     assert staff.authenticate("wangfang", PASSWORD, factory=factory) is not None
 

@@ -18,7 +18,6 @@ from bot.core.db import session_factory, transaction
 from bot.core.privacy import id_digest
 from bot.core.models import CLOSED, Applicant, Application, DailySequence, StatusChange
 from bot.intake.registry import (
-    STATUS_GUESSES_PER_DAY,
     ApplicationRequest,
     InvalidField,
     NotFound,
@@ -191,17 +190,6 @@ def test_resident_status_needs_the_number_and_the_mobile(factory: sessionmaker, 
     assert resident_status("SJ20251009-0002", "5678", factory=factory) is None
     assert resident_status("not a number", "5678", factory=factory) is None
     assert resident_status(registration.number, "56", factory=factory) is None
-
-
-def test_status_guessing_is_limited_per_number_across_conversations(
-    factory: sessionmaker, make_request: MakeRequest
-) -> None:
-    registration = register(make_request(mobile="13912345678"), today=TODAY, factory=factory)
-    for guess in range(STATUS_GUESSES_PER_DAY):
-        assert resident_status(registration.number, f"{guess:04d}", factory=factory) is None
-    assert resident_status(registration.number, "5678", factory=factory) is None  # locked for the day
-    other = register(make_request(mobile="13912340000"), today=TODAY, factory=factory)
-    assert resident_status(other.number, "0000", factory=factory) is not None  # others unaffected
 
 
 def test_get_application_not_found(factory: sessionmaker) -> None:

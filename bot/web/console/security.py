@@ -31,7 +31,7 @@ ROLE_HOME = {"intake": "/console/queue/new", "supervisor": "/console/queue/new",
              "admin": "/console/admin/users", "operator": "/console/hotline"}
 # The intake console's pages; hotline operators have their own panel (bot/web/hotline_panel.py).
 CONSOLE_ROLES = ("intake", "supervisor", "admin")
-LOGIN_FAILED = "用户名或密码不正确。同一账户 15 分钟内连续输错 5 次将被暂时锁定。"
+LOGIN_FAILED = "用户名或密码不正确。同一账户在同一网络地址 15 分钟内输错 5 次，将暂时不能从该地址登录。"
 FORM_EXPIRED = "页面已过期或来源不明，请刷新页面后重试。"
 SESSION_ENDED = "登录已失效，请重新登录。"
 

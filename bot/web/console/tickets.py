@@ -13,7 +13,7 @@ from bot.core.errors import IntakeError, NotFound
 from bot.core.models import TICKET_ACTIVE, TICKET_CLOSED, TICKET_WAITING, HandoffTicket, Message, StaffUser
 from bot.handoff import tickets
 from bot.handoff.delivery import DeliveryError
-from bot.intake import casework, registry
+from bot.intake import casework, registry, staff
 from bot.web.console.base import (
     CHANNEL_NAMES, PREFIX, REASON_NAMES, TICKET_STATES, bp, db, int_arg, local_time, not_found, optional_int,
     perform, render, wants_json,
@@ -30,7 +30,7 @@ def ticket_row(ticket: HandoffTicket, unread: int = 0) -> dict[str, Any]:
         "created": local_time(ticket.created_at),
         "channel": CHANNEL_NAMES.get(ticket.channel, ticket.channel),
         "reason": REASON_NAMES.get(ticket.reason, ticket.reason),
-        "district": ticket.district or "未定",
+        "district": ticket.district or tickets.TRIAGE_NAME,
         "status": TICKET_STATES.get(ticket.status, ticket.status),
         "assignee": ticket.assignee.display_name if ticket.assignee else "",
         "preview": tickets.transcript_preview(ticket),
@@ -45,7 +45,8 @@ async def handoffs_page(request: Request) -> HTTPResponse:
     active = await db(tickets.list_tickets, user, status=TICKET_ACTIVE)
     unread = await db(tickets.unread, user)
     rows = [ticket_row(ticket, unread.get(ticket.id, 0)) for ticket in waiting + active]
-    return render(request, "handoffs.html", title="人工会话", active="handoffs", rows=rows,
+    triage = [ticket_row(ticket, unread.get(ticket.id, 0)) for ticket in await db(tickets.triage_queue, user)]
+    return render(request, "handoffs.html", title="人工会话", active="handoffs", rows=rows, triage=triage,
                   latest=max((row["id"] for row in rows), default=0))
 
 
@@ -71,9 +72,12 @@ async def ticket_page(request: Request, ticket_id: int) -> HTTPResponse:
     messages = [message_row(message) for message in ticket.messages]
     last = max((m["id"] for m in messages), default=0)
     await db(tickets.mark_read, ticket.id, last)
+    if ticket.callback_phone:  # the full call-back number is shown: the view is audited
+        await db(registry.audit, user, "view_callback_phone", object_type="ticket", object_id=str(ticket.id))
     application = await db(casework.application_for_ticket, ticket, user)
+    districts = await db(staff.intake_districts) if user.role in tickets.TRIAGE_ROLES else []
     return render(request, "ticket.html", title=f"人工会话 R{ticket.id}", active="handoffs",
-                  ticket=ticket, messages=messages, application=application,
+                  ticket=ticket, messages=messages, application=application, districts=districts,
                   notes=await db(casework.notes_for, ticket_id=ticket.id),
                   canned=await db(casework.canned_replies), last_message=last,
                   WAITING=TICKET_WAITING, CLOSED=TICKET_CLOSED)
@@ -91,6 +95,19 @@ async def ticket_note(request: Request, ticket_id: int) -> HTTPResponse:
 async def ticket_link(request: Request, ticket_id: int) -> HTTPResponse:
     act = partial(casework.link_ticket, ticket_id, request.ctx.user, request.form.get("number", ""))
     return await perform(request, f"{PREFIX}/tickets/{ticket_id}", act, "已关联该申请。")
+
+
+@bp.post("/tickets/<ticket_id:int>/district")
+@staff_only("supervisor", "admin")
+async def ticket_district(request: Request, ticket_id: int) -> HTTPResponse:
+    """A supervisor sends a ticket (from the 待分派 queue) to a 乡镇/街道."""
+    user, form = request.ctx.user, request.form
+    version = optional_int(form.get("expected_version")) or 0
+    known = await db(staff.intake_districts)
+    act = partial(tickets.assign_district, ticket_id, user, form.get("district", ""),
+                  expected_version=version, known_districts=known)
+    return await perform(request, f"{PREFIX}/tickets/{ticket_id}", act,
+                         f"已分派到{(form.get('district') or '').strip()}，该乡镇（街道）的受理人员可以接手了。")
 
 
 @bp.post("/tickets/<ticket_id:int>/claim")

@@ -233,7 +233,12 @@ def test_a_hand_off_reaches_the_districts_intake_staff(hotline: Hotline) -> None
     assert done.status_code == 200
     staff = hotline.staff("jiezhou")
     page = staff.get(f"/console/tickets/{done.json()['ticket']}").text
-    assert "12345来电记录" in page and "回拨电话：13912345678" in page and "已回电，办结" in page
+    assert "12345来电记录" in page and "回拨电话：139****5678" in page and "已回电，办结" in page
+    # The full call-back number is on the page for the staff who call back, and that view is audited.
+    assert '<span class="mono" id="callback-phone">13912345678</span>' in page
+    with transaction(hotline.factory) as session:
+        assert session.scalars(select(AuditEntry).where(AuditEntry.action == "view_callback_phone",
+                                                        AuditEntry.object_id == str(done.json()["ticket"]))).all()
 
 
 # ---- the operator role ----

@@ -30,6 +30,7 @@ START_TIMEOUT_SECONDS = 600  # model loading on a busy 2-core machine
 RASA_TEST_TOKEN = os.environ.setdefault("RASA_TEST_TOKEN", "test-token-" + os.urandom(8).hex())
 ACTION_TEST_SECRET = os.environ.setdefault("ACTION_TEST_SECRET", "action-secret-" + os.urandom(8).hex())
 CHAT_COOKIE = "jiuzhu_chat"
+HOTLINE_TEST_SECRET = os.environ.setdefault("HOTLINE_TEST_SECRET", "hotline-e2e-" + os.urandom(8).hex())  # 12345 signing
 
 
 @pytest.fixture(scope="session")
@@ -198,6 +199,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         "DATABASE_URL": intake_url,
         "VAR_DIR": str(workdir),
         "WEB_PORT": str(web_port),
+        "HOTLINE_SECRET": HOTLINE_TEST_SECRET,
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
     wechat_api = FakeWeChatApi().__enter__()

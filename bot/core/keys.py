@@ -12,13 +12,16 @@ import argparse
 import sys
 from dataclasses import dataclass
 
+from typing import Any
+
+import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from bot.core import migrate
 from bot.core.db import session_factory, transaction
-from bot.core.models import Applicant
-from bot.core.privacy import decrypt
+from bot.core.models import ENCRYPTED_PREFIX, Applicant
+from bot.core.privacy import decrypt, rotate
 
 BATCH = 500
 
@@ -47,10 +50,56 @@ def rotate_applicants(factory: sessionmaker, rotated: Rotated) -> None:
         last = batch[-1].id
 
 
+# Columns of the EncryptedText / EncryptedJSON types (bot.core.models): table, key, columns.
+ENCRYPTED_COLUMNS: list[tuple[str, tuple[str, ...]]] = [
+    ("hotline_utterances", ("text",)),
+    ("hotline_calls", ("caller_number", "state")),
+    ("handoff_tickets", ("callback_phone",)),
+]
+
+
+def _rotated_value(value: Any) -> tuple[Any, bool]:
+    """(the value under the current secret, readable); an unreadable one is left as it is."""
+    if isinstance(value, str) and value.startswith(ENCRYPTED_PREFIX):
+        token = rotate(value[len(ENCRYPTED_PREFIX):])
+        return ENCRYPTED_PREFIX + token, decrypt(token) is not None
+    if isinstance(value, dict) and set(value) == {"encrypted"}:
+        token = rotate(value["encrypted"])
+        return {"encrypted": token}, decrypt(token) is not None
+    return value, True
+
+
+def rotate_columns(factory: sessionmaker, rotated: Rotated) -> None:
+    """The stored tokens re-encrypted as they are (never through the clear-text types, so that an
+    unreadable value is never overwritten)."""
+    for name, columns in ENCRYPTED_COLUMNS:
+        table = sa.table(name, sa.column("id", sa.Integer),
+                         *(sa.column(c, sa.JSON if c == "state" else sa.Text) for c in columns))
+        last = 0
+        while True:
+            with transaction(factory) as session:
+                batch = session.execute(sa.select(table).where(table.c.id > last)
+                                        .order_by(table.c.id).limit(BATCH)).all()
+                for row in batch:
+                    values, readable = {}, True
+                    for column in columns:
+                        values[column], ok = _rotated_value(row._mapping[column])
+                        readable = readable and ok
+                    if not readable:
+                        rotated.unreadable += 1
+                        continue
+                    session.execute(table.update().where(table.c.id == row.id).values(**values))
+                    rotated.rows += 1
+            if len(batch) < BATCH:
+                break
+            last = batch[-1].id
+
+
 def rotate_keys(factory: sessionmaker | None = None) -> Rotated:
     """Every encrypted value under the current INTAKE_SECRET, every digest recomputed."""
     rotated = Rotated()
     rotate_applicants(factory or session_factory(), rotated)
+    rotate_columns(factory or session_factory(), rotated)
     return rotated
 
 

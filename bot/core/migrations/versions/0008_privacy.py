@@ -11,8 +11,8 @@
 
 Run it with the same INTAKE_SECRET as the services (`make run` does).
 
-Revision ID: 0007_privacy
-Revises: 0006_standards
+Revision ID: 0008_privacy
+Revises: 0007_console_speed
 Create Date: 2026-12-03
 
 """
@@ -24,8 +24,8 @@ from alembic import op
 
 from bot.core.privacy import encrypt, redact, redact_value
 
-revision: str = '0007_privacy'
-down_revision: Union[str, None] = '0006_standards'
+revision: str = '0008_privacy'
+down_revision: Union[str, None] = '0007_console_speed'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -2,23 +2,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
+import threading
+import time
 from dataclasses import dataclass
 from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot import replies
 from bot.eligibility.engine import default_parameters
 from bot.eligibility.parameters import ParameterSet
 from bot.knowledge.answer import AMOUNT_CUES, Composer, MeasureRef, citation, quote_passage, validity_note
+from bot.knowledge.corpus import load_corpus
 from bot.knowledge.gists import Gists, load_gists
 from bot.knowledge.search import MIN_COVERAGE, PolicyIndex, SearchHit, SearchResult, split_sentences, strip_regions
 from bot.knowledge.terms import load_vocabulary
 from bot.regions import COVERED_PROVINCES, Region, display_name, find_regions, get_region
 from bot.settings import get_settings
 
+log = logging.getLogger(__name__)
 RELATED_SHARE = 0.6
 _FIGURE_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:元|倍|%|个月|日|周岁)")
 COVERED_TEXT = "、".join(COVERED_PROVINCES)
@@ -168,9 +175,86 @@ def _service_for(policy_dir: Path, data_dir: Path) -> PolicyService:
     return PolicyService(PolicyIndex.from_directory(policy_dir, data_dir), load_gists(data_dir))
 
 
+class LiveService:
+    """The policy service of this process: the shipped corpus plus the notices published in the
+    console (bot/standards/notices.py). At most once every CHECK_SECONDS it reads the registry's
+    "notices" version; when it moved, the index is rebuilt with the published notices. A version
+    that cannot be read, or a rebuild that fails, leaves the previous service answering."""
+
+    CHECK_SECONDS = 1.0
+
+    def __init__(self, read_version: Callable[[], Any], read_documents: Callable[[], list[Any]],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._read_version = read_version
+        self._read_documents = read_documents
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._service: PolicyService | None = None
+        self._key: Any = None
+        self._checked_at: float | None = None
+
+    def __call__(self, policy_dir: Path, data_dir: Path) -> PolicyService:
+        now = self._clock()
+        service = self._service
+        if service is not None and self._checked_at is not None and now - self._checked_at < self.CHECK_SECONDS:
+            return service
+        with self._lock:
+            if self._service is not None and self._checked_at is not None \
+                    and now - self._checked_at < self.CHECK_SECONDS:
+                return self._service
+            self._checked_at = now
+            try:
+                version = self._read_version()
+            except SQLAlchemyError as exc:
+                log.warning("published notices not readable, keeping the current index: %s",
+                            str(exc).splitlines()[0])
+                version = self._key[2] if self._key else None
+            key = (policy_dir, data_dir, version)
+            if self._service is None or key != self._key:
+                try:
+                    self._service = self._build(policy_dir, data_dir, bool(version))
+                    self._key = key
+                except Exception:  # noqa: BLE001 (any failure: the old index keeps serving)
+                    log.exception("rebuilding the policy index with the published notices failed; "
+                                  "the previous index keeps serving")
+                    if self._service is None:
+                        self._service = _service_for(policy_dir, data_dir)
+            return self._service
+
+    def _build(self, policy_dir: Path, data_dir: Path, with_notices: bool) -> PolicyService:
+        if not with_notices:
+            return _service_for(policy_dir, data_dir)
+        gists = load_gists(data_dir)
+        asks = {key: entry.asks for key, entry in gists.measures.items()}
+        documents = [*load_corpus(policy_dir), *self._read_documents()]
+        return PolicyService(PolicyIndex(documents, load_vocabulary(data_dir), asks), gists)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._service = self._key = self._checked_at = None
+
+
+def _notices_version() -> Any:
+    from bot.core.db import database_url
+    from bot.standards.notices import notices_version
+
+    found = notices_version()
+    return (database_url(), found) if found else None
+
+
+def _published_notices() -> list[Any]:
+    from bot.standards.notices import published_documents
+
+    return published_documents()
+
+
+LIVE_SERVICE = LiveService(_notices_version, _published_notices)
+
+
 def get_policy_service() -> PolicyService:
+    """The policy service with the notices published in the console (see LiveService)."""
     settings = get_settings()
-    return _service_for(settings.policy_dir, settings.data_dir)
+    return LIVE_SERVICE(settings.policy_dir, settings.data_dir)
 
 
 # ---- what other channels (the 12345 hotline) use of a search, without the package's internals ----

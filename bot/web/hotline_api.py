@@ -158,9 +158,8 @@ async def db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def policy_service(app: Sanic) -> PolicyService:
-    if getattr(app.ctx, "service", None) is None:
-        app.ctx.service = get_policy_service()
-    return app.ctx.service
+    service = getattr(app.ctx, "service", None)
+    return service if service is not None else get_policy_service()  # follows published notices
 
 
 def public(state: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from sanic import Sanic
 
-from bot.web.console import audit, canned, cases, dashboard, security, standards, tickets, users  # noqa: F401  (routes)
+from bot.web.console import (  # noqa: F401  (routes)
+    audit, canned, cases, dashboard, notices, security, standards, tickets, users,
+)
 from bot.web.console.base import bp
 from bot.web.console.live import register_live
 

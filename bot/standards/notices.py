@@ -1,0 +1,285 @@
+"""Notices uploaded in the console: the importer's reading of the text, the facts staff fill in,
+publication to the search index of every worker, superseded/expired marks, unpublishing.
+
+A notice is plain text (.txt, UTF-8 or GB 18030). The importer (bot.knowledge.importer) reads
+the 文号, title, issuer, date of issue, end date and the numbered measures; the preview says what
+it could not find, and staff fill it in (the region always: a text rarely names it canonically).
+Publishing raises the "notices" version; each worker rebuilds its index from the shipped corpus
+and the published notices (bot.knowledge.service.get_policy_service) and keeps the old index when
+the rebuild fails. Rows are never deleted: unpublishing and marking keep the history, and every
+step is in the audit log.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from bot.core.db import transaction, utcnow
+from bot.core.errors import Forbidden, IntakeError, InvalidField, NotFound
+from bot.core.models import NOTICE_DRAFT, NOTICE_PUBLISHED, NOTICE_UNPUBLISHED, PolicyNotice, StaffUser
+from bot.intake.registry import _audit_entry
+from bot.knowledge.corpus import Measure, PolicyDocument, document_from_dict, document_to_dict, load_corpus
+from bot.knowledge.importer import parse_source
+from bot.regions import display_name
+from bot.settings import get_settings
+from bot.standards.store import _DOC_NUMBER_RE, KEEPERS, bump, may_keep, normalize_doc_number, region_name, version
+
+NOTICES = "notices"  # the RegistryVersion row
+MAX_NOTICE_BYTES = 200 * 1024
+ALLOWED_SUFFIXES = (".txt",)
+STATUS_NAMES = {NOTICE_DRAFT: "草稿", NOTICE_PUBLISHED: "已发布", NOTICE_UNPUBLISHED: "已撤下"}
+ENDED_NAMES = {"superseded": "已被新文件替代", "expired": "已失效"}
+FACT_NAMES = {"doc_number": "文号", "title": "标题", "issuer": "发文机关", "region": "适用地区",
+              "issued": "印发日期", "valid_until": "有效期至"}
+REQUIRED = ("doc_number", "title", "issuer", "region")
+
+
+def read_upload(file_name: str, data: bytes) -> str:
+    """The text of an uploaded file, or InvalidField saying what is wrong with it."""
+    name = (file_name or "").strip()
+    if not name:
+        raise InvalidField("file", "请选择要上传的通知文件。")
+    if not name.lower().endswith(ALLOWED_SUFFIXES):
+        raise InvalidField("file", "目前只能上传纯文本（.txt）文件；Word 或 PDF 请先另存为纯文本再上传。")
+    if len(data) > MAX_NOTICE_BYTES:
+        raise InvalidField("file", f"文件超过{MAX_NOTICE_BYTES // 1024}KB，请确认是一份通知的正文。")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise InvalidField("file", "无法识别文件的文字编码，请另存为 UTF-8 文本后再上传。")
+    if "\x00" in text or not text.strip():
+        raise InvalidField("file", "文件里没有可读的文字，请确认是纯文本文件。")
+    return text
+
+
+@dataclass(frozen=True)
+class Preview:
+    facts: dict[str, Any]  # what is known now (found in the text or filled in)
+    found: dict[str, bool]  # which facts the importer found itself
+    missing: tuple[str, ...]  # required facts still missing
+    measures: tuple[Measure, ...]
+
+
+def _read(text: str) -> tuple[dict[str, Any], tuple[Measure, ...]]:
+    parsed = parse_source(text)
+    facts = {"doc_number": parsed.doc_number, "title": parsed.title, "issuer": parsed.issuer, "region": None,
+             "issued": parsed.issued.isoformat() if parsed.issued else None, "issued_text": parsed.issued_text,
+             "valid_until": parsed.valid_until.isoformat() if parsed.valid_until else None}
+    return facts, tuple(parsed.measures)
+
+
+def preview(row: PolicyNotice) -> Preview:
+    document = row.document
+    detected, measures = _read(row.source_text)
+    facts = {key: document.get(key) for key in FACT_NAMES}
+    found = {key: bool(detected.get(key)) for key in FACT_NAMES}
+    missing = tuple(key for key in REQUIRED if not facts.get(key))
+    return Preview(facts, found, missing, measures)
+
+
+def _check_actor(actor: StaffUser) -> None:
+    if not actor.active or actor.role not in KEEPERS:
+        raise Forbidden("政策通知由主管维护。")
+
+
+def _check_region(actor: StaffUser, region: str) -> None:
+    if not may_keep(actor, region):
+        where = display_name(actor.region) if actor.region else "（未设置）"
+        raise Forbidden(f"您负责的地区是{where}，不能发布{display_name(region)}的通知。")
+
+
+def upload(actor: StaffUser, file_name: str, data: bytes, *, factory: Optional[sessionmaker] = None) -> PolicyNotice:
+    """A draft from an uploaded file; the importer must find at least one numbered measure."""
+    _check_actor(actor)
+    text = read_upload(file_name, data)
+    facts, measures = _read(text)
+    if not measures or all(m.number == "前言" for m in measures):
+        raise InvalidField("file", "没有在文件中找到编号的措施（如“一、”“（一）”“1.”），无法导入；请确认上传的是通知正文。")
+    region = actor.region
+    document = {**facts, "region": region, "doc_id": "", "source_file": f"console:{file_name[:150]}",
+                "measures": [], "issued_text": facts.get("issued_text") or ""}
+    with transaction(factory) as session:
+        row = PolicyNotice(doc_id=f"pending-{utcnow():%Y%m%d%H%M%S%f}", status=NOTICE_DRAFT, document=document,
+                           source_text=text, file_name=file_name[:200], region=region or "",
+                           created_by_id=actor.id, created_by=actor.display_name, created_at=utcnow(),
+                           updated_at=utcnow())
+        session.add(row)
+        session.flush()
+        row.doc_id = f"notice-{row.id}"
+        row.document = {**document, "doc_id": row.doc_id}
+        session.add(_audit_entry(actor, "notice_upload", object_type="notice", object_id=str(row.id),
+                                 detail=f"{file_name[:100]} {facts.get('doc_number') or '（未识别文号）'}"))
+    return row
+
+
+def _date_field(fields: Mapping[str, Any], name: str) -> str | None:
+    value = (fields.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise InvalidField(name, f"{FACT_NAMES[name]}不是有效日期，请按 2024-07-01 的格式填写。") from None
+
+
+def save_facts(actor: StaffUser, notice_id: int, fields: Mapping[str, Any], *,
+               factory: Optional[sessionmaker] = None) -> PolicyNotice:
+    """The facts staff filled in (or corrected), checked."""
+    _check_actor(actor)
+    doc_number = normalize_doc_number(fields.get("doc_number") or "")
+    if doc_number and not _DOC_NUMBER_RE.match(doc_number):
+        raise InvalidField("doc_number", "文号格式不对，应像“运民发〔2024〕12号”。")
+    region_text = (fields.get("region") or "").strip()
+    region = region_name(region_text) if region_text else None
+    if region_text and region is None:
+        raise InvalidField("region", f"“{region_text}”不是本助手认识的地区名称。")
+    if region:
+        _check_region(actor, region)
+    issued, valid_until = _date_field(fields, "issued"), _date_field(fields, "valid_until")
+    if issued and valid_until and valid_until < issued:
+        raise InvalidField("valid_until", "有效期不能早于印发日期。")
+    title = " ".join((fields.get("title") or "").split())[:200]
+    issuer = " ".join((fields.get("issuer") or "").split())[:200]
+    with transaction(factory) as session:
+        row = _row(session, notice_id)
+        document = dict(row.document)
+        document.update(doc_number=doc_number or None, title=title or None, issuer=issuer or None, region=region,
+                        issued=issued, valid_until=valid_until)
+        if issued:
+            day = dt.date.fromisoformat(issued)
+            document["issued_text"] = f"{day.year}年{day.month}月{day.day}日"
+        row.document, row.region, row.updated_at = document, region or "", utcnow()
+        if row.status == NOTICE_PUBLISHED:
+            _document(row)  # a published notice stays publishable
+            bump(session, NOTICES)
+    return row
+
+
+def _row(session: Any, notice_id: int) -> PolicyNotice:
+    row = session.get(PolicyNotice, notice_id, with_for_update=True)
+    if row is None:
+        raise NotFound("没有找到该通知。")
+    return row
+
+
+def _document(row: PolicyNotice) -> PolicyDocument:
+    """The notice as a corpus document: its measures read again from the text, the facts as saved,
+    and an end mark (superseded or expired) applied to its validity."""
+    facts = row.document
+    missing = [FACT_NAMES[key] for key in REQUIRED if not facts.get(key)]
+    if missing:
+        raise InvalidField(REQUIRED[0], f"还缺少：{'、'.join(missing)}。请补全后再发布。")
+    _detected, measures = _read(row.source_text)
+    if not measures:
+        raise InvalidField("file", "没有在文件中找到编号的措施，不能发布。")
+    valid_until = facts.get("valid_until")
+    note = ""
+    if row.ended_on is not None:
+        last_day = (row.ended_on - dt.timedelta(days=1)).isoformat()
+        valid_until = min(valid_until, last_day) if valid_until else last_day
+        on = f"{row.ended_on.year}年{row.ended_on.month}月{row.ended_on.day}日"
+        note = f"该通知已于{on}{ENDED_NAMES.get(row.ended_reason or '', '失效')}" + (
+            f"（{row.ended_note}）" if row.ended_note else "")
+    data = {
+        "doc_id": row.doc_id, "title": facts["title"], "issuer": facts["issuer"], "doc_number": facts["doc_number"],
+        "issued": facts.get("issued"), "issued_text": facts.get("issued_text") or "", "region": facts["region"],
+        "valid_until": valid_until, "source_file": facts.get("source_file") or f"console:{row.file_name}",
+        "measures": [{"number": m.number, "clause": m.clause, "headings": list(m.headings), "title": m.title,
+                      "text": m.text, **({"expiry_note": note} if note else {})} for m in measures],
+    }
+    return document_from_dict(data, f"notice #{row.id}")
+
+
+def publish(actor: StaffUser, notice_id: int, *, factory: Optional[sessionmaker] = None) -> PolicyNotice:
+    _check_actor(actor)
+    with transaction(factory) as session:
+        row = _row(session, notice_id)
+        if row.status == NOTICE_PUBLISHED:
+            raise IntakeError("该通知已经发布。")
+        document = _document(row)
+        _check_region(actor, document.region)
+        shipped = {doc.doc_number for doc in load_corpus(get_settings().policy_dir)}
+        others = session.scalars(select(PolicyNotice).where(PolicyNotice.status == NOTICE_PUBLISHED,
+                                                            PolicyNotice.id != row.id)).all()
+        if document.doc_number in shipped or any(o.document.get("doc_number") == document.doc_number for o in others):
+            raise InvalidField("doc_number", f"{document.doc_number}已经收录，不能重复发布；如是新版本，请先撤下旧的。")
+        row.status, row.published_by, row.published_at, row.updated_at = (
+            NOTICE_PUBLISHED, actor.display_name, utcnow(), utcnow())
+        row.document = {**row.document, "measures": document_to_dict(document)["measures"]}
+        session.add(_audit_entry(actor, "notice_publish", object_type="notice", object_id=str(row.id),
+                                 detail=f"{document.doc_number} {document.title[:60]}"))
+        bump(session, NOTICES)
+    return row
+
+
+def unpublish(actor: StaffUser, notice_id: int, *, factory: Optional[sessionmaker] = None) -> PolicyNotice:
+    _check_actor(actor)
+    with transaction(factory) as session:
+        row = _row(session, notice_id)
+        if row.status != NOTICE_PUBLISHED:
+            raise IntakeError("该通知没有发布，无需撤下。")
+        if row.region:
+            _check_region(actor, row.region)
+        row.status, row.updated_at = NOTICE_UNPUBLISHED, utcnow()
+        session.add(_audit_entry(actor, "notice_unpublish", object_type="notice", object_id=str(row.id),
+                                 detail=str(row.document.get("doc_number") or "")))
+        bump(session, NOTICES)
+    return row
+
+
+def mark_ended(actor: StaffUser, notice_id: int, reason: str, on: str, note: str = "", *,
+               factory: Optional[sessionmaker] = None) -> PolicyNotice:
+    """Superseded by a newer notice, or expired, from the date `on` (answers then say so)."""
+    _check_actor(actor)
+    if reason not in ENDED_NAMES:
+        raise InvalidField("reason", "请选择“已被新文件替代”或“已失效”。")
+    try:
+        day = dt.date.fromisoformat((on or "").strip())
+    except ValueError:
+        raise InvalidField("ended_on", "请填写失效日期（格式如 2024-07-01）。") from None
+    with transaction(factory) as session:
+        row = _row(session, notice_id)
+        if row.region:
+            _check_region(actor, row.region)
+        issued = row.document.get("issued")
+        if issued and day.isoformat() <= issued:
+            raise InvalidField("ended_on", "失效日期须晚于印发日期。")
+        row.ended_on, row.ended_reason, row.ended_note = day, reason, " ".join((note or "").split())[:200] or None
+        row.updated_at = utcnow()
+        session.add(_audit_entry(actor, "notice_end", object_type="notice", object_id=str(row.id),
+                                 detail=f"{row.document.get('doc_number') or ''} {ENDED_NAMES[reason]} {day}"))
+        if row.status == NOTICE_PUBLISHED:
+            bump(session, NOTICES)
+    return row
+
+
+def notices(factory: Optional[sessionmaker] = None) -> list[PolicyNotice]:
+    with transaction(factory) as session:
+        return list(session.scalars(select(PolicyNotice).order_by(PolicyNotice.id.desc())))
+
+
+def notice(notice_id: int, factory: Optional[sessionmaker] = None) -> PolicyNotice:
+    with transaction(factory) as session:
+        row = session.get(PolicyNotice, notice_id)
+    if row is None:
+        raise NotFound("没有找到该通知。")
+    return row
+
+
+def published_documents(factory: Optional[sessionmaker] = None) -> list[PolicyDocument]:
+    with transaction(factory) as session:
+        rows = list(session.scalars(select(PolicyNotice).where(PolicyNotice.status == NOTICE_PUBLISHED)
+                                    .order_by(PolicyNotice.id)))
+    return [_document(row) for row in rows]
+
+
+def notices_version(factory: Optional[sessionmaker] = None) -> int:
+    return version(NOTICES, factory)

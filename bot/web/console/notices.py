@@ -1,0 +1,106 @@
+"""政策通知: supervisors upload a notice (plain text), see what the importer read, fill in what it
+could not find, publish it to the assistant's search in every worker, mark it superseded or
+expired, or unpublish it (the history stays). Domain rules: bot.standards.notices."""
+from __future__ import annotations
+
+from functools import partial
+
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.core.errors import IntakeError, NotFound
+from bot.standards import notices
+from bot.web.console.base import PREFIX, SUPERVISORS, bp, db, flash_redirect, not_found, render
+from bot.web.console.security import staff_only
+
+PAGE = f"{PREFIX}/notices"
+FACT_FIELDS = ("doc_number", "title", "issuer", "region", "issued", "valid_until")
+
+
+@bp.get("/notices")
+@staff_only(*SUPERVISORS)
+async def notices_page(request: Request) -> HTTPResponse:
+    return await _list_page(request)
+
+
+async def _list_page(request: Request, *, error: str | None = None, status: int = 200) -> HTTPResponse:
+    rows = await db(notices.notices)
+    return render(request, "notices.html", status=status, title="政策通知", active="notices", rows=rows,
+                  statuses=notices.STATUS_NAMES, ended=notices.ENDED_NAMES,
+                  max_kb=notices.MAX_NOTICE_BYTES // 1024,
+                  flash={"kind": "error", "text": error} if error else None)
+
+
+@bp.post("/notices")
+@staff_only(*SUPERVISORS)
+async def notices_upload(request: Request) -> HTTPResponse:
+    upload = request.files.get("file") if request.files else None
+    name, body = (upload.name, upload.body) if upload is not None else ("", b"")
+    try:
+        row = await db(partial(notices.upload, request.ctx.user, name, body))
+    except IntakeError as exc:
+        return await _list_page(request, error=exc.message, status=400)
+    return flash_redirect(f"{PAGE}/{row.id}", "已读取通知。请核对下面识别出的内容，补全缺少的信息后发布。")
+
+
+async def _notice_page(request: Request, notice_id: int, *, form: dict | None = None, error: str | None = None,
+                       error_field: str | None = None, status: int = 200) -> HTTPResponse:
+    try:
+        row = await db(notices.notice, notice_id)
+    except NotFound:
+        return not_found(request)
+    preview = notices.preview(row)
+    return render(request, "notice.html", status=status, title=f"政策通知 #{row.id}", active="notices", row=row,
+                  preview=preview, facts=form or preview.facts, names=notices.FACT_NAMES,
+                  statuses=notices.STATUS_NAMES, ended=notices.ENDED_NAMES, error_field=error_field,
+                  flash={"kind": "error", "text": error} if error else None)
+
+
+@bp.get("/notices/<notice_id:int>")
+@staff_only(*SUPERVISORS)
+async def notice_page(request: Request, notice_id: int) -> HTTPResponse:
+    return await _notice_page(request, notice_id)
+
+
+@bp.post("/notices/<notice_id:int>")
+@staff_only(*SUPERVISORS)
+async def notice_save(request: Request, notice_id: int) -> HTTPResponse:
+    form = {name: (request.form.get(name) or "").strip()[:300] for name in FACT_FIELDS}
+    publish = request.form.get("publish") == "1"
+    try:
+        await db(partial(notices.save_facts, request.ctx.user, notice_id, form))
+        if publish:
+            await db(partial(notices.publish, request.ctx.user, notice_id))
+    except NotFound:
+        return not_found(request)
+    except IntakeError as exc:
+        return await _notice_page(request, notice_id, form=form, error=exc.message,
+                                  error_field=getattr(exc, "field", None), status=400)
+    done = "已发布：助手的问答几秒内即可检索到这份通知。" if publish else "已保存。"
+    return flash_redirect(f"{PAGE}/{notice_id}", done)
+
+
+async def _act(request: Request, notice_id: int, action: partial, done: str) -> HTTPResponse:
+    try:
+        await db(action)
+    except NotFound:
+        return not_found(request)
+    except IntakeError as exc:
+        return flash_redirect(f"{PAGE}/{notice_id}", exc.message, "error")
+    return flash_redirect(f"{PAGE}/{notice_id}", done)
+
+
+@bp.post("/notices/<notice_id:int>/unpublish")
+@staff_only(*SUPERVISORS)
+async def notice_unpublish(request: Request, notice_id: int) -> HTTPResponse:
+    return await _act(request, notice_id, partial(notices.unpublish, request.ctx.user, notice_id),
+                      "已撤下：助手不再引用这份通知，记录仍保留。")
+
+
+@bp.post("/notices/<notice_id:int>/end")
+@staff_only(*SUPERVISORS)
+async def notice_end(request: Request, notice_id: int) -> HTTPResponse:
+    form = request.form
+    action = partial(notices.mark_ended, request.ctx.user, notice_id, form.get("reason") or "",
+                     form.get("ended_on") or "", form.get("note") or "")
+    return await _act(request, notice_id, action, "已标注：助手引用这份通知时会说明它已失效。")

@@ -17,25 +17,10 @@ from bot.core.models import AuditEntry, StaffUser
 from bot.knowledge.service import LiveService, ReplyKind
 from bot.settings import get_settings
 from bot.standards import notices
+from tests.standards_support import NOTICE
 
 AS_OF = dt.date(2026, 12, 3)
 QUESTION = "运城低保户冬季取暖补贴发多少"
-NOTICE = """运城市民政局关于发放测试用冬季取暖补贴的通知
-测民发〔2026〕5号
-
-各县（市、区）民政局：
-
-为做好测试工作，现就有关事项通知如下。
-
-一、对城乡低保对象每户发放一次性冬季取暖补贴（测试数值）321元，于2026年12月31日前发放到位。
-
-二、特困供养人员冬季取暖补贴按每人（测试数值）432元发放。
-
-三、本通知自印发之日起施行。
-
-运城市民政局
-2026年11月20日
-"""
 
 
 @pytest.fixture

@@ -142,6 +142,13 @@ class LiveParameters:
             if self._current is None:
                 self._current = self._shipped()
 
+    def fresh(self) -> ParameterSet:
+        """The set after a version check now, whenever the last one was (the console's own page
+        right after an approval)."""
+        with self._lock:
+            self._checked_at = None
+        return self()
+
     @property
     def version(self) -> Hashable:
         return self._version

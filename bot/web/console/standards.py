@@ -13,10 +13,10 @@ from sanic.response import HTTPResponse
 
 from bot.core.calendar import local_now
 from bot.core.errors import IntakeError, NotFound
-from bot.eligibility import default_parameters
 from bot.eligibility.parameters import BASES, CATALOGUE, Kind
 from bot.regions import COVERED_PROVINCES, all_regions, display_name
 from bot.standards import store
+from bot.standards.current import LIVE
 from bot.web.console.base import PREFIX, SUPERVISORS, bp, db, flash_redirect, not_found, render
 from bot.web.console.security import staff_only
 
@@ -39,7 +39,7 @@ def _region_choices(user: Any) -> list[tuple[str, str]]:
 
 def _current_values(region: str, today: dt.date) -> list[dict[str, Any]]:
     """Which value of each editable parameter applies in `region` today, and from where."""
-    parameters = default_parameters()
+    parameters = LIVE.fresh()  # what the assistant uses from now on, checked now
     out = []
     for name, label in store.editable_parameters().items():
         lookup = parameters.lookup(name, region, today)

@@ -96,3 +96,29 @@ def test_propose_refuse_bad_input_approve_and_use_at_once(console: Console) -> N
     assert any("测试〔2025〕7号 第一条" in (r["citation"] or "") for r in dibao["reasons"])
     page = checker.get("/console/standards?region=运城").text
     assert "901元/人/月" in page and "已生效" in page
+
+
+def test_notice_upload_refuses_bad_files_and_publishes(console: Console) -> None:
+    from tests.standards_support import NOTICE
+
+    keeper = console.client("yc1")
+    assert "上传通知" in keeper.get("/console/notices").text
+    files = {"file": ("tongzhi.txt", NOTICE.encode("utf-8"), "text/plain")}
+    assert keeper.post("/console/notices", csrf=False, files=files).status_code == 403
+    for name, body, message in (("tongzhi.docx", b"PK\x03\x04", "纯文本"),
+                                ("tongzhi.txt", b"x" * (210 * 1024), "超过200KB"),
+                                ("tongzhi.txt", "没有编号的一句话。".encode(), "没有在文件中找到编号的措施")):
+        refused = keeper.post("/console/notices", files={"file": (name, body, "text/plain")})
+        assert refused.status_code == 400 and message in refused.text, message
+    too_big = keeper.post("/console/notices", files={"file": ("big.txt", b"x" * (300 * 1024), "text/plain")})
+    assert too_big.status_code == 413 and "超过了允许的大小" in too_big.text
+    uploaded = keeper.post("/console/notices", files=files)
+    assert uploaded.status_code == 302
+    page = keeper.get(uploaded.headers["Location"]).text
+    assert "测民发〔2026〕5号" in page and "321元" in page
+    notice_id = int(uploaded.headers["Location"].rsplit("/", 1)[1])
+    bad = keeper.post(f"/console/notices/{notice_id}", {"doc_number": "乱写", "title": "t", "issuer": "i",
+                                                        "region": "运城", "publish": "1"})
+    assert bad.status_code == 400 and "文号格式不对" in bad.text
+    assert keeper.get("/console/notices/99999").status_code == 404
+    assert console.client("clerk").get("/console/notices").status_code == 403

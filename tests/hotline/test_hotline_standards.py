@@ -16,7 +16,7 @@ START = dt.datetime(2026, 11, 23, 2, 0)
 CALL = [Line(speaker, text, START + dt.timedelta(seconds=5 * i)) for i, (speaker, text) in enumerate((
     ("caller", "我想问问低保能不能办"),
     ("operator", "您在哪里？"),
-    ("caller", "运城盐湖区 城里"),
+    ("caller", "运城盐湖区 住在城里"),
     ("caller", "家里三口人 一个月收入一千五"),
 ))]
 TEST_STANDARD = ApprovedValue(1, "山西省运城市", "dibao_standard_urban", {"value": 913, "unit": "元/人/月"},

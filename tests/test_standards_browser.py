@@ -24,12 +24,12 @@ from bot.core.models import PolicyNotice, StandardValue
 from bot.intake import staff
 from bot.standards import notices, store
 from tests.conftest import Servers
+from tests.console.console_support import PASSWORD
 from tests.standards_support import NOTICE
 from tests.test_chat_page import browser  # noqa: F401 (the same headless Chromium fixture)
 from tests.test_questionnaire_chat import ANSWERS
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-PASSWORD = "ceshi-mima-2026"
 TEST_VALUE = "913"  # yuan per person per month: a test value
 TEST_DOC = "测试〔2025〕13号"
 WITHIN_SECONDS = 15

@@ -235,12 +235,21 @@ def _check_keeper(user: StaffUser, region: str) -> None:
 # ---- the registry ----
 
 def bump(session: Session, name: str) -> None:
-    """Raises the version counter `name` in the current transaction."""
-    row = session.get(RegistryVersion, name, with_for_update=True)
-    if row is None:
-        session.add(RegistryVersion(name=name, version=1, changed_at=utcnow()))
-    else:
-        row.version, row.changed_at = row.version + 1, utcnow()
+    """Raises the version counter `name` in the current transaction (the first time, two workers
+    may race to create the row: the loser's insert is rolled back to a savepoint and it updates)."""
+    def increment() -> int:
+        return session.execute(
+            update(RegistryVersion).where(RegistryVersion.name == name)
+            .values(version=RegistryVersion.version + 1, changed_at=utcnow())
+            .execution_options(synchronize_session=False)).rowcount
+
+    if increment():
+        return
+    try:
+        with session.begin_nested():
+            session.add(RegistryVersion(name=name, version=1, changed_at=utcnow()))
+    except IntegrityError:
+        increment()
 
 
 def version(name: str, factory: Optional[sessionmaker] = None) -> int:

@@ -306,7 +306,7 @@ AUDIT_ACTIONS = {
     "hotline_answered": "来电已解答", "status_guess_failed": "进度查询尾号错误",
     "standard_propose": "提议本地标准", "standard_approve": "审核通过本地标准", "standard_reject": "驳回本地标准",
     "standard_withdraw": "撤回本地标准提议", "notice_upload": "上传政策通知", "notice_publish": "发布政策通知",
-    "notice_unpublish": "撤下政策通知", "notice_end": "标注通知失效",
+    "notice_unpublish": "撤下政策通知", "notice_end": "标注通知失效", "set_region": "设置负责地区",
 }
 AUDIT_PAGE = 100
 

@@ -3,6 +3,7 @@
     python -m bot.intake.cli create-admin --username admin --name 张三
     python -m bot.intake.cli create-user --username li --name 李四 --role intake --district 甲镇
     python -m bot.intake.cli create-user --username wang --name 王五 --role supervisor --region 运城市
+    python -m bot.intake.cli set-region --username wang --region 运城市
     python -m bot.intake.cli reset-password --username li
 
 The password comes from the environment (ADMIN_PASSWORD for create-admin, STAFF_PASSWORD for the
@@ -64,6 +65,9 @@ def parser() -> argparse.ArgumentParser:
         sub.add_argument("--region", help="负责维护本地标准和通知的地区（主管、管理员），如 运城市；管理员不填则可维护全部地区")
     password = commands.add_parser("reset-password", help="重置密码（密码取自 STAFF_PASSWORD 或提示输入）")
     password.add_argument("--username", required=True)
+    keeps = commands.add_parser("set-region", help="设置主管、管理员负责维护本地标准和通知的地区")
+    keeps.add_argument("--username", required=True)
+    keeps.add_argument("--region", default="", help="如 运城市；留空则取消（管理员取消后可维护全部地区）")
     return root
 
 
@@ -75,6 +79,9 @@ def run(argv: list[str] | None = None) -> int:
             message = create(args, "admin", "ADMIN_PASSWORD")
         elif args.command == "create-user":
             message = create(args, args.role, "STAFF_PASSWORD")
+        elif args.command == "set-region":
+            user = staff.set_region(args.username, args.region)
+            message = f"{user.username} 负责的地区：{user.region or '（无）'}。"
         else:
             message = reset(args)
     except (InvalidField, PasswordMismatch) as exc:

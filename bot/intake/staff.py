@@ -172,6 +172,20 @@ def create_user(
     return user
 
 
+def set_region(username: str, region: str | None, *, actor: StaffUser | None = None,
+               factory: sessionmaker | None = None) -> StaffUser:
+    """The region whose local standards and notices a supervisor or administrator keeps (None:
+    none for a supervisor, every region for an administrator); audited."""
+    with transaction(factory) as session:
+        user = session.scalars(select(StaffUser).where(StaffUser.username == username.strip())).first()
+        if user is None:
+            raise InvalidField("username", f"用户名“{username}”不存在。")
+        user.region = _validate_region(user.role, region)
+    audit(actor, "set_region", object_type="staff_user", object_id=str(user.id),
+          detail=f"{user.username} {user.region or '（无）'}", factory=factory)
+    return user
+
+
 def list_users(*, active_only: bool = False, factory: sessionmaker | None = None) -> list[StaffUser]:
     query = select(StaffUser).order_by(StaffUser.role, StaffUser.district, StaffUser.username)
     if active_only:

@@ -44,3 +44,15 @@ def test_bad_input_is_explained_and_fails(tmp_path: Path) -> None:
     assert "受理人员须填写所属乡镇（街道）" in no_district.stderr
     weak = cli(tmp_path, "create-admin", "--username", "chief", "--name", "陈静", ADMIN_PASSWORD="short")
     assert weak.returncode == 1 and "密码须为" in weak.stderr
+
+
+def test_a_supervisor_gets_the_region_whose_standards_they_keep(tmp_path: Path) -> None:
+    made = cli(tmp_path, "create-user", "--username", "lizhu", "--name", "李主管", "--role", "supervisor",
+               STAFF_PASSWORD="ceshi-mima-2026")
+    assert made.returncode == 0, made.stderr
+    assert cli(tmp_path, "set-region", "--username", "lizhu", "--region", "运城").returncode == 0
+    factory = session_factory(f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert staff.find_user("lizhu", factory=factory).region == "山西省运城市"
+    refused = cli(tmp_path, "set-region", "--username", "lizhu", "--region", "北京")
+    assert refused.returncode == 1 and "不是本助手覆盖" in refused.stderr
+    assert cli(tmp_path, "set-region", "--username", "nobody", "--region", "运城").returncode == 1

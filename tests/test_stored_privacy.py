@@ -30,3 +30,13 @@ def test_a_user_message_is_stored_masked_and_the_live_one_kept() -> None:
     assert event.text == text and event.parse_data["entities"][0]["value"] == "13800138000"
     other = SlotSet("app_mobile", "x")
     assert redacted(other) is other
+
+
+def test_a_bot_message_is_stored_masked() -> None:
+    """A staff reply is recorded in the conversation as a bot message: it rests masked too."""
+    from rasa.shared.core.events import BotUttered
+    said = BotUttered("您登记的手机 137 2222 3333 已核对", metadata={"staff": "王芳"})
+    stored = redacted(said)
+    assert stored.text == "您登记的手机 137****3333 已核对" and said.text.startswith("您登记的手机 137 2222")
+    plain = BotUttered("好的")
+    assert redacted(plain) is plain

@@ -10,14 +10,21 @@ import copy
 from typing import Any, Iterator
 
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event, UserUttered
+from rasa.shared.core.events import BotUttered, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.core.privacy import redact
 
 
 def redacted(event: Event) -> Event:
-    """A copy of a user message with personal numbers masked; other events as they are."""
+    """A copy of a user or bot message with personal numbers masked (a staff reply recorded in the
+    conversation is a bot message); other events as they are."""
+    if isinstance(event, BotUttered) and event.text:
+        if redact(event.text) == event.text:
+            return event
+        stored = copy.deepcopy(event)
+        stored.text = redact(stored.text)
+        return stored
     if not isinstance(event, UserUttered) or not event.text:
         return event
     stored = copy.deepcopy(event)

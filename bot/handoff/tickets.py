@@ -205,7 +205,10 @@ def _check_reply(text: str) -> str:
 def _send(
     message: Message, user: StaffUser, rasa: Optional[RasaConversations], factory: Optional[sessionmaker]
 ) -> Message:
-    """Stores the message, records it in the Rasa transcript and pushes it when the channel can."""
+    """Stores the message, records it in the Rasa transcript and pushes it when the channel can.
+    An ID or mobile number staff write is masked like everywhere else (the resident gets it masked:
+    a number to call is written as a landline or 12345)."""
+    message.text = redact(message.text)
     with transaction(factory) as session:
         session.add(message)
         session.flush()

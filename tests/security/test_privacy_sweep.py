@@ -157,6 +157,10 @@ def test_numbers_typed_in_every_format_rest_nowhere_in_clear(servers: Servers) -
     # What staff see: masked everywhere but the audited call-back number.
     boss = StaffClient(servers.web_url)
     boss.login(f"boss{run}", PASSWORD)
+    boss.get(f"/console/tickets/{web_ticket.id}")
+    replied = boss.post(f"/console/tickets/{web_ticket.id}/reply", {"text": "已核对您的身份证 1427 0219 7507 0745 66"},
+                        csrf=False, headers={"X-CSRF-Token": boss.csrf, "Accept": "application/json"})
+    assert replied.status_code == 200 and replied.json()["message"]["text"] == "已核对您的身份证 142702********4566"
     pages = {
         "hand-offs": boss.get("/console/handoffs").text,
         "ticket": boss.get(f"/console/tickets/{web_ticket.id}").text,

@@ -55,11 +55,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('scope', 'key', 'window_start')
     )
     op.create_index(op.f('ix_rate_counters_expires_at'), 'rate_counters', ['expires_at'], unique=False)
-    with op.batch_alter_table('hotline_calls') as batch:
-        batch.alter_column('caller_number', existing_type=sa.String(length=20), type_=sa.Text(),
-                           existing_nullable=True)
-    with op.batch_alter_table('handoff_tickets') as batch:
-        batch.add_column(sa.Column('callback_phone', sa.Text(), nullable=True))
+    # caller_number becomes Text by a new column, never by rebuilding the table: on SQLite a rebuild
+    # drops the old table, and its ON DELETE CASCADE would take every utterance of every call with it.
+    op.add_column('hotline_calls', sa.Column('caller_number_text', sa.Text(), nullable=True))
+    op.execute("UPDATE hotline_calls SET caller_number_text = caller_number")
+    op.execute("ALTER TABLE hotline_calls DROP COLUMN caller_number")
+    op.execute("ALTER TABLE hotline_calls RENAME COLUMN caller_number_text TO caller_number")
+    op.add_column('handoff_tickets', sa.Column('callback_phone', sa.Text(), nullable=True))
 
     connection = op.get_bind()
     for pk, text in connection.execute(sa.select(utterances.c.id, utterances.c.text)).all():
@@ -88,7 +90,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # Masked text stays masked, and encrypted values stay encrypted (the models read both).
-    with op.batch_alter_table('handoff_tickets') as batch:
-        batch.drop_column('callback_phone')
+    op.execute("ALTER TABLE handoff_tickets DROP COLUMN callback_phone")
     op.drop_index(op.f('ix_rate_counters_expires_at'), table_name='rate_counters')
     op.drop_table('rate_counters')

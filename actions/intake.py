@@ -30,7 +30,9 @@ from bot.questionnaire.application import (
     programs_question,
     summary,
 )
+from bot.questionnaire.answers import leaves
 from bot.questionnaire.flow import answers_from_slots, screen_answers, screening_snapshot
+from bot import replies
 from bot.regions import display_name
 from bot.settings import get_settings
 
@@ -42,6 +44,7 @@ FIELD_FOR_SLOT = {slot: field for field, slot in SLOT_FOR_FIELD.items()}
 LEAVING_INTENTS = {"stop_screening", "request_human", "start_screening"}
 QUESTION_WORDS = ("吗", "什么", "怎么", "多少", "哪里", "哪些", "为什么", "能不能", "可不可以", "?", "？")
 FREE_TEXT_FIELDS = {"name", "district", "address"}
+POLICY_WORDS = re.compile(r"低保|特困|救助|补助|标准|条件|多少钱|材料|审核|多久")
 REGISTRY_DOWN = (
     "抱歉，登记系统暂时出现故障，您的申请这次没有登记上（没有保存任何信息）。请稍后说“我要申请”再试一次，"
     "之前填的内容我还记着；也可以拨打12345，或到乡镇（街道）社会救助窗口当面申请。"
@@ -105,12 +108,18 @@ class ValidateApplicationForm(FormValidationAction):
     ) -> Optional[List[Dict[Text, Any]]]:
         """Slot events for the answer; None hands the message back to the rules."""
         intent = latest_intent(tracker)
-        if intent in LEAVING_INTENTS:
-            return None
         text = message_text(tracker)
         field = FIELD_FOR_SLOT[requested]
-        if field in FREE_TEXT_FIELDS and intent == "ask_policy" and looks_like_question(text):
+        # A command wins only when the message says so: an address on 测试路 does not start a
+        # test, and a name is not a request to stop.
+        if intent in LEAVING_INTENTS and (leaves(text) or field not in FREE_TEXT_FIELDS):
             return None
+        if field in FREE_TEXT_FIELDS and looks_like_question(text):
+            if not POLICY_WORDS.search(text):
+                dispatcher.utter_message(text=replies.text(f"application.explain.{field}"))
+                return [SlotSet(requested, None)]
+            if intent == "ask_policy":
+                return None
         try:
             if field == "confirmed":
                 fixed = corrections(text)
@@ -186,7 +195,9 @@ class ActionAskAppConfirmed(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text=summary(answers(tracker), region_name(tracker)))
+        buttons = [{"title": replies.text("application.buttons.confirm"), "payload": replies.text("application.buttons.confirm")},
+                   {"title": replies.text("application.buttons.change"), "payload": replies.text("application.buttons.change_payload")}]
+        dispatcher.utter_message(text=summary(answers(tracker), region_name(tracker)), buttons=buttons)
         return []
 
 

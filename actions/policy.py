@@ -11,6 +11,7 @@ from actions.common import changed_slots, entity_value, message_text
 from actions.handoff import NOT_UNDERSTOOD_BEFORE_HANDOFF, hand_off, not_understood_in_a_row
 from bot.knowledge.service import PolicyReply, ReplyKind, get_policy_service
 from bot import replies
+from bot.questionnaire.questions import distinct_regions
 
 DETAIL_PAYLOAD = "/ask_policy_detail"
 
@@ -34,16 +35,31 @@ class ActionAnswerPolicy(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        named_now = entity_value(tracker, "region")
+        remembered = tracker.get_slot("region")
+        named_before = tracker.get_slot("regions_named") or []
+        # Two places named and neither confirmed: a question naming none is not answered with
+        # the last one; the resident is asked which (when the answer depends on the place).
+        if not named_now and len(distinct_regions(named_before)) > 1 and not tracker.get_slot("region_confirmed"):
+            remembered = None
         turn = get_policy_service().converse(
             message_text(tracker),
-            remembered_region=tracker.get_slot("region"),
+            remembered_region=remembered,
             pending_question=tracker.get_slot("pending_question"),
-            region_named=entity_value(tracker, "region"),
+            region_named=named_now,
             says_region=intent == "inform_region",
         )
         detail = send_policy_reply(dispatcher, turn.reply)
-        return changed_slots(tracker, region=turn.region, pending_question=turn.pending_question,
-                             policy_answer=detail or tracker.get_slot("policy_answer"))
+        region = turn.region or tracker.get_slot("region")
+        named = named_before
+        if turn.region and turn.region != tracker.get_slot("region") and (named_now or intent == "inform_region"):
+            named = [*named_before, turn.region][-5:]
+        confirmed = tracker.get_slot("region_confirmed")
+        if tracker.get_slot("pending_question") and turn.pending_question is None and remembered is None:
+            confirmed = True  # the place given in answer to "which place?"
+        return changed_slots(tracker, region=region, pending_question=turn.pending_question,
+                             policy_answer=detail or tracker.get_slot("policy_answer"),
+                             regions_named=named, region_confirmed=confirmed)
 
 
 class ActionPolicyDetail(Action):

@@ -1,36 +1,57 @@
 """The pre-screening questionnaire: reading answers, asking what is still needed, the result."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import message_is_new, message_text
-from bot.questionnaire.answers import NOT_UNDERSTOOD, mentioned_facts, parse_answer
+from actions.common import entity_value, latest_intent, message_is_new, message_text
+from bot import replies
+from bot.questionnaire.answers import (
+    NOT_UNDERSTOOD,
+    UNKNOWN,
+    asks_back,
+    leaves,
+    mentioned_facts,
+    read_answer,
+    wants_screening_now,
+)
 from bot.questionnaire.flow import (
     PATH_FOR_SLOT,
     SLOT_FOR_PATH,
     answers_from_slots,
+    answers_line,
+    describe,
+    LABELS,
     next_questions,
+    reasons_text,
+    result_programs,
     result_text,
     screen_answers,
-    summary_text,
+    short_name,
 )
+from bot.questionnaire.questions import ask_buttons, distinct_regions, options_buttons
+from bot.regions import display_name
 from bot.settings import get_settings
 
 FORM = "screening_form"
-# Intents that leave the questionnaire (rules take over); a policy question does too, unless
-# the text also answers the question that was asked.
+# Intents that may leave the questionnaire (rules take over), when the message says so.
 LEAVING_INTENTS = {"stop_screening", "request_human", "apply"}
-NOT_UNDERSTOOD_REPLY = "抱歉，我没听明白您的回答。"
-NOTHING_TO_CORRECT = "请告诉我要改成什么，比如“家里是四口人”“月收入两千”。"
-CORRECTED_MORE_QUESTIONS = "好的，已经改过来了。按新的情况还需要问您几个问题，说“继续测”就可以接着回答。"
+MISREAD_SLOT = "sc_misread"  # {"slot": …, "count": n}: answers in a row that could not be read
+SKIP_AFTER = 3  # the third unreadable answer to one question skips it (kept as "不清楚")
+EXPLAIN_PAYLOAD = "/explain_result"
 
 
 def fact_events(facts: Dict[str, Any]) -> List[Dict[Text, Any]]:
     return [SlotSet(SLOT_FOR_PATH[path], value) for path, value in facts.items()]
+
+
+def misread_count(tracker: Tracker, slot: str) -> int:
+    misread = tracker.get_slot(MISREAD_SLOT) or {}
+    return int(misread.get("count") or 0) if misread.get("slot") == slot else 0
 
 
 class ValidateScreeningForm(FormValidationAction):
@@ -50,47 +71,122 @@ class ValidateScreeningForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> Optional[List[Dict[Text, Any]]]:
         """Slot events for this message; None hands the message back to the rules."""
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        intent = latest_intent(tracker)
         text = message_text(tracker)
         requested = tracker.get_slot("requested_slot")
+        if requested not in PATH_FOR_SLOT:
+            return fact_events(mentioned_facts(text))
+        path = PATH_FOR_SLOT[requested]
+        # First read as the answer to the question asked; a command to stop or a person wins
+        # only when the message says so ("七十二了" is an age, not "stop").
+        value = read_answer(path, text)
+        if intent in LEAVING_INTENTS and (leaves(text) or value is NOT_UNDERSTOOD):
+            return None
         facts = mentioned_facts(text)
-        if requested in PATH_FOR_SLOT:
-            if intent in LEAVING_INTENTS:
-                return None
-            value = parse_answer(PATH_FOR_SLOT[requested], text)
-            if value is not NOT_UNDERSTOOD:
-                facts[PATH_FOR_SLOT[requested]] = value
-            elif intent == "ask_policy" and not set(facts) - {"region"}:
-                return None  # a question naming a place is still a question
-            elif not facts:
-                dispatcher.utter_message(text=NOT_UNDERSTOOD_REPLY)
-                return [SlotSet(requested, None)]
-        return fact_events(facts)
+        if value is NOT_UNDERSTOOD and asks_back(text):
+            dispatcher.utter_message(text=replies.text(f"questionnaire.explain.{requested}"))
+            return [SlotSet(requested, None)]
+        if value is not NOT_UNDERSTOOD:
+            facts[path] = value
+            if path == "region":
+                facts.pop("region", None)
+                facts[path] = value
+            events = fact_events(facts)
+            if path == "region":
+                events.append(SlotSet("region_confirmed", True))
+            return [*events, SlotSet(MISREAD_SLOT, None)]
+        if intent == "ask_policy" and not set(facts) - {"region"}:
+            return None  # a question naming a place is still a question
+        if facts and set(facts) != {"region"}:
+            return fact_events(facts)  # something else stated: noted, the question asked again
+        count = misread_count(tracker, requested) + 1
+        if count >= SKIP_AFTER:
+            dispatcher.utter_message(text=replies.text("questionnaire.skipped"))
+            return [SlotSet(requested, UNKNOWN), SlotSet(MISREAD_SLOT, None)]
+        return [SlotSet(requested, None), SlotSet(MISREAD_SLOT, {"slot": requested, "count": count})]
+
+    def start(self, tracker: Tracker) -> List[Dict[Text, Any]]:
+        """On activation: a region the resident has not confirmed among several is asked again."""
+        named = distinct_regions(tracker.get_slot("regions_named") or [])
+        if tracker.get_slot("region") and len(named) > 1 and not tracker.get_slot("region_confirmed"):
+            return [SlotSet("region", None)]
+        return []
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         events: List[Dict[Text, Any]] = []
+        if not tracker.get_slot("requested_slot"):
+            events = self.start(tracker)
+            tracker.add_slots(events)
         # Read the message only when it is new: when the form resumes after an interruption
         # (a policy question), the latest message was already handled by another action.
         if message_is_new(tracker, FORM) or not tracker.get_slot("requested_slot"):
             extracted = self.extract_answers(dispatcher, tracker)
             if extracted is None:
                 return []
-            events = extracted
-            tracker.add_slots(events)
+            events += extracted
+            tracker.add_slots(extracted)
         required = await self.required_slots([], dispatcher, tracker, domain)
         missing = next((slot for slot in required if tracker.slots.get(slot) is None), None)
         return [*events, SlotSet("requested_slot", missing)]
 
 
+class AskScreeningQuestion(Action, ABC):
+    """Asks one question of the questionnaire: as written, with options to tap where the answer
+    is closed; after an unreadable answer in other words with examples; after a second, with
+    options to tap and the offer of a person. Never the same words twice in a row."""
+
+    @property
+    @abstractmethod
+    def slot(self) -> str:
+        """The slot this action asks for."""
+
+    def name(self) -> Text:
+        return f"action_ask_{self.slot}"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        count = misread_count(tracker, self.slot)
+        named = distinct_regions(tracker.get_slot("regions_named") or [])
+        if self.slot == "region" and count == 0 and len(named) > 1:
+            places = "、".join(display_name(r) for r in named)
+            buttons = [{"title": display_name(r), "payload": display_name(r)} for r in named]
+            dispatcher.utter_message(text=replies.text("questionnaire.which_region", regions=places),
+                                     buttons=buttons)
+        elif count == 0:
+            dispatcher.utter_message(text=replies.text(f"questionnaire.ask.{self.slot}"),
+                                     buttons=ask_buttons(self.slot))
+        elif count == 1:
+            dispatcher.utter_message(text=replies.text(f"questionnaire.rephrase.{self.slot}"),
+                                     buttons=ask_buttons(self.slot))
+        else:
+            dispatcher.utter_message(text=replies.text("questionnaire.options"), buttons=options_buttons(self.slot))
+        return []
+
+
+# One ask action per question (rasa_sdk registers every concrete Action subclass).
+ASK_ACTIONS = [type(f"AskScreening_{slot}", (AskScreeningQuestion,), {"slot": slot}) for slot in SLOT_FOR_PATH.values()]
+
+
+def result_buttons(programs: List[str]) -> List[Dict[str, str]]:
+    buttons = [{"title": replies.text("questionnaire.result.why_button", program=short_name(p)),
+                "payload": f'{EXPLAIN_PAYLOAD}{{"program": "{p}"}}'} for p in programs[:3]]
+    buttons.append({"title": replies.text("questionnaire.result.apply_button"),
+                    "payload": replies.text("questionnaire.result.apply_button")})
+    buttons.append({"title": replies.text("questionnaire.result.answers_button"),
+                    "payload": f'{EXPLAIN_PAYLOAD}{{"program": "answers"}}'})
+    return buttons
+
+
 def screening_reply(dispatcher: CollectingDispatcher, answers: Dict[str, Any]) -> None:
-    dispatcher.utter_message(text=summary_text(answers))
-    dispatcher.utter_message(text=result_text(screen_answers(answers, get_settings().today())))
+    result = screen_answers(answers, get_settings().today())
+    dispatcher.utter_message(text=result_text(result), buttons=result_buttons(result_programs(result)))
 
 
 class ActionScreeningResult(Action):
-    """The summary of the answers, then each program's outcome with reasons and citations."""
+    """The short result: what looks possible, what is undecided, the next step; reasons on request."""
 
     def name(self) -> Text:
         return "action_screening_result"
@@ -99,11 +195,64 @@ class ActionScreeningResult(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         screening_reply(dispatcher, answers_from_slots(tracker.slots))
+        return [SlotSet(MISREAD_SLOT, None)]
+
+
+class ActionExplainResult(Action):
+    """Why: each program's reasons with citations ("为什么", a button), or the answers given."""
+
+    def name(self) -> Text:
+        return "action_explain_result"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        answers = answers_from_slots(tracker.slots)
+        if not answers or next_questions(answers, get_settings().today()):
+            dispatcher.utter_message(text=replies.text("questionnaire.result.no_result"))
+            return []
+        program = entity_value(tracker, "program")
+        if program == "answers":
+            dispatcher.utter_message(text=answers_line(answers))
+            return []
+        result = screen_answers(answers, get_settings().today())
+        known = {p.program for p in result.programs}
+        dispatcher.utter_message(text=reasons_text(result, program if program in known else None))
         return []
 
 
+class ActionOfferScreening(Action):
+    """"我能申请什么", a story of hardship: the questionnaire offered, with what was said noted.
+    An explicit request ("帮我测测", "继续测") starts it at once."""
+
+    def name(self) -> Text:
+        return "action_offer_screening"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        text = message_text(tracker)
+        facts = {path: value for path, value in mentioned_facts(text).items()
+                 if answers_from_slots(tracker.slots).get(path) is None}
+        if latest_intent(tracker) == "start_screening" and wants_screening_now(text):
+            return [*fact_events(facts), SlotSet("screening_now", True)]  # the rules start it
+        lines = []
+        if latest_intent(tracker) != "start_screening":
+            lines.append(replies.text("questionnaire.offer_after_story"))
+        if facts:
+            noted = "，".join(f"{LABELS[p]}{describe(p, v)}" for p, v in facts.items())
+            lines.append(replies.text("questionnaire.offer_noted", facts=noted))
+        lines.append(replies.text("questionnaire.offer"))
+        start = replies.text("questionnaire.offer_buttons.start")
+        buttons = [{"title": start, "payload": "/start_screening"},
+                   {"title": replies.text("questionnaire.offer_buttons.later"), "payload": "/deny"}]
+        dispatcher.utter_message(text="".join(lines), buttons=buttons)
+        return [*fact_events(facts), SlotSet("screening_now", False)]
+
+
 class ActionScreeningCorrect(Action):
-    """A correction outside the questionnaire: update the answer and screen again."""
+    """A correction outside the questionnaire: update the answer and screen again. Without
+    earlier answers there is nothing to correct: what was said is taken as a story."""
 
     def name(self) -> Text:
         return "action_screening_correct"
@@ -111,14 +260,17 @@ class ActionScreeningCorrect(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        before = {p: v for p, v in answers_from_slots(tracker.slots).items() if p != "region"}
+        if not before:
+            return ActionOfferScreening().run(dispatcher, tracker, domain)
         facts = mentioned_facts(message_text(tracker))
         if not facts:
-            dispatcher.utter_message(text=NOTHING_TO_CORRECT)
+            dispatcher.utter_message(text=replies.text("questionnaire.correction.nothing_to_correct"))
             return []
         answers = {**answers_from_slots(tracker.slots), **facts}
         if next_questions(answers, get_settings().today()):
-            dispatcher.utter_message(text=CORRECTED_MORE_QUESTIONS)
+            dispatcher.utter_message(text=replies.text("questionnaire.correction.more_questions"))
         else:
-            dispatcher.utter_message(text="好的，已经改过来了。")
+            dispatcher.utter_message(text=replies.text("questionnaire.correction.done"))
             screening_reply(dispatcher, answers)
-        return fact_events(facts)
+        return [*fact_events(facts), SlotSet("screening_now", None)]

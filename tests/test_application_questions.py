@@ -96,3 +96,19 @@ def test_summary_masks_the_id_and_mobile() -> None:
     assert "138****8000" in text and "13800138000" not in text
     assert VALID_ID not in text and "110105" in text
     assert "山西省运城市解州镇" in text and "最低生活保障" in text
+
+
+# Issue 11: "俺叫王秀兰" was kept as "俺王秀兰", "名字不对，是王秀兰" as "不对".
+@pytest.mark.parametrize("text", ["俺叫王秀兰", "我是王秀兰", "我叫王秀兰。", "就叫王秀兰吧", "名字不对，是王秀兰",
+                                  "申请人叫王秀兰", "王秀兰"])
+def test_name_without_fillers(text: str) -> None:
+    assert parse_field("name", text, []) == "王秀兰"
+
+
+def test_name_corrected_at_the_confirmation_step() -> None:
+    assert corrections("名字不对，是王秀兰") == {"name": "王秀兰"}
+    assert corrections("名字写错了，应该是王秀兰") == {"name": "王秀兰"}
+
+
+def test_any_real_address_is_accepted() -> None:
+    assert parse_field("address", "永济市城西街道测试路东头5号", []) == "永济市城西街道测试路东头5号"

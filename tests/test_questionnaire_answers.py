@@ -3,7 +3,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.questionnaire.answers import NONE, NOT_UNDERSTOOD, mentioned_facts, parse_answer
+from bot.questionnaire.answers import (
+    NONE,
+    NOT_UNDERSTOOD,
+    UNKNOWN,
+    asks_back,
+    leaves,
+    mentioned_facts,
+    parse_answer,
+    read_answer,
+)
 
 
 @pytest.mark.parametrize(
@@ -60,3 +69,58 @@ def test_corrections_and_volunteered_facts() -> None:
     assert mentioned_facts("三个月没收入了") == {"applicant.unemployed_months": 3}
     assert mentioned_facts("更正一下 是肢体一级残疾") == {"applicant.disability": "physical:1"}
     assert mentioned_facts("好的") == {}
+
+
+# Issue 11: an answer inside the questionnaire is first read as the answer to the question asked.
+@pytest.mark.parametrize(
+    "path, text, expected",
+    [
+        ("applicant.age", "七十二了", 72),
+        ("household.monthly_income", "就那一百多块钱养老金", 100),
+        ("household.monthly_income", "一百多块", 100),
+        ("household.monthly_income", "两千出头", 2000),
+        ("household.monthly_income", "三百块", 300),
+        ("household.monthly_income", "一年一万", 833),
+        ("household.monthly_income", "不知道具体多少，大概两千", 2000),
+        ("applicant.medical_out_of_pocket_yearly", "一个月药钱三百", 3600),
+        ("applicant.medical_out_of_pocket_yearly", "一年两千来块", 2000),
+        ("applicant.has_income_source", "一直有养老金，不算没收入", True),
+        ("applicant.has_income_source", "除了养老金啥也没有", True),
+        ("applicant.has_income_source", "没有养老金，啥也没有", False),
+        ("applicant.unemployed_months", "每月都有养老金", 0),
+        ("household.low_income_family", "不清楚", UNKNOWN),
+        ("household.low_income_family", "不知道，没人说过", UNKNOWN),
+        ("household.on_dibao", "不晓得", UNKNOWN),
+        ("applicant.has_able_supporter", "有个儿子但他顾不上", False),
+        ("applicant.has_able_supporter", "有个闺女，可她自己也困难", False),
+        ("applicant.has_able_supporter", "儿子在太原上班，每月给五百", True),
+        ("household.size", "四口，俺两口子俩娃", 4),
+        ("household.size", "就俺一个", 1),
+        ("household.size", "老两口", 2),
+        ("applicant.disability", "腿不好，没办残疾证", NONE),
+        ("applicant.seriously_ill", "还好，没大病", False),
+        ("region", "不知道", NOT_UNDERSTOOD),  # the rules need a place: never "unknown"
+    ],
+)
+def test_read_answer(path: str, text: str, expected: object) -> None:
+    assert read_answer(path, text) == expected if expected is not NOT_UNDERSTOOD else read_answer(path, text) is NOT_UNDERSTOOD
+
+
+@pytest.mark.parametrize("text", ["啥叫低收入家庭？", "低保边缘是个啥意思", "养老金算不算收入"])
+def test_a_question_about_the_question(text: str) -> None:
+    assert asks_back(text)
+
+
+@pytest.mark.parametrize("text", ["没有", "七十二了", "不是，没吃过", "有个儿子但他顾不上"])
+def test_an_answer_is_not_a_question_about_the_question(text: str) -> None:
+    assert not asks_back(text)
+
+
+@pytest.mark.parametrize("text", ["先不测了", "不想答了", "转人工", "那俺想申请", "暂停一下"])
+def test_commands_that_leave_a_form(text: str) -> None:
+    assert leaves(text)
+
+
+@pytest.mark.parametrize("text", ["七十二了", "永济市城西街道测试路东头5号", "没有", "三百块", "王秀兰"])
+def test_answers_that_do_not_leave_a_form(text: str) -> None:
+    assert not leaves(text)

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.questionnaire.answers import NONE
+from bot.questionnaire.answers import NONE, UNKNOWN
 from bot.questionnaire.flow import (
     PATH_FOR_SLOT,
+    RESULT_MAX_CHARS,
     SLOT_FOR_PATH,
+    answers_line,
     next_questions,
+    reasons_text,
     request_body,
+    result_programs,
     result_text,
     screen_answers,
     summary_text,
@@ -61,8 +65,54 @@ def test_summary_lists_answers_and_assumptions() -> None:
 def test_result_never_promises_and_cites() -> None:
     answers = {**NINGXIA_ELDER, "applicant.able_to_work": False, "applicant.has_income_source": False,
                "applicant.has_able_supporter": False}
-    text = result_text(screen_answers(answers, DAY))
+    result = screen_answers(answers, DAY)
+    text = result_text(result)
     assert "初步判断" in text and "以审核结果为准" in text
-    assert "【特困人员救助供养】可能符合" in text and "845元" in text
-    assert "宁政办规发〔2022〕7号" in text
-    assert "乡镇人民政府（街道办事处）" in text
+    assert "可能符合：" in text and "特困供养（约845元" in text
+    assert "乡镇（街道）社会救助窗口" in text
+    why = reasons_text(result)
+    assert "【特困人员救助供养】可能符合" in why and "宁政办规发〔2022〕7号" in why
+
+
+ANSWERED_ELDER = {
+    **NINGXIA_ELDER, "household.size": 3, "household.monthly_income": 1500, "household.on_dibao": False,
+    "household.low_income_family": UNKNOWN, "applicant.disability": NONE, "applicant.seriously_ill": False,
+    "applicant.able_to_work": False, "applicant.has_income_source": False, "applicant.has_able_supporter": False,
+    "applicant.unemployed_months": 3, "applicant.unemployment_insured": False,
+    "applicant.medical_out_of_pocket_yearly": 0, "applicant.emergency": NONE,
+}
+
+
+def test_unknown_is_answered_but_not_a_fact() -> None:
+    asked = next_questions({**NINGXIA_ELDER, "household.low_income_family": UNKNOWN}, DAY)
+    assert "household.low_income_family" not in asked
+    assert "low_income_family" not in request_body({"household.low_income_family": UNKNOWN}, DAY)["household"]
+    assert "不清楚" in summary_text({"household.low_income_family": UNKNOWN})
+
+
+def test_short_result_first_message() -> None:
+    # Issue 11: a 1,342-character result with the expiry warning three times over.
+    late = dt.date(2026, 12, 3)
+    result = screen_answers(ANSWERED_ELDER, late)
+    text = result_text(result)
+    assert len(text) <= RESULT_MAX_CHARS
+    assert text.count("注意：") == 1 and text.count("宁政办规发〔2022〕7号有效期至") == 1  # each warning once
+    assert "可能符合" in text and "特困供养" in text and "下一步" in text and "我要申请" in text
+    assert "还定不了" in text and "还要知道" in text  # the undecided ones, with what would decide them
+    assert "第十四条" not in text  # the reasons and citations come on request
+    why = reasons_text(result, "tekun")
+    assert "第十四条" in why and "特困人员救助供养" in why and "最低生活保障" not in why
+    assert result_programs(result)[0] in ("dibao", "tekun")
+
+
+def test_every_result_fits_the_first_message() -> None:
+    for region in ("宁夏回族自治区银川市", "山西省运城市盐湖区", "山西省"):
+        for answers in ({"region": region}, {**ANSWERED_ELDER, "region": region},
+                        {**ANSWERED_ELDER, "region": region, "applicant.emergency": "fire"}):
+            for day in (DAY, dt.date(2026, 12, 3)):
+                assert len(result_text(screen_answers(answers, day))) <= RESULT_MAX_CHARS
+
+
+def test_answers_line_says_how_to_correct() -> None:
+    line = answers_line(ANSWERED_ELDER)
+    assert "3口人" in line and "不清楚" in line and "刚才说错了" in line

@@ -27,6 +27,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import replies
+from bot.channels.options import with_option
 from bot.channels.replay import handle_once
 from bot.channels.shared_secret import error, refusal
 from bot.settings import get_settings
@@ -71,6 +72,7 @@ class OnceRestInput(RestInput):
                 logger.info("REST message of %s characters refused (limit %s)", len(text), limit)
                 return response.json([{"recipient_id": sender, "text": replies.text("security.too_long", limit=limit)}])
             given_id = _message_id(body)
+            text = await with_option(request, sender, text)  # "1", "2": an offered option
             metadata = body.get("metadata")
             message = UserMessage(
                 text, CollectingOutputChannel(), sender, input_channel=self.name(),

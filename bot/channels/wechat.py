@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
-from rasa.shared.core.events import BotUttered, UserUttered
 from sanic import Blueprint, response
 from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.channels.options import with_option
 from bot.channels.replay import handle_once
 from bot.handoff.delivery import register_sender
 from bot.core.privacy import install_log_redaction
@@ -41,7 +41,7 @@ from bot.wechat.config import WeChatConfig
 from bot.wechat.inbound import Answer, AskAssistant, route
 from bot.wechat.protocol import MAX_BODY_BYTES, SUCCESS, Inbound, RequestRefused, encode_reply, read_request, verify_url
 from bot.wechat.store import ChannelStore, channel_store
-from bot.wechat.text import chosen_index, chosen_payload, numbered_options, wechat_messages
+from bot.wechat.text import numbered_options, wechat_messages
 
 logger = logging.getLogger(__name__)
 CHANNEL = "wechat"
@@ -109,21 +109,6 @@ async def _read_body(request: Request) -> bytes:
     request.stream.request_max_size = MAX_BODY_BYTES
     await request.receive_body()
     return request.body
-
-
-async def _offered_buttons(request: Request, openid: str) -> List[Dict[str, Any]]:
-    """The buttons of the bot's last message since the resident last wrote, if any."""
-    agent = getattr(request.app.ctx, "agent", None)
-    tracker_store = getattr(agent, "tracker_store", None)
-    if tracker_store is None:
-        return []
-    tracker = await tracker_store.retrieve(openid)
-    for event in reversed(tracker.events if tracker else []):
-        if isinstance(event, UserUttered):
-            return []
-        if isinstance(event, BotUttered) and event.data.get("buttons"):
-            return list(event.data["buttons"])
-    return []
 
 
 @dataclass
@@ -305,14 +290,7 @@ class WeChatInput(InputChannel):
 
     async def _with_option(self, request: Request, openid: str, text: str) -> str:
         """A number answering the bot's numbered options becomes the option's payload."""
-        if chosen_index(text) is None:
-            return text
-        try:
-            buttons = await _offered_buttons(request, openid)
-        except Exception as error:
-            logger.warning("could not read the offered options (%s)", type(error).__name__)
-            return text
-        return chosen_payload(text, buttons) or text
+        return await with_option(request, openid, text)
 
     async def _follow_up(self, openid: str, messages: List[str]) -> None:
         await asyncio.sleep(FOLLOW_UP_DELAY_SECONDS)

@@ -13,11 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterable
 
-import yaml
-
+from bot import replies
 from bot.eligibility.engine import PROGRAMS
 from bot.hotline.extract import Heard, Lexicon, asked_fields, hear, load_lexicon, narrowest
 from bot.hotline.spoken import masked_speech
@@ -37,7 +35,6 @@ from bot.questionnaire.flow import (
 )
 from bot.regions import Region, display_name
 from bot.towns import check_town
-from bot.settings import PROJECT_ROOT
 
 PROGRAM_NAMES = {key: name for key, name, _rule in PROGRAMS}
 CATEGORY_NAMES = {"consult": "政策咨询", "apply": "救助申请", "status": "进度查询", "complaint": "投诉反映"}
@@ -297,17 +294,10 @@ def spoken_reply(call: CallSoFar, result: SearchResult | None, category: str) ->
 
 # ---- screening ----
 
-@lru_cache(maxsize=1)
-def question_texts(domain: Path = PROJECT_ROOT / "domain.yml") -> dict[str, str]:
+def question_texts() -> dict[str, str]:
     """The questionnaire's wording of each question (the chat asks them the same way)."""
-    with domain.open(encoding="utf-8") as handle:
-        responses = (yaml.safe_load(handle) or {}).get("responses") or {}
-    texts = {}
-    for path, slot in SLOT_FOR_PATH.items():
-        variants = responses.get(f"utter_ask_{slot}") or []
-        if variants and variants[0].get("text"):
-            texts[path] = variants[0]["text"]
-    return texts
+    asked = replies.group("questionnaire.ask")
+    return {path: asked[slot] for path, slot in SLOT_FOR_PATH.items() if slot in asked}
 
 
 def _screening(call: CallSoFar, as_of: dt.date) -> dict[str, Any]:

@@ -37,7 +37,13 @@ PROGRAM_WORDS = (
 )
 YES_WORDS = ("同意", "可以", "好的", "好", "行", "是的", "对", "确认", "没问题", "嗯", "正确", "愿意", "要", "是")
 NO_WORDS = ("不同意", "不行", "不可以", "不要", "不愿意", "拒绝", "不对", "不是", "错", "不正确", "不用")
-NAME_CUES = re.compile(r"(?:我叫|名字是|名字叫|姓名是|姓名|名字|叫)[:：\s]*")
+# What residents say around a name: "俺叫王秀兰", "我是王秀兰", "名字不对，是王秀兰", "就叫王秀兰吧".
+NAME_CUES = re.compile(
+    r"^(?:(?:申请人|本人|我|俺|咱|他|她|老人|我妈|我爸|我娘|俺娘|俺妈)(?:的)?)?"
+    r"(?:(?:名字|姓名|全名|大名)(?:写|填)?(?:错了|不对|写错了|填错了)?[，,。\s]*)?"
+    r"(?:应该|改成|改为|重新|就)?(?:是|叫|为|写|填)?(?:做)?[:：\s]*"
+)
+NAME_TAIL = re.compile(r"[。，,.!！~～\s]*(?:吧|啊|呀|哈|哦|嘞|呢)?[。，,.!！~～\s]*$")
 DISTRICT_RE = re.compile(r"[\u4e00-\u9fa5]{1,12}?(?:街道办事处|街道办|街道|镇|乡|苏木)")
 DISTRICT_PREFIX = re.compile(r"^.*(?:省|自治区|市|区|县|旗|住在|住|在|是|属于)")
 DISTRICT_MESSAGE = "请告诉我您所在的乡镇或街道的名称，比如“解州镇”“北城街道”，我们会把申请交给那里的社会救助窗口。"
@@ -116,7 +122,7 @@ def parse_field(field: str, text: str, suggested: list[str]) -> Any:
             raise NotUnderstood("请回复“同意”或“不同意”。" if field == "consent" else CONFIRM_PROMPT)
         return answer
     if field == "name":
-        return validate_name(NAME_CUES.sub("", text, count=1))
+        return validate_name(name_in(text))
     if field == "mobile":
         return validate_mobile(find_mobile(text) or text)
     if field == "id_number":
@@ -131,6 +137,13 @@ def parse_field(field: str, text: str, suggested: list[str]) -> Any:
     raise KeyError(field)
 
 
+def name_in(text: str) -> str:
+    """The name without what is said around it ("俺叫王秀兰" → 王秀兰)."""
+    text = NAME_TAIL.sub("", text.strip())
+    stripped = NAME_CUES.sub("", text, count=1)
+    return stripped if len(stripped) >= 2 else text  # "是杰" may be a name
+
+
 def corrections(text: str) -> dict[str, Any]:
     """Fields a message restates at the confirmation step ("手机号改成139…", "姓名王芳")."""
     found: dict[str, Any] = {}
@@ -140,9 +153,12 @@ def corrections(text: str) -> dict[str, Any]:
     mobile = find_mobile(text)
     if mobile:
         found["mobile"] = validate_mobile(mobile)
-    name = re.search(r"(?:姓名|名字)(?:改成|改为|应该是|是)?[:：\s]*([\u4e00-\u9fa5·]{2,20})", text)
+    name = re.search(
+        r"(?:姓名|名字)(?:写|填)?(?:错了|不对|写错了|填错了)?[，,。\s]*(?:改成|改为|应该是|应该叫|是|叫)?[:：\s]*([\u4e00-\u9fa5·]{2,20})",
+        text,
+    )
     if name:
-        found["name"] = validate_name(name.group(1))
+        found["name"] = validate_name(name_in(name.group(1)))
     address = re.search(r"(?:地址|住址)(?:改成|改为|应该是|是)?[:：\s]*(.{5,200})", text)
     if address:
         found["address"] = validate_address(address.group(1))

@@ -13,7 +13,8 @@ from typing import Any, Mapping
 from bot.eligibility.engine import ScreeningResult, default_parameters, questions_needed, screen
 from bot.eligibility.facts import facts_from_request
 from bot.eligibility.parameters import CATALOGUE
-from bot.questionnaire.answers import NONE
+from bot import replies
+from bot.questionnaire.answers import NONE, UNKNOWN
 from bot.regions import display_name
 
 SLOT_FOR_PATH = {
@@ -80,11 +81,18 @@ def answers_from_slots(slots: Mapping[str, Any]) -> dict[str, Any]:
     return {path: slots.get(slot) for path, slot in SLOT_FOR_PATH.items() if slots.get(slot) is not None}
 
 
+def known_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers the rules can use: "不清楚" (UNKNOWN) is asked and answered, but not a fact."""
+    return {path: value for path, value in answers.items() if value != UNKNOWN}
+
+
 def assumptions(answers: Mapping[str, Any]) -> dict[str, Any]:
     """Facts the questionnaire takes as given instead of asking (shown in the summary)."""
     age = answers.get("applicant.age")
     assumed: dict[str, Any] = {}
-    if age is not None and age > GRADUATE_MAX_AGE and "applicant.is_unemployed_graduate" not in answers:
+    if not isinstance(age, (int, float)) or isinstance(age, bool):
+        return assumed
+    if age > GRADUATE_MAX_AGE and "applicant.is_unemployed_graduate" not in answers:
         assumed["applicant.is_unemployed_graduate"] = False
     if age is not None and age >= MIGRANT_WORKER_MAX_AGE and "applicant.is_migrant_worker" not in answers:
         assumed["applicant.is_migrant_worker"] = False
@@ -96,7 +104,7 @@ def request_body(answers: Mapping[str, Any], as_of: dt.date | None = None) -> di
     body: dict[str, Any] = {"household": {}, "applicant": {}}
     if as_of:
         body["as_of"] = as_of.isoformat()
-    for path, value in {**assumptions(answers), **answers}.items():
+    for path, value in {**assumptions(answers), **known_answers(answers)}.items():
         if path == "applicant.disability":
             value = None if value == NONE else dict(zip(("kind", "grade"), _disability(value)))
         elif path == "applicant.emergency" and value == NONE:
@@ -119,11 +127,13 @@ def screen_answers(answers: Mapping[str, Any], as_of: dt.date) -> ScreeningResul
 
 
 def next_questions(answers: Mapping[str, Any], as_of: dt.date) -> list[str]:
-    known = {**assumptions(answers), **answers}
+    known = {**assumptions(answers), **answers}  # "不清楚" counts as answered: not asked again
     return [p for p in questions_needed(screen_answers(answers, as_of)) if p not in known]
 
 
 def describe(path: str, value: Any) -> str:
+    if value == UNKNOWN:
+        return replies.text("questionnaire.unknown_answer")
     if isinstance(value, bool):
         return "是" if value else "否"
     if path == "region":
@@ -159,30 +169,101 @@ def summary_text(answers: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
+RESULT_MAX_CHARS = 500  # the first message of the result fits a phone screen or two
+POSSIBLE = ("eligible", "likely")
+
+
+def short_name(program: str) -> str:
+    return replies.text(f"questionnaire.program_short.{program}")
+
+
+def _amount(amount: Mapping[str, Any]) -> str:
+    return f"{amount['value']:g}{amount['unit']}"
+
+
+def _first_sentence(text: str) -> str:
+    head, mark, _rest = text.partition("：")
+    return head + "。" if mark else text
+
+
 def result_text(result: ScreeningResult) -> str:
+    """The result's first message (at most RESULT_MAX_CHARS): what looks possible, what is
+    undecided and the one fact that would decide it, what does not fit, each warning once, and
+    the next step. The reasons and citations come on request (`reasons_text`)."""
     data = result.to_json()
-    shown = [p for p in data["programs"] if p["outcome"] != "ineligible"]
-    lines = ["初步判断如下（仅供参考，不代表审批结果，以审核结果为准）："]
-    for program in shown:
-        lines.append(f"【{program['name']}】{OUTCOME_NAMES[program['outcome']]}")
-        if program.get("amount"):
-            amount = program["amount"]
-            lines.append(f"  金额：{amount['value']:g}{amount['unit']}")
-        for reason in program["reasons"]:
-            lines.append(f"  · {reason['text']}（{reason['citation']}）" if reason.get("citation") else f"  · {reason['text']}")
-        if program["missing"]:
-            lines.append("  还需了解：" + "、".join(LABELS.get(m, m) for m in program["missing"]))
+    say = replies.text
+    possible = [
+        say("questionnaire.result.amount", program=short_name(p["program"]), amount=_amount(p["amount"]))
+        if p.get("amount") else short_name(p["program"])
+        for p in data["programs"] if p["outcome"] in POSSIBLE
+    ]
+    undecided = [
+        say("questionnaire.result.undecided_item", program=short_name(p["program"]),
+            fact=LABELS.get(p["missing"][0], p["missing"][0]))
+        if p["missing"] else short_name(p["program"])
+        for p in data["programs"] if p["outcome"] == "unknown"
+    ]
+    ineligible = [short_name(p["program"]) for p in data["programs"] if p["outcome"] == "ineligible"]
+    # Each warning once; the ones about an amount are kept with that program's reasons.
+    warnings: list[str] = []
+    for program in data["programs"]:
+        if program["outcome"] == "ineligible":
+            continue
         for warning in program["warnings"]:
-            lines.append(f"  注意：{warning}")
-    ineligible = [p["name"] for p in data["programs"] if p["outcome"] == "ineligible"]
-    if ineligible:
-        lines.append("按您提供的情况，暂不符合：" + "、".join(ineligible) + "。")
-    lines.append(
-        "下一步：可以直接在这里登记申请（说“我要申请”），也可以到户籍地或居住地的乡镇人民政府（街道办事处）社会救助窗口提出申请，"
-        "带上身份证、户口簿，以及能说明家庭收入、残疾、疾病等情况的材料（以窗口要求为准）；"
-        "也可以拨打12345咨询。"
-    )
+            if not warning.startswith("金额") and warning not in warnings:
+                warnings.append(warning)
+    lines = [say("questionnaire.result.heading")]
+    if possible:
+        lines.append(say("questionnaire.result.possible", programs="；".join(possible)))
+    if undecided:
+        lines.append(say("questionnaire.result.undecided", programs="；".join(undecided)))
+    if not possible and not undecided:
+        lines.append(say("questionnaire.result.none_possible"))
+    tail = [say("questionnaire.result.next_step")]
+    optional = [say("questionnaire.result.ineligible", programs="、".join(ineligible))] if ineligible else []
+    notes = [say("questionnaire.result.warning", warning=w) for w in warnings]
+    text = "\n".join([*lines, *notes, *optional, *tail])
+    if len(text) > RESULT_MAX_CHARS:  # the long warnings shortened to their first sentence
+        notes = [say("questionnaire.result.warning", warning=_first_sentence(w)) for w in warnings]
+        text = "\n".join([*lines, *notes, *optional, *tail])
+    if len(text) > RESULT_MAX_CHARS:
+        text = "\n".join([*lines, *notes, *tail])
+    return text[:RESULT_MAX_CHARS]
+
+
+def result_programs(result: ScreeningResult) -> list[str]:
+    """The programs whose reasons are offered with the result (possible first, then undecided)."""
+    programs = result.to_json()["programs"]
+    return [p["program"] for p in programs if p["outcome"] in POSSIBLE] + [
+        p["program"] for p in programs if p["outcome"] == "unknown"]
+
+
+def reasons_text(result: ScreeningResult, program: str | None = None) -> str:
+    """Each program's outcome with its reasons, citations, what is missing and its warnings."""
+    chosen = [p for p in result.to_json()["programs"]
+              if (p["program"] == program if program else p["outcome"] != "ineligible")]
+    if program and not chosen:
+        chosen = [p for p in result.to_json()["programs"] if p["outcome"] != "ineligible"]
+    lines = []
+    for p in chosen:
+        lines.append(replies.text("questionnaire.result.reasons_heading", program=p["name"],
+                                  outcome=OUTCOME_NAMES[p["outcome"]]))
+        if p.get("amount"):
+            lines.append(f"  金额：{_amount(p['amount'])}")
+        for reason in p["reasons"]:
+            lines.append(f"  · {reason['text']}（{reason['citation']}）" if reason.get("citation") else f"  · {reason['text']}")
+        if p["missing"]:
+            lines.append("  " + replies.text("questionnaire.result.missing",
+                                              facts="、".join(LABELS.get(m, m) for m in p["missing"])))
+        for warning in p["warnings"]:
+            lines.append("  " + replies.text("questionnaire.result.warning", warning=warning))
     return "\n".join(lines)
+
+
+def answers_line(answers: Mapping[str, Any]) -> str:
+    """The answers in one line, with how to correct one."""
+    given = "；".join(f"{LABELS[path]}：{describe(path, answers[path])}" for path in SLOT_FOR_PATH if path in answers)
+    return replies.text("questionnaire.result.answers_line", answers=given)
 
 
 def screening_snapshot(answers: Mapping[str, Any], as_of: dt.date) -> dict[str, Any] | None:
@@ -201,7 +282,7 @@ def screening_snapshot(answers: Mapping[str, Any], as_of: dt.date) -> dict[str, 
                 versions[name] = {"region": value.region, "effective": value.effective.isoformat(),
                                   "citation": str(value.citation)}
     return {
-        "answers": {**assumptions(answers), **answers},
+        "answers": {**assumptions(answers), **known_answers(answers)},
         "summary": summary_text(answers),
         **result.to_json(),
         "parameters": versions,

@@ -98,6 +98,18 @@ def message_id(request: Request, body: dict[str, Any]) -> str:
     return uuid.uuid4().hex
 
 
+def chat_message(reply: dict[str, Any]) -> dict[str, Any]:
+    """A bot reply for the chat page: its text, and its buttons (title and what a tap sends)."""
+    message: dict[str, Any] = {"text": reply["text"]}
+    buttons = [
+        {"title": str(b["title"]), "payload": str(b.get("payload") or b["title"])}
+        for b in reply.get("buttons") or [] if isinstance(b, dict) and b.get("title")
+    ]
+    if buttons:
+        message["buttons"] = buttons
+    return message
+
+
 async def handoff_state(sender: str) -> dict[str, Any] | None:
     """The conversation's open hand-off ticket, if any (None also when the registry is down)."""
     try:
@@ -201,7 +213,7 @@ def create_app(
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             logger.warning("Rasa unreachable: %s", type(exc).__name__)
             return chat_session.bind(error(replies.text("common.assistant_unavailable"), 503), sender)
-        messages = [{"text": r["text"]} for r in answered if isinstance(r, dict) and r.get("text")] \
+        messages = [chat_message(r) for r in answered if isinstance(r, dict) and r.get("text")] \
             if isinstance(answered, list) else []
         reply = json_response({"messages": messages, "handoff": await handoff_state(sender)})
         return chat_session.bind(reply, sender)

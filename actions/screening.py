@@ -266,7 +266,7 @@ class ActionScreeningCorrect(Action):
         facts = mentioned_facts(message_text(tracker))
         if not facts:
             dispatcher.utter_message(text=replies.text("questionnaire.correction.nothing_to_correct"))
-            return []
+            return [SlotSet("screening_now", None)]
         answers = {**answers_from_slots(tracker.slots), **facts}
         if next_questions(answers, get_settings().today()):
             dispatcher.utter_message(text=replies.text("questionnaire.correction.more_questions"))

@@ -43,6 +43,7 @@ SETS = {
 TARGET = 0.90
 MAX_TURNS = 70
 MAX_NOT_READ = 1
+STUCK = 4  # answers not read after which a conversation is given up (it has failed anyway)
 NOT_UNDERSTOOD_WORDS = ("没听明白", "没太明白", "没明白", "没听懂", "没看懂")
 FORMS = ("screening_form", "application_form")
 
@@ -137,7 +138,7 @@ def play(client: Client, script: dict[str, Any]) -> Outcome:
     state: dict[str, Any] = {}
 
     def send(text: str) -> tuple[str | None, str | None, list[str]]:
-        replies = client.say(sender, text)
+        replies = client.say(sender, str(text))
         tracker = client.tracker(sender)
         loop = (tracker.get("active_loop") or {}).get("name")
         asked = (tracker.get("slots") or {}).get("requested_slot") if loop else None
@@ -183,6 +184,9 @@ def play(client: Client, script: dict[str, Any]) -> Outcome:
         said_not_understood = any(w in r for r in replies for w in NOT_UNDERSTOOD_WORDS)
         if (real_answer and loop is not None and asked == before) or said_not_understood:
             outcome.not_read += 1
+            if outcome.not_read >= STUCK:
+                outcome.failure = "stuck"
+                return outcome
     outcome.failure = "too many turns"
     return outcome
 
@@ -259,18 +263,21 @@ def report(label: str, outcomes: list[Outcome], verbose: bool) -> float:
     return share
 
 
-def evaluate(names: list[str], verbose: bool = False, model: Path = MODEL) -> dict[str, float]:
+def evaluate(names: list[str], verbose: bool = False, model: Path = MODEL,
+             client: Client | None = None) -> dict[str, float]:
+    if client is None:
+        with LocalServers(model) as started:
+            return evaluate(names, verbose, model, started)
     shares: dict[str, float] = {}
-    with LocalServers(model) as client:
-        for name in names:
-            path = SETS[name]
-            if not path.exists():
-                print(f"{path.name}: missing")
-                continue
-            outcomes = [play(client, script) for script in load(path)]
-            # The held-out set is never listed conversation by conversation.
-            shares[name] = report(f"Scripted conversations ({path.name})", outcomes,
-                                  verbose and name != "holdout")
+    for name in names:
+        path = SETS[name]
+        if not path.exists():
+            print(f"{path.name}: missing")
+            continue
+        outcomes = [play(client, script) for script in load(path)]
+        # The held-out set is never listed conversation by conversation.
+        shares[name] = report(f"Scripted conversations ({path.name})", outcomes,
+                              verbose and name != "holdout")
     return shares
 
 
@@ -279,8 +286,11 @@ def main() -> None:
     parser.add_argument("--set", choices=sorted(SETS), action="append",
                         help="which set (default: both)")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the tuning set's failures")
+    parser.add_argument("--rasa-url", help="servers already running (e.g. `make run`'s), instead of starting them")
+    parser.add_argument("--token", default=os.environ.get("RASA_TOKEN", ""), help="their Rasa API token")
     args = parser.parse_args()
-    evaluate(args.set or ["tuning", "holdout"], args.verbose)
+    client = Client(args.rasa_url, args.token) if args.rasa_url else None
+    evaluate(args.set or ["tuning", "holdout"], args.verbose, client=client)
 
 
 if __name__ == "__main__":

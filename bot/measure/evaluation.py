@@ -13,6 +13,10 @@
   misses are listed only with --list-holdout2-misses, which is not for tuning.
 - Screening: program outcomes of the rules engine against the YAML cases in tests/eligibility/.
 - NLU: intent accuracy of the trained model on the held-back split tests/nlu/holdout.yml.
+- Scripted conversations (bot.measure.conversations): residents going through the questionnaire
+  and the application in colloquial Chinese, played against a Rasa and an action server; the
+  share reaching the result with at most one answer not read and no wrong pause or cancel, for
+  the tuning set and (in aggregate only) the held-out tests/eval/conversations_holdout.yml.
 - Hotline calls: every transcript of tests/eval/hotline_calls.yml (and, reported apart, the
   held-out tests/eval/hotline_calls_holdout.yml) goes through the suggestions the hotline
   endpoint computes (bot.hotline.assist), utterance by utterance: the share of the draft work
@@ -36,6 +40,7 @@ import yaml
 
 from bot.eligibility import facts_from_request, screen
 from bot.hotline.assist import Line, assess
+from bot.measure import conversations
 from bot.knowledge.service import PolicyService, ReplyKind, get_policy_service
 from bot.regions import get_region
 from bot.settings import PROJECT_ROOT
@@ -339,6 +344,8 @@ def main() -> None:
                         help="list every miss (except those of held-out set 2)")
     parser.add_argument("--list-holdout2-misses", action="store_true",
                         help="list held-out set 2's misses too (not for tuning)")
+    parser.add_argument("--skip-conversations", action="store_true",
+                        help="without the scripted conversations (they start a Rasa and an action server)")
     args = parser.parse_args()
     service = get_policy_service()
     tuning = policy_set_scores(service)
@@ -359,6 +366,9 @@ def main() -> None:
         list_misses(held_out_2.replies)
     if not args.skip_nlu:
         print(f"NLU intent accuracy on the held-back split: {nlu_accuracy():.1%}")
+    if not args.skip_conversations:
+        # The held-out conversations only in aggregate; -v lists the tuning set's failures.
+        conversations.evaluate(["tuning", "holdout"], verbose=args.verbose)
 
 
 if __name__ == "__main__":

@@ -278,7 +278,7 @@ _LEAVE_RE = re.compile(
     r"先(?:测|自测|测测|看看)|测一下|测测|自测|能不能申请|够不够条件"
 )
 # An explicit request to be screened now (not a question about what one may get).
-_SCREEN_NOW_RE = re.compile(r"^/|测|评估|继续|接着|开始|帮我看|帮俺看|给我看|给俺看|帮我查|帮我算|帮俺算|帮忙看")
+_SCREEN_NOW_RE = re.compile(r"^/|测|评估|继续|接着|开始|看看|帮我看|帮俺看|给我看|给俺看|帮我查|帮我算|帮俺算|帮忙看")
 
 
 def leaves(text: str) -> bool:

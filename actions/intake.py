@@ -167,8 +167,22 @@ class ActionAskAppPrograms(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        dispatcher.utter_message(text=programs_question(suggested_programs(tracker)))
+        suggested = suggested_programs(tracker)
+        dispatcher.utter_message(text=programs_question(suggested), buttons=program_buttons(suggested))
         return []
+
+
+def program_buttons(suggested: List[str]) -> List[Dict[str, str]]:
+    """The programs to tap; after a screening, "yes" to the suggested ones first."""
+    buttons = []
+    if suggested:
+        yes = replies.text("application.buttons.suggested")
+        buttons.append({"title": yes, "payload": yes})
+    for program in PROGRAM_NAMES:
+        if program not in suggested or len(suggested) > 1:
+            title = replies.text(f"application.program_choice.{program}")
+            buttons.append({"title": title, "payload": title})
+    return buttons
 
 
 def kept(field: str, value: Any) -> Dict[Text, Any]:

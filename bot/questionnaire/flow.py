@@ -200,7 +200,7 @@ def result_text(result: ScreeningResult) -> str:
     undecided = [
         say("questionnaire.result.undecided_item", program=short_name(p["program"]),
             fact=LABELS.get(p["missing"][0], p["missing"][0]))
-        if p["missing"] else short_name(p["program"])
+        if p["missing"] else say("questionnaire.result.undecided_staff", program=short_name(p["program"]))
         for p in data["programs"] if p["outcome"] == "unknown"
     ]
     ineligible = [short_name(p["program"]) for p in data["programs"] if p["outcome"] == "ineligible"]
@@ -209,8 +209,9 @@ def result_text(result: ScreeningResult) -> str:
     for program in data["programs"]:
         if program["outcome"] == "ineligible":
             continue
+        figure = f"{program['amount']['value']:g}元" if program.get("amount") else None
         for warning in program["warnings"]:
-            if not warning.startswith("金额") and warning not in warnings:
+            if (figure is None or figure not in warning) and warning not in warnings:
                 warnings.append(warning)
     lines = [say("questionnaire.result.heading")]
     if possible:

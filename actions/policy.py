@@ -12,6 +12,7 @@ from actions.handoff import NOT_UNDERSTOOD_BEFORE_HANDOFF, hand_off, not_underst
 from bot.knowledge.service import PolicyReply, ReplyKind, get_policy_service
 from bot import replies
 from bot.questionnaire.questions import distinct_regions
+from actions.screening import offer_accepted, start_after_offer
 
 DETAIL_PAYLOAD = "/ask_policy_detail"
 
@@ -34,6 +35,8 @@ class ActionAnswerPolicy(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        if offer_accepted(tracker):  # "那你问吧" to the offer of the questionnaire
+            return start_after_offer(dispatcher)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         named_now = entity_value(tracker, "region")
         remembered = tracker.get_slot("region")
@@ -84,6 +87,8 @@ class ActionDefaultFallback(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
+        if offer_accepted(tracker):  # "好，测一下" to the offer of the questionnaire
+            return start_after_offer(dispatcher)
         # Like Rasa's own fallback, the message is taken back, so the dialogue waits for the
         # next one instead of predicting again from a state no rule covers.
         events = self.reply(dispatcher, tracker)

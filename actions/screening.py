@@ -5,7 +5,7 @@ from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity_value, latest_intent, message_is_new, message_text
@@ -19,13 +19,13 @@ from bot.questionnaire.answers import (
     read_answer,
     wants_screening_now,
 )
+from bot.questionnaire.application import yes_or_no
 from bot.questionnaire.flow import (
     PATH_FOR_SLOT,
     SLOT_FOR_PATH,
     answers_from_slots,
     answers_line,
-    describe,
-    LABELS,
+    facts_text,
     next_questions,
     reasons_text,
     result_programs,
@@ -97,8 +97,10 @@ class ValidateScreeningForm(FormValidationAction):
             return [*events, SlotSet(MISREAD_SLOT, None)]
         if intent == "ask_policy" and not set(facts) - {"region"}:
             return None  # a question naming a place is still a question
-        if facts and set(facts) != {"region"}:
-            return fact_events(facts)  # something else stated: noted, the question asked again
+        if facts and set(facts) != {"region"}:  # something else stated: noted, the question again
+            noted = facts_text({p: v for p, v in facts.items() if p != "region"})
+            dispatcher.utter_message(text=replies.text("questionnaire.noted", facts=noted))
+            return fact_events(facts)
         count = misread_count(tracker, requested) + 1
         if count >= SKIP_AFTER:
             dispatcher.utter_message(text=replies.text("questionnaire.skipped"))
@@ -240,14 +242,40 @@ class ActionOfferScreening(Action):
         if latest_intent(tracker) != "start_screening":
             lines.append(replies.text("questionnaire.offer_after_story"))
         if facts:
-            noted = "，".join(f"{LABELS[p]}{describe(p, v)}" for p, v in facts.items())
-            lines.append(replies.text("questionnaire.offer_noted", facts=noted))
+            lines.append(replies.text("questionnaire.offer_noted", facts=facts_text(facts)))
         lines.append(replies.text("questionnaire.offer"))
         start = replies.text("questionnaire.offer_buttons.start")
         buttons = [{"title": start, "payload": "/start_screening"},
                    {"title": replies.text("questionnaire.offer_buttons.later"), "payload": "/deny"}]
         dispatcher.utter_message(text="".join(lines), buttons=buttons)
         return [*fact_events(facts), SlotSet("screening_now", False)]
+
+
+OFFERING_ACTIONS = ("action_offer_screening", "action_screening_correct")
+
+
+def offer_accepted(tracker: Tracker) -> bool:
+    """The message answers the offer of the questionnaire with a yes ("好，测一下", "中 你问吧"),
+    however unsure the NLU was of it."""
+    if tracker.get_slot("screening_now") is not False:
+        return False
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
+            if event.get("name") not in OFFERING_ACTIONS:
+                return False
+            text = message_text(tracker)
+            return yes_or_no(text) is True or wants_screening_now(text)
+    return False
+
+
+def start_after_offer(dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:
+    dispatcher.utter_message(response="utter_screening_intro")
+    return [SlotSet("screening_now", None), FollowupAction(FORM)]
 
 
 class ActionScreeningCorrect(Action):
@@ -268,9 +296,10 @@ class ActionScreeningCorrect(Action):
             dispatcher.utter_message(text=replies.text("questionnaire.correction.nothing_to_correct"))
             return [SlotSet("screening_now", None)]
         answers = {**answers_from_slots(tracker.slots), **facts}
+        changed = facts_text(facts)
         if next_questions(answers, get_settings().today()):
-            dispatcher.utter_message(text=replies.text("questionnaire.correction.more_questions"))
+            dispatcher.utter_message(text=replies.text("questionnaire.correction.more_questions", facts=changed))
         else:
-            dispatcher.utter_message(text=replies.text("questionnaire.correction.done"))
+            dispatcher.utter_message(text=replies.text("questionnaire.correction.done", facts=changed))
             screening_reply(dispatcher, answers)
         return [*fact_events(facts), SlotSet("screening_now", None)]

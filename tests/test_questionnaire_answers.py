@@ -124,3 +124,17 @@ def test_commands_that_leave_a_form(text: str) -> None:
 @pytest.mark.parametrize("text", ["七十二了", "永济市城西街道测试路东头5号", "没有", "三百块", "王秀兰"])
 def test_answers_that_do_not_leave_a_form(text: str) -> None:
     assert not leaves(text)
+
+
+@pytest.mark.parametrize(
+    "path, text, expected",
+    [
+        ("applicant.medical_out_of_pocket_yearly", "没多少，一年几百", 300),
+        ("applicant.unemployed_months", "一直在干", 0),
+        ("applicant.unemployment_insured", "以前单位交过失业保险", True),
+        ("applicant.seriously_ill", "尿毒症，每周透析", True),
+        ("applicant.seriously_ill", "高血压，算不上大病", False),
+    ],
+)
+def test_read_answer_more(path: str, text: str, expected: object) -> None:
+    assert read_answer(path, text) == expected

@@ -31,14 +31,14 @@ _ASKS_BACK_RE = re.compile(
 )
 # Income that counts as a source of income (a pension is one).
 _INCOME_SOURCES_RE = re.compile(r"养老金|退休金|退休工资|工资|租金|房租|补贴|补助|抚恤金|低保金|打零工|打工|上班|挣钱|种地|经营|生意|分红")
-_NEGATED_BEFORE = re.compile(r"(?:没有|没|无|不领|不拿)\S{0,2}$")
+_NEGATED_BEFORE = re.compile(r"(?:没有|没|无|不领|不拿|算不上|不算|不是)\S{0,2}$")
 _DOUBLE_NEGATIVE_RE = re.compile(r"不算没|不是没|并不是没|也不是没")
 _CONTRAST_RE = re.compile(r"但是|但|可是|不过|就是|只是")
 _FAMILY_RE = re.compile(r"儿子|女儿|闺女|孩子|子女|娃|老伴|丈夫|老公|媳妇|妻子|爱人|父母|爸|妈|儿女|姑娘|小子")
 _CN_COUNT = r"[\d一二两三四五六七八九十]+"
 
 _NEGATIVE_RE = re.compile(r"没有|没|不是|不能|不会|不行|无|否|不算|不用|未|不")
-_POSITIVE_RE = re.compile(r"有|是|对|能|可以|嗯|行|会|参加了|交了|领了|算|中|没错|当然")
+_POSITIVE_RE = re.compile(r"有|是|对|能|可以|嗯|行|会|参加|交了|交过|领了|领过|办过|算|中|没错|当然")
 _NO_INCOME_RE = re.compile(r"没有收入|没收入|没有进项|没进项|零收入|一分钱都没|没啥收入|没什么收入|不挣钱|没钱")
 _SUPPORTER_UNABLE_RE = re.compile(
     r"顾不上|管不了|管不上|没能力|没有能力|养不起|自己都困难|自己都难|指望不上|不管|不来往|不联系|都没了|去世|过世|没儿没女|孤寡|"
@@ -117,10 +117,18 @@ def parse_household_size(text: str) -> Any:
     return _first_number(text, ("household_size",), 1, 30)
 
 
+# "几百", "几千": a rough amount without a figure (the lower end of the usual range).
+_FEW_RE = re.compile(r"(?<![一二两三四五六七八九十\d])几(百|千|万)")
+_FEW_VALUES = {"百": 300, "千": 3000, "万": 30000}
+
+
 def _money(text: str, per_year: bool) -> Any:
     """The first amount; a yearly one ("一年一万") as a monthly figure, or the other way round."""
     if _NO_INCOME_RE.search(text) or text.strip() in ("没有", "没", "无", "0", "零", "没有钱", "一分没有"):
         return 0
+    few = _FEW_RE.search(text)
+    if few and not _numbers(text, "money", "number"):
+        text = text[: few.start()] + str(_FEW_VALUES[few.group(1)]) + "元" + text[few.end():]
     for match in _numbers(text, "money", "number"):
         if not 0 <= match.value <= 10_000_000:
             continue
@@ -148,10 +156,13 @@ def parse_age(text: str) -> Any:
     return _first_number(text, ("age",), 0, 120)
 
 
+_ALWAYS_EARNING_RE = re.compile(r"一直(在|有|干|上班)|没断过|没断|没停过|都有收入|有工作|在上班|在干活|还在干")
+
+
 def parse_months(text: str) -> Any:
     if re.search(r"半年", text):
         return 6
-    if text.strip() in ("没有", "没", "无", "不是", "有收入") or _has_income_source(text):
+    if text.strip() in ("没有", "没", "无", "不是", "有收入") or _has_income_source(text) or _ALWAYS_EARNING_RE.search(text):
         return 0
     return _first_number(text, ("months",), 0, 240)
 
@@ -169,6 +180,16 @@ def parse_disability(text: str) -> Any:
     if kind is None or grade is None:
         return NOT_UNDERSTOOD
     return f"{kind}:{grade}"
+
+
+_SERIOUS_ILLNESS_RE = re.compile(r"癌|尿毒症|透析|白血病|肿瘤|瘫痪|偏瘫|中风|脑梗|脑出血|心脏病|重病|大病|器官移植|精神病|植物人")
+
+
+def parse_seriously_ill(text: str) -> Any:
+    for match in _SERIOUS_ILLNESS_RE.finditer(text):
+        if not _NEGATED_BEFORE.search(text[: match.start()]):
+            return True  # "尿毒症，每周透析"
+    return _bool(text)
 
 
 def parse_supporter(text: str) -> Any:
@@ -225,7 +246,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "household.low_income_family": _bool,
     "applicant.age": parse_age,
     "applicant.disability": parse_disability,
-    "applicant.seriously_ill": _bool,
+    "applicant.seriously_ill": parse_seriously_ill,
     "applicant.able_to_work": _bool,
     "applicant.has_income_source": parse_income_source,
     "applicant.has_able_supporter": parse_supporter,

@@ -261,10 +261,14 @@ def reasons_text(result: ScreeningResult, program: str | None = None) -> str:
     return "\n".join(lines)
 
 
+def facts_text(facts: Mapping[str, Any]) -> str:
+    """Facts in one line, in the questionnaire's order ("家庭人口：3口人；年龄：72岁")."""
+    return "；".join(f"{LABELS[path]}：{describe(path, facts[path])}" for path in SLOT_FOR_PATH if path in facts)
+
+
 def answers_line(answers: Mapping[str, Any]) -> str:
     """The answers in one line, with how to correct one."""
-    given = "；".join(f"{LABELS[path]}：{describe(path, answers[path])}" for path in SLOT_FOR_PATH if path in answers)
-    return replies.text("questionnaire.result.answers_line", answers=given)
+    return replies.text("questionnaire.result.answers_line", answers=facts_text(answers))
 
 
 def screening_snapshot(answers: Mapping[str, Any], as_of: dt.date) -> dict[str, Any] | None:

@@ -140,7 +140,7 @@ def test_options_to_tap_for_a_closed_question(browser: webdriver.Chrome, servers
     try:
         fresh_page(browser, f"{servers.web_url}/chat")
         send(browser, "帮我看看能申请啥")
-        send(browser, "运城盐湖区")
+        send(browser, "宁夏银川兴庆区")
         options = browser.find_elements(By.CSS_SELECTOR, "#log .options button:not([disabled])")
         assert [o.text for o in options] == ["城市（城镇）", "农村"]
         shot(browser, "chat-390x844-options")

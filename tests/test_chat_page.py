@@ -93,6 +93,7 @@ def fresh_page(driver: webdriver.Chrome, url: str) -> None:
     """A new resident: another conversation than the earlier tests' (one of them asked for a person)."""
     driver.get(url)
     driver.execute_script("window.localStorage.clear();")
+    driver.delete_all_cookies()  # the conversation is the one the page's cookie names
     driver.get(url)
 
 

@@ -32,8 +32,9 @@ from typing import Any, Iterator
 import requests
 import yaml
 
+from bot.channels.services import action_endpoint_yaml, actions_command, rasa_command, rest_headers, service_secrets
 from bot.core import migrate
-from bot.measure.bench import BIN, MODEL, free_port, start, wait_for
+from bot.measure.bench import MODEL, free_port, start, wait_for
 from bot.settings import PROJECT_ROOT
 
 SETS = {
@@ -89,11 +90,11 @@ class Client:
 
     def __init__(self, rasa_url: str, token: str) -> None:
         self.url = rasa_url
-        self.token = token
+        self.token = token  # RASA_TOKEN: the REST channel's caller and the HTTP API
         self.session = requests.Session()
 
     def say(self, sender: str, text: str) -> list[str]:
-        resp = self.session.post(f"{self.url}/webhooks/rest/webhook",
+        resp = self.session.post(f"{self.url}/webhooks/rest/webhook", headers=rest_headers({"RASA_TOKEN": self.token}),
                                  json={"sender": sender, "message": text}, timeout=120)
         resp.raise_for_status()
         return [m["text"] for m in resp.json() if m.get("text")]
@@ -206,26 +207,23 @@ class LocalServers:
     def __enter__(self) -> Client:
         work = Path(tempfile.mkdtemp(prefix="conversations-"))
         rasa_port, action_port = free_port(), free_port()
-        token = uuid.uuid4().hex
         (work / "endpoints.yml").write_text(
-            f"action_endpoint:\n  url: http://127.0.0.1:{action_port}/webhook\n"
-            f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {work / 'tracker.db'}\n",
+            action_endpoint_yaml(f"http://127.0.0.1:{action_port}/webhook")
+            + f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {work / 'tracker.db'}\n",
             encoding="utf-8")
         database = f"sqlite:///{work / 'intake.db'}"
         migrate.upgrade(database)
-        env = {**os.environ, "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "2",
+        secrets = service_secrets()
+        env = {**os.environ, **secrets, "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "2",
                "DATABASE_URL": database, "VAR_DIR": str(work)}
         self.processes = [
-            start([str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(action_port)],
-                  env, work / "actions.log"),
-            start([str(BIN / "rasa"), "run", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(self.model),
-                   "--endpoints", str(work / "endpoints.yml"),
-                   "--credentials", str(PROJECT_ROOT / "credentials.yml"),
-                   "--enable-api", "--auth-token", token], env, work / "rasa.log"),
+            start(actions_command(action_port), env, work / "actions.log"),
+            start(rasa_command(rasa_port, self.model, work / "endpoints.yml", PROJECT_ROOT / "credentials.yml"),
+                  env, work / "rasa.log"),
         ]
         wait_for(f"http://127.0.0.1:{action_port}/health", timeout=600)
         wait_for(f"http://127.0.0.1:{rasa_port}/", timeout=600)
-        return Client(f"http://127.0.0.1:{rasa_port}", token)
+        return Client(f"http://127.0.0.1:{rasa_port}", secrets["RASA_TOKEN"])
 
     def __exit__(self, *_exc: Any) -> None:
         for process in self.processes:

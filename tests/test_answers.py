@@ -86,9 +86,12 @@ def test_no_figure_published_says_who_sets_it_and_where_to_ask(policy_service: P
     reply = policy_service.reply("俺是运城的，低保一个月能领多少", None, as_of=TODAY)
     assert reply.kind == ReplyKind.ANSWER and reply.region is not None and reply.region.name == "山西省运城市"
     direct = reply.text.splitlines()[0]
+    assert direct.startswith("这里没有具体数字：运城市") and "由市里" in direct
     assert "市级提标文件" in direct and "没有收录" in direct
     assert "乡镇（街道）" in direct and "民政部门" in direct and "12345" in direct
     assert not re.search(r"\d+元", reply.text)
+    quote = next(line for line in reply.text.splitlines() if line.startswith("依据"))
+    assert "要根据市级提标文件精神" in quote and "价格临时补贴" not in quote  # the sentence that says it
     taiyuan = policy_service.reply("太原低保一个月多少钱", None, as_of=TODAY).text.splitlines()[0]
     assert "设区的市人民政府确定和公布" in taiyuan and "12345" in taiyuan
 
@@ -109,6 +112,29 @@ def test_fire_leads_to_urgent_assistance_with_a_next_step(policy_service: Policy
     assert "急难型临时救助" in lines[0]
     assert lines[1].startswith("去哪办：") and "乡镇（街道）" in lines[1] and "身份证" in lines[1]
     assert len(reply.text) <= FIRST_REPLY_MAX_CHARS
+    quote = next(line for line in lines if line.startswith("依据"))
+    assert "因火灾" in quote and "及时给予临时救助。" in quote  # not stopped at "等原因……"
+
+
+@pytest.mark.parametrize("question, region", [
+    ("宁夏 低保钱啥时候到账", None), ("低保金每月几号发", "宁夏回族自治区银川市"),
+    ("低保钱啥时候发", "宁夏回族自治区固原市"), ("宁夏低保钱几号到账", None),
+])
+def test_when_money_is_paid_in_ningxia(policy_service: PolicyService, question: str, region: str | None) -> None:
+    """Ningxia's document names no pay day: the reply says so and where to ask, not the amounts."""
+    reply = policy_service.reply(question, region, as_of=TODAY)
+    assert reply.kind == ReplyKind.ANSWER, reply.text
+    assert "没有写具体哪天发" in reply.text.splitlines()[0] and "12345" in reply.text
+    assert "650元" not in reply.text and "一次性生活补贴" not in reply.text
+
+
+def test_wubao_is_the_old_name_of_tekun(policy_service: PolicyService) -> None:
+    reply = policy_service.reply("五保", "山西省", as_of=TODAY)
+    assert reply.kind == ReplyKind.ANSWER and "“五保”是老叫法，现在叫特困人员救助供养" in reply.text
+    conditions = policy_service.reply("五保户要啥条件", "山西省", as_of=TODAY)
+    assert conditions.text.startswith("“五保”是老叫法，现在叫特困人员供养：无劳动能力")
+    amount = policy_service.reply("五保户一个月给多少", "山西省运城市", as_of=TODAY).text.splitlines()[0]
+    assert "特困供养标准" in amount and "12345" in amount
 
 
 @pytest.mark.parametrize("as_of", [BEFORE_NINGXIA_ENDS, TODAY])

@@ -36,8 +36,12 @@ LONG_SENTENCE_CHARS = 90  # a longer sentence is cut to its clauses that answer
 MIN_QUOTE_CHARS = 40
 MAX_SENTENCES = 3
 SHORT_SENTENCE_CHARS = 30
+SENTENCE_ENDING_CHARS = 40  # the closing clause added to a quote cut at a semicolon
 FIGURE_BONUS = 0.3
 ECHO_WEIGHT = 1.0
+# A reason the direct answer gives (who sets a standard the documents have no figure for) is
+# what the quote must show: the sentence restating it wins over the words the question shares.
+REASON_ECHO_WEIGHT = 3.0
 SECOND_SENTENCE_SHARE = 0.6
 RELATED_SHARE = 0.75
 RELATED_COVERAGE = 0.5
@@ -65,6 +69,7 @@ class DirectAnswer:
     text: str
     sources: tuple[str, ...]  # what its figures come from: the measure's text, the parameters
     next: str | None = None  # a key of policy.next_step
+    echo: str | None = None  # what the quote should restate, when not the whole text (a reason)
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,8 @@ def unsupported_figures(direct: DirectAnswer) -> set[Fraction]:
 
 
 def quote_passage(
-    hit: SearchHit, terms: QueryTerms, max_chars: int = MAX_QUOTE_CHARS, echo: str = ""
+    hit: SearchHit, terms: QueryTerms, max_chars: int = MAX_QUOTE_CHARS, echo: str = "",
+    echo_weight: float = ECHO_WEIGHT,
 ) -> str:
     """The sentence (or two) of the measure that says most about the question, within max_chars;
     a long sentence is cut to its clauses that answer. `echo` is the direct answer the quote
@@ -121,7 +127,7 @@ def quote_passage(
     scores = [
         r / top
         + (FIGURE_BONUS if wants_figure and _DIGIT_RE.search(part) else 0.0)
-        + (ECHO_WEIGHT * len(_bigrams(part) & echoed) / len(echoed) if echoed else 0.0)
+        + (echo_weight * len(_bigrams(part) & echoed) / len(echoed) if echoed else 0.0)
         for r, part in zip(hit.sentence_scores or [0.0] * len(parts), parts, strict=True)
     ]
     order = sorted(range(len(parts)), key=lambda i: (-scores[i], i))
@@ -137,6 +143,14 @@ def quote_passage(
     if len(pieces) == 1 and len(pieces[order[0]]) < SHORT_SENTENCE_CHARS and following < len(parts):
         pieces[following] = _cut(parts[following].strip(), terms, sentence_chars, echoed, wants_figure)
         added.append(following)
+    ending = _sentence_ending(parts, max(pieces))
+    if ending is not None:
+        first = order[0]
+        others = {i: piece for i, piece in pieces.items() if i != first}
+        room = max_chars - (len(_join(parts, others)) if others else 0) - len(ending[1]) - 4
+        pieces[first] = _cut(parts[first].strip(), terms, max(room, MIN_QUOTE_CHARS), echoed, wants_figure)
+        pieces[ending[0]] = ending[1]
+        added.append(ending[0])
     quote = _join(parts, pieces)
     while len(quote) > max_chars and len(added) > 1:
         del pieces[added.pop()]
@@ -144,6 +158,20 @@ def quote_passage(
     if len(quote) > max_chars:
         quote = quote[: max_chars - 2].rstrip("，、；：") + "……"
     return quote
+
+
+def _sentence_ending(parts: list[str], last: int) -> tuple[int, str] | None:
+    """When the last piece quoted ends at a semicolon inside a sentence ("对因火灾……等原因；"),
+    the sentence's closing clause that says what is done ("……及时给予临时救助。"), so that the
+    quote does not stop in mid-sentence: (index of its part, the clause)."""
+    if not parts[last].rstrip().endswith("；"):
+        return None
+    for index in range(last + 1, min(last + MAX_SENTENCES + 1, len(parts))):
+        part = parts[index].strip()
+        if part.endswith(("。", "！", "？")):
+            clause = re.split(r"(?<=[，：、；])", part)[-1]
+            return (index, clause) if len(clause) <= SENTENCE_ENDING_CHARS else None
+    return None
 
 
 def _bigrams(text: str) -> set[str]:
@@ -255,6 +283,9 @@ class Composer:
         question = self.question(result)
         direct = self.direct_answer(best, question, region, as_of)
         lines = [direct.text]
+        renamed = self.gists.old_name_in(question.text)
+        if renamed is not None and renamed[1] not in direct.text:
+            lines.append(replies.text("policy.old_name", old=renamed[0], new=renamed[1]))
         if region is None:
             lines.append(replies.text("policy.region_note", place=display_name(best.document.region)))
         if direct.next:
@@ -268,7 +299,8 @@ class Composer:
         if room < MIN_QUOTE_CHARS and direct.next:
             lines.remove(replies.text(f"policy.next_step.{direct.next}"))
             room += len(replies.text(f"policy.next_step.{direct.next}")) + 1
-        quote = quote_passage(best, result.terms, max(room, MIN_QUOTE_CHARS) - 2, direct.text)
+        quote = quote_passage(best, result.terms, max(room, MIN_QUOTE_CHARS) - 2, direct.echo or direct.text,
+                              REASON_ECHO_WEIGHT if direct.echo else ECHO_WEIGHT)
         lines.append(replies.text("policy.quote", citation=cited, quote=quote))
         lines.append(hint)
         ref = MeasureRef(best.document.doc_id, best.measure.clause)
@@ -296,7 +328,7 @@ class Composer:
         next_step = (line.next if line is not None and line.next else None) or (
             entry.next if entry is not None and (not question.types or question.types & {"where", "whether"}) else None
         ) or ("apply" if "where" in question.types else None)
-        return DirectAnswer(direct.text, direct.sources, next_step)
+        return DirectAnswer(direct.text, direct.sources, next_step, direct.echo)
 
     def line_answer(self, line: Line, hit: SearchHit, place: str, as_of: dt.date) -> DirectAnswer | None:
         names = sorted(replies.placeholders(line.say))
@@ -337,7 +369,8 @@ class Composer:
         reasons = list(dict.fromkeys(lookup.unpublished.reason for lookup in lookups if lookup.unpublished))
         if not reasons:
             return None
-        return DirectAnswer(replies.text("policy.no_figure", reason="；".join(reasons)), measure_sources(hit))
+        reason = "；".join(reasons)
+        return DirectAnswer(replies.text("policy.no_figure", reason=reason), measure_sources(hit), echo=reason)
 
     def related(self, result: SearchResult, region_known: bool) -> tuple[MeasureRef, ...]:
         best = result.best

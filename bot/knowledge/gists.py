@@ -18,7 +18,7 @@ import yaml
 
 QUESTION_TYPES = ("amount", "when", "where", "who", "whether", "what")
 NEXT_STEPS = ("apply", "urgent")
-_FILE_KEYS = {"question_types", "standards", "measures"}
+_FILE_KEYS = {"question_types", "standards", "measures", "old_names"}
 _MEASURE_KEYS = {"gist", "answers", "asks", "next"}
 _LINE_KEYS = {"if", "type", "say", "next"}
 _STANDARD_KEYS = {"if", "unless", "parameters"}
@@ -77,6 +77,11 @@ class Gists:
         self.standards = tuple(
             _standard(item, f"{source}: standards[{i}]") for i, item in enumerate(data.get("standards") or ())
         )
+        old_names = _mapping(data.get("old_names") or {}, f"{source}: old_names")
+        # Names residents still use for a program that has been renamed ("五保" → 特困人员救助供养),
+        # longest first so that "五保户" is found before "五保".
+        self.old_names: tuple[tuple[str, str], ...] = tuple(
+            sorted(((str(k), str(v)) for k, v in old_names.items()), key=lambda item: -len(item[0])))
         self.measures: dict[tuple[str, str], MeasureGist] = {}
         for doc_id, clauses in _mapping(data.get("measures") or {}, f"{source}: measures").items():
             for clause, entry in _mapping(clauses, f"{source}: measures.{doc_id}").items():
@@ -85,6 +90,10 @@ class Gists:
 
     def types_of(self, text: str) -> frozenset[str]:
         return frozenset(kind for kind, cues in self.question_types.items() if any(cue in text for cue in cues))
+
+    def old_name_in(self, text: str) -> tuple[str, str] | None:
+        """The first old name of a program the text uses, with the program's name today."""
+        return next(((old, new) for old, new in self.old_names if old in text), None)
 
     def measure(self, doc_id: str, clause: str) -> MeasureGist | None:
         return self.measures.get((doc_id, clause))

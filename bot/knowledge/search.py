@@ -13,7 +13,7 @@ import bm25s
 import numpy as np
 
 from bot.knowledge.corpus import Measure, PolicyDocument, iter_measures, load_corpus
-from bot.knowledge.gists import load_gists
+from bot.knowledge.gists import Gists, Question, load_gists, specific_line
 from bot.knowledge.terms import QueryTerms, Vocabulary, load_vocabulary, sound_tokens
 from bot.regions import Region, find_regions, region_applies
 
@@ -34,6 +34,10 @@ LOCAL_WEIGHT = 1.25
 # How the question sounds (pinyin syllable pairs) against how the measure and its asks sound:
 # catches homophones of speech-to-text and pinyin typing ("临时救主", "工养金").
 SOUND_WEIGHT = 2.5
+# A measure whose plain-language answers (gists.yml) have a line for what the question names and
+# asks ("五保" → the line saying it is the old name of 特困供养; "几号发" → the line on when money
+# is paid) answers it more directly than one that only shares its words.
+LINE_BONUS = 0.3
 _SENTENCE_RE = re.compile(r"[^。；！？]*[。；！？]?")
 
 
@@ -82,8 +86,10 @@ class PolicyIndex:
         documents: Sequence[PolicyDocument],
         vocabulary: Vocabulary,
         asks: Mapping[tuple[str, str], Sequence[str]] | None = None,
+        gists: Gists | None = None,
     ) -> None:
         self.documents = list(documents)
+        self.gists = gists
         self.vocabulary = vocabulary
         self.entries: list[tuple[PolicyDocument, Measure]] = list(iter_measures(self.documents))
         self._by_clause = {(d.doc_id, m.clause): (d, m) for d, m in self.entries}
@@ -138,7 +144,7 @@ class PolicyIndex:
     def from_directory(cls, policy_dir: Path, data_dir: Path) -> "PolicyIndex":
         gists = load_gists(data_dir)
         asks = {key: entry.asks for key, entry in gists.measures.items()}
-        return cls(load_corpus(policy_dir), load_vocabulary(data_dir), asks)
+        return cls(load_corpus(policy_dir), load_vocabulary(data_dir), asks, gists)
 
     def entry(self, doc_id: str, clause: str) -> tuple[PolicyDocument, Measure] | None:
         return self._by_clause.get((doc_id, clause))
@@ -184,6 +190,7 @@ class PolicyIndex:
                   + SOUND_WEIGHT * self._sound_scores(self.vocabulary.correct(strip_regions(query))))
         scores = scores * self._mask(region)
         top = _top_indices(scores, max(top_k * 3, 10))
+        question = self.question(query, terms)
         hits = []
         for index in top:
             if scores[index] <= 0:
@@ -191,7 +198,8 @@ class PolicyIndex:
             document, measure = self.entries[index]
             valid_until = self._valid_until[index]
             expired = valid_until is not None and as_of > valid_until
-            score = float(scores[index]) * self._expiry_weight(terms, measure, expired)
+            score = float(scores[index]) * self._expiry_weight(terms, measure, expired) * self._line_weight(
+                question, document, measure)
             own = sentence_scores[self._sentence_starts[index] : self._sentence_ends[index]]
             hits.append(
                 SearchHit(document, measure, score, valid_until, expired, tuple(map(float, own)))
@@ -201,6 +209,20 @@ class PolicyIndex:
         coverage = self.coverage(terms, hits[0].measure) if hits else 0.0
         answered = bool(hits) and hits[0].score >= MIN_SCORE and coverage >= MIN_COVERAGE
         return SearchResult(query, region, tuple(hits), answered, terms, coverage)
+
+    def question(self, query: str, terms: QueryTerms) -> Question | None:
+        """The question as the answer lines are chosen by (None without gists)."""
+        if self.gists is None:
+            return None
+        text = self.vocabulary.correct(query)
+        words = frozenset(word for concept in terms.concepts for word in concept)
+        return Question(text, words, self.gists.types_of(text))
+
+    def _line_weight(self, question: Question | None, document: PolicyDocument, measure: Measure) -> float:
+        entry = self.gists.measure(document.doc_id, measure.clause) if self.gists and question else None
+        if entry is None or question is None:
+            return 1.0
+        return 1.0 + LINE_BONUS if specific_line(entry.answers, question) is not None else 1.0
 
     def _expiry_weight(self, terms: QueryTerms, measure: Measure, expired: bool) -> float:
         if not expired:

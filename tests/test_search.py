@@ -198,3 +198,25 @@ def test_homophones_and_residents_words_find_the_measure(
 def test_city_notice_comes_before_the_province_when_both_answer(policy_index: PolicyIndex) -> None:
     result = policy_index.search("外地人在这出了事 能在这申请临时救助吗", get_region("山西省运城市"), as_of=TODAY)
     assert result.best is not None and result.best.document.doc_number == "运民发〔2021〕59号"
+
+
+@pytest.mark.parametrize("story, region, clause", [
+    ("我爹七十多了，一辈子没结婚，没儿没女，腿脚也不利索，一直一个人住在村里的老房子，我是他侄子，平时顾不上，"
+     "想问问像他这样的能不能进特困供养", "山西省忻州市", ("sx-2014-35", "第（三）条")),
+    ("俺家娃没爹没娘 跟着俺这个奶奶过 宁夏这孤儿一个月能给几个钱", "宁夏回族自治区固原市", ("nx-2022-7", "第2条")),
+])
+def test_a_story_is_answered_by_the_clause_that_asks(
+    policy_service: PolicyService, story: str, region: str, clause: tuple[str, str]
+) -> None:
+    """The story's own details are in no measure; what its asking clause names must be."""
+    reply = policy_service.reply(story, region, as_of=TODAY)
+    assert reply.kind == ReplyKind.ANSWER and reply.result is not None and reply.result.best is not None
+    assert (reply.result.best.document.doc_id, reply.result.best.measure.clause) == clause
+
+
+def test_the_asking_clause_of_a_story(policy_index: PolicyIndex) -> None:
+    ask = policy_index.asking_clause
+    assert ask("低保标准是多少") is None  # a short question is searched as it is
+    assert ask("俺男人摔了腰，干不了重活，俩娃上学，婆婆吃药，村里人让俺申请低保，这低保是谁定标准的") == "这低保是谁定标准的"
+    assert ask("房子着火了，东西全烧了，一家五口借住在亲戚家，能给点啥帮助，去哪找") == "能给点啥帮助，去哪找"
+    assert ask("腿脚也不利索，一直一个人住，平时顾不上，想进特困供养") is None  # no clause asks

@@ -34,6 +34,9 @@ FIRST_REPLY_MAX_CHARS = 300
 MAX_QUOTE_CHARS = 240
 LONG_SENTENCE_CHARS = 90  # a longer sentence is cut to its clauses that answer
 MIN_QUOTE_CHARS = 40
+# Below this room for the quote, the next step ("去哪办") gives its place to the quote: the quote
+# is what shows the answer is right.
+ROOMY_QUOTE_CHARS = 80
 MAX_SENTENCES = 3
 SHORT_SENTENCE_CHARS = 30
 SENTENCE_ENDING_CHARS = 40  # the closing clause added to a quote cut at a semicolon
@@ -296,7 +299,7 @@ class Composer:
         cited = citation(best.document, best.measure)
         frame = len(replies.text("policy.quote", citation=cited, quote=""))
         room = FIRST_REPLY_MAX_CHARS - sum(len(line) + 1 for line in lines) - len(hint) - frame - 1
-        if room < MIN_QUOTE_CHARS and direct.next:
+        if room < ROOMY_QUOTE_CHARS and direct.next:
             lines.remove(replies.text(f"policy.next_step.{direct.next}"))
             room += len(replies.text(f"policy.next_step.{direct.next}")) + 1
         quote = quote_passage(best, result.terms, max(room, MIN_QUOTE_CHARS) - 2, direct.echo or direct.text,

@@ -39,6 +39,16 @@ SOUND_WEIGHT = 2.5
 # is paid) answers it more directly than one that only shares its words.
 LINE_BONUS = 0.3
 _SENTENCE_RE = re.compile(r"[^。；！？]*[。；！？]?")
+# Stories: a message of at least STORY_CLAUSES clauses or STORY_CHARS characters is searched
+# again by its asking clause (see PolicyIndex.asking_clause), weighted FOCUS_WEIGHT.
+STORY_CLAUSES = 3
+STORY_CHARS = 30
+SHORT_ASK_CHARS = 8
+FOCUS_WEIGHT = 1.0
+_CLAUSE_RE = re.compile(r"[，,。.！!？?；;：:\s]+")
+# "没" and "不" ask only at a clause's end ("能申请不"); inside one they say no ("腿脚也不利索").
+_WEAK_CUES = {"没", "不"}
+_ASKING_ENDS = ("不", "没", "没有", "吗", "么", "呢", "嘛")
 
 
 @dataclass(frozen=True)
@@ -183,11 +193,19 @@ class PolicyIndex:
         known = [t for t in terms.weighted if t in self._idf]
         if not known:
             return SearchResult(query, region, (), False, terms, 0.0)
-        sentence_scores = self._sentence_bm25.get_scores(known)
-        best_sentence = np.maximum.reduceat(sentence_scores, self._sentence_starts)
-        measure_scores = self._bm25.get_scores(known)
-        scores = (best_sentence + MEASURE_WEIGHT * measure_scores + ASK_WEIGHT * self._ask_scores(terms)
-                  + SOUND_WEIGHT * self._sound_scores(self.vocabulary.correct(strip_regions(query))))
+        sentence_scores, scores = self._scores(query, terms, known)
+        # A long story: the clause that asks (and the one before it) says what is wanted; it is
+        # searched again on its own and weighs as much again, so that the story's other words
+        # (the husband's accident, the children's school) do not decide the answer.
+        focus = self.asking_clause(query)
+        focus_terms = self.vocabulary.query_terms(strip_regions(focus)) if focus else None
+        focus_known = [t for t in focus_terms.weighted if t in self._idf] if focus_terms else []
+        if focus_terms is not None and focus_terms.content and focus_known:
+            focus_sentences, focus_scores = self._scores(focus, focus_terms, focus_known)
+            sentence_scores = sentence_scores + FOCUS_WEIGHT * focus_sentences
+            scores = scores + FOCUS_WEIGHT * focus_scores
+        else:
+            focus_terms = None
         scores = scores * self._mask(region)
         top = _top_indices(scores, max(top_k * 3, 10))
         question = self.question(query, terms)
@@ -207,8 +225,43 @@ class PolicyIndex:
         hits.sort(key=lambda h: h.score, reverse=True)
         hits = hits[:top_k]
         coverage = self.coverage(terms, hits[0].measure) if hits else 0.0
+        if hits and focus_terms is not None:
+            # A story's own details are not in any measure: what it asks must be.
+            coverage = max(coverage, self.coverage(focus_terms, hits[0].measure))
         answered = bool(hits) and hits[0].score >= MIN_SCORE and coverage >= MIN_COVERAGE
         return SearchResult(query, region, tuple(hits), answered, terms, coverage)
+
+    def _scores(self, query: str, terms: QueryTerms, known: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(per sentence, per measure) relevance of the query, before region and expiry."""
+        sentence_scores = self._sentence_bm25.get_scores(known)
+        best_sentence = np.maximum.reduceat(sentence_scores, self._sentence_starts)
+        measure_scores = self._bm25.get_scores(known)
+        scores = (best_sentence + MEASURE_WEIGHT * measure_scores + ASK_WEIGHT * self._ask_scores(terms)
+                  + SOUND_WEIGHT * self._sound_scores(self.vocabulary.correct(strip_regions(query))))
+        return sentence_scores, scores
+
+    def asking_clause(self, query: str) -> str | None:
+        """In a long message (a story), its last clause that asks something, with the clause
+        before it when the asking one is short ("……这种情况政府能给点啥帮助，去哪找"); None for
+        a short question or when no clause asks."""
+        if self.gists is None:
+            return None
+        clauses = [c for c in _CLAUSE_RE.split(self.vocabulary.correct(query)) if c.strip()]
+        if len(clauses) < STORY_CLAUSES and len("".join(clauses)) < STORY_CHARS:
+            return None
+        for index in range(len(clauses) - 1, -1, -1):
+            clause = clauses[index]
+            if self._is_asking(clause):
+                if len(clause) < SHORT_ASK_CHARS and index > 0:
+                    clause = f"{clauses[index - 1]}，{clause}"
+                return clause
+        return None
+
+    def _is_asking(self, clause: str) -> bool:
+        assert self.gists is not None
+        kinds = {kind for kind, cues in self.gists.question_types.items()
+                 if any(cue in clause for cue in cues if cue not in _WEAK_CUES)}
+        return bool(kinds) or clause.rstrip().endswith(_ASKING_ENDS)
 
     def question(self, query: str, terms: QueryTerms) -> Question | None:
         """The question as the answer lines are chosen by (None without gists)."""

@@ -57,6 +57,18 @@ def test_every_figure_of_a_direct_answer_is_in_its_measure_or_parameter(
                 assert direct is None or not unsupported_figures(direct), (place, direct)
 
 
+def test_first_replies_cite_a_short_title_and_details_the_full_one(policy_service: PolicyService) -> None:
+    gists = policy_service.composer.gists
+    titles = {d.doc_id: d.title for d in policy_service.index.documents}
+    assert set(gists.short_titles) == set(titles)
+    for doc_id, short in gists.short_titles.items():
+        assert short in titles[doc_id] and len(short) < len(titles[doc_id])
+    reply = policy_service.reply("运城低保户多长时间核查一次", "山西省运城市", as_of=TODAY)
+    assert "依据《关于巩固拓展脱贫攻坚兜底保障成果进一步做好困难群众基本生活保障工作的通知》（运民发〔2021〕59号）" in reply.text
+    detail = policy_service.detail(reply.detail_ref(), as_of=TODAY)
+    assert detail.startswith("《运城市民政局 运城市财政局 运城市乡村振兴局关于巩固拓展脱贫攻坚兜底保障成果")
+
+
 def test_a_figure_no_source_states_is_never_shown(policy_index: PolicyIndex) -> None:
     invented = {"measures": {"sx-2022-38": {"第4条": {"gist": "低保金每月5日前发放到户，每人每月补贴999元。"}}}}
     service = PolicyService(policy_index, Gists(invented))

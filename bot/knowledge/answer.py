@@ -88,13 +88,14 @@ def format_date(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
-def cited_title(document: PolicyDocument) -> str:
-    inner = document.title.replace("《", "〈").replace("》", "〉")
+def cited_title(document: PolicyDocument, title: str | None = None) -> str:
+    inner = (title or document.title).replace("《", "〈").replace("》", "〉")
     return f"《{inner}》"
 
 
-def citation(document: PolicyDocument, measure: Measure) -> str:
-    return f"{cited_title(document)}（{document.doc_number}）{measure.clause}"
+def citation(document: PolicyDocument, measure: Measure, title: str | None = None) -> str:
+    """《title》（文号）clause; `title` a shorter form of the document's title (short_titles)."""
+    return f"{cited_title(document, title)}（{document.doc_number}）{measure.clause}"
 
 
 def figures(text: str) -> set[Fraction]:
@@ -296,7 +297,8 @@ class Composer:
         if best.expired:
             lines.append(expiry_warning(best.measure, best.valid_until))
         hint = replies.text("policy.detail_hint")
-        cited = citation(best.document, best.measure)
+        # The first reply cites the document by its short title: the room goes to the quote.
+        cited = citation(best.document, best.measure, self.gists.short_titles.get(best.document.doc_id))
         frame = len(replies.text("policy.quote", citation=cited, quote=""))
         room = FIRST_REPLY_MAX_CHARS - sum(len(line) + 1 for line in lines) - len(hint) - frame - 1
         if room < ROOMY_QUOTE_CHARS and direct.next:

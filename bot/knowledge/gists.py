@@ -18,7 +18,7 @@ import yaml
 
 QUESTION_TYPES = ("amount", "when", "where", "who", "whether", "what")
 NEXT_STEPS = ("apply", "urgent")
-_FILE_KEYS = {"question_types", "standards", "measures", "old_names"}
+_FILE_KEYS = {"question_types", "standards", "measures", "old_names", "short_titles"}
 _MEASURE_KEYS = {"gist", "answers", "asks", "next"}
 _LINE_KEYS = {"if", "type", "say", "next"}
 _STANDARD_KEYS = {"if", "unless", "parameters"}
@@ -82,6 +82,10 @@ class Gists:
         # longest first so that "五保户" is found before "五保".
         self.old_names: tuple[tuple[str, str], ...] = tuple(
             sorted(((str(k), str(v)) for k, v in old_names.items()), key=lambda item: -len(item[0])))
+        # The title a first reply cites a document by (its "关于……" part); the full title is in
+        # the full clause ("详细"). Each must be a part of the document's title (a test checks).
+        self.short_titles: dict[str, str] = {
+            str(k): str(v) for k, v in _mapping(data.get("short_titles") or {}, f"{source}: short_titles").items()}
         self.measures: dict[tuple[str, str], MeasureGist] = {}
         for doc_id, clauses in _mapping(data.get("measures") or {}, f"{source}: measures").items():
             for clause, entry in _mapping(clauses, f"{source}: measures.{doc_id}").items():

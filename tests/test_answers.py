@@ -184,3 +184,24 @@ def test_gists_file_is_checked() -> None:
         Gists({"measures": {"d": {"c": {"gist": "g", "answers": [{"say": "x"}]}}}})
     with pytest.raises(ValueError, match="unknown next step"):
         Gists({"measures": {"d": {"c": {"gist": "g", "next": "call"}}}})
+
+
+def test_both_parts_of_a_two_part_question_are_answered(policy_service: PolicyService) -> None:
+    reply = policy_service.reply("太原的低保金每月几号发 特困的供养金呢", "山西省太原市", as_of=TODAY)
+    lines = reply.text.splitlines()
+    assert lines[0] == "低保金按月发放，每月10日前发放到户。"
+    assert lines[1].startswith("另外，特困人员救助供养金按季发放")
+    assert "每月10日前发放到户" in reply.text and "每季度初10日前发放到户" in reply.text
+    other = policy_service.reply("家里着火了能申请临时救助吗？低保金每月几号发", "山西省晋中市", as_of=TODAY)
+    first, second = other.text.splitlines()[:2]
+    assert "临时救助" in first and second.startswith("另外，低保金按月发放") and "晋民发〔2022〕38号第4条" in second
+    assert len(other.text) <= FIRST_REPLY_MAX_CHARS
+
+
+def test_two_parts_are_two_asking_clauses(policy_index: PolicyIndex) -> None:
+    assert policy_index.two_parts("低保标准是多少") is None
+    assert policy_index.two_parts("腿脚不利索，一个人住，能进特困供养吗") is None
+    assert policy_index.two_parts("太原的低保金每月几号发 特困的供养金呢") == (
+        "太原的低保金每月几号发", "太原的低保金每月几号发，特困的供养金呢")
+    assert policy_index.two_parts("孤儿津贴一个月多少 另外大学生没工作有救助吗") == (
+        "孤儿津贴一个月多少", "另外大学生没工作有救助吗")

@@ -12,6 +12,7 @@ a line that breaks this is not shown (and is logged), so a figure is never inven
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -39,6 +40,10 @@ MIN_QUOTE_CHARS = 40
 ROOMY_QUOTE_CHARS = 80
 MAX_SENTENCES = 3
 SHORT_SENTENCE_CHARS = 30
+# The second part of a two-part question: its own line, at most this long, with a quote of at
+# most SECOND_QUOTE_CHARS when another measure answers it.
+SECOND_PART_MAX_CHARS = 130
+SECOND_QUOTE_CHARS = 60
 SENTENCE_ENDING_CHARS = 40  # the closing clause added to a quote cut at a semicolon
 FIGURE_BONUS = 0.3
 ECHO_WEIGHT = 1.0
@@ -148,7 +153,7 @@ def quote_passage(
         pieces[following] = _cut(parts[following].strip(), terms, sentence_chars, echoed, wants_figure)
         added.append(following)
     ending = _sentence_ending(parts, max(pieces))
-    if ending is not None:
+    if ending is not None and ending[0] not in pieces:
         first = order[0]
         others = {i: piece for i, piece in pieces.items() if i != first}
         room = max_chars - (len(_join(parts, others)) if others else 0) - len(ending[1]) - 4
@@ -176,6 +181,14 @@ def _sentence_ending(parts: list[str], last: int) -> tuple[int, str] | None:
             clause = re.split(r"(?<=[，：、；])", part)[-1]
             return (index, clause) if len(clause) <= SENTENCE_ENDING_CHARS else None
     return None
+
+
+def _joined_scores(first: tuple[float, ...], second: tuple[float, ...]) -> tuple[float, ...]:
+    """Sentence scores of two searches of one measure, each scaled to its best, added."""
+    if len(first) != len(second):
+        return first
+    top_first, top_second = max(first, default=0.0) or 1.0, max(second, default=0.0) or 1.0
+    return tuple(a / top_first + b / top_second for a, b in zip(first, second, strict=True))
 
 
 def _bigrams(text: str) -> set[str]:
@@ -275,18 +288,26 @@ class Composer:
         self.gists = gists
         self.parameters = parameters
 
-    def question(self, result: SearchResult) -> Question:
-        text = self.index.vocabulary.correct(result.query)
+    def question(self, result: SearchResult, text: str | None = None) -> Question:
+        text = self.index.vocabulary.correct(text or result.query)
         words = frozenset(word for concept in result.terms.concepts for word in concept)
         return Question(text, words, self.gists.types_of(text))
 
-    def first_reply(self, result: SearchResult, region: Region | None, as_of: dt.date) -> Answer:
+    def first_reply(
+        self, result: SearchResult, region: Region | None, as_of: dt.date, second: SearchResult | None = None,
+        first_part: str | None = None, second_part: str | None = None,
+    ) -> Answer:
+        """`second`: the search for the second part of a two-part question, answered too;
+        `first_part`: the question without its second part, what the direct answer answers."""
         if not result.answered or result.best is None:
             return Answer(replies.text("policy.not_found"), False)
         best = result.best
-        question = self.question(result)
+        question = self.question(result, first_part)
         direct = self.direct_answer(best, question, region, as_of)
         lines = [direct.text]
+        also, best = self.second_part(result, second, direct, region, as_of, second_part)
+        if also:
+            lines.append(also)
         renamed = self.gists.old_name_in(question.text)
         if renamed is not None and renamed[1] not in direct.text:
             lines.append(replies.text("policy.old_name", old=renamed[0], new=renamed[1]))
@@ -304,12 +325,48 @@ class Composer:
         if room < ROOMY_QUOTE_CHARS and direct.next:
             lines.remove(replies.text(f"policy.next_step.{direct.next}"))
             room += len(replies.text(f"policy.next_step.{direct.next}")) + 1
-        quote = quote_passage(best, result.terms, max(room, MIN_QUOTE_CHARS) - 2, direct.echo or direct.text,
+        if room < MIN_QUOTE_CHARS and also:
+            lines.remove(also)
+            room += len(also) + 1
+            also = ""
+        echo = f"{direct.echo or direct.text}{also}"
+        quote = quote_passage(best, result.terms, max(room, MIN_QUOTE_CHARS) - 2, echo,
                               REASON_ECHO_WEIGHT if direct.echo else ECHO_WEIGHT)
         lines.append(replies.text("policy.quote", citation=cited, quote=quote))
         lines.append(hint)
         ref = MeasureRef(best.document.doc_id, best.measure.clause)
         return Answer("\n".join(lines), True, direct, ref, self.related(result, region is not None))
+
+    def second_part(
+        self, result: SearchResult, second: SearchResult | None, direct: DirectAnswer,
+        region: Region | None, as_of: dt.date, text: str | None = None,
+    ) -> tuple[str, SearchHit]:
+        """The line answering the second part of a two-part question ("" when there is none or
+        the first answer already says it), and the hit to quote: the first part's, its sentence
+        scores joined with the second part's when both parts are answered by the same measure."""
+        best = result.best
+        assert best is not None
+        if second is None or not second.answered or second.best is None:
+            return "", best
+        other = second.best
+        same = (other.document.doc_id, other.measure.clause) == (best.document.doc_id, best.measure.clause)
+        answer: DirectAnswer | None = self.direct_answer(other, self.question(second, text), region, as_of)
+        if answer is None or answer.text == direct.text or answer.text.endswith("："):
+            answer = None
+        if same:
+            joined = _joined_scores(best.sentence_scores, other.sentence_scores)
+            hit = dataclasses.replace(best, sentence_scores=joined)
+            text = replies.text("policy.second_part", answer=answer.text) if answer else ""
+            return (text if len(text) <= SECOND_PART_MAX_CHARS else ""), hit
+        if other.expired and not best.expired:
+            return "", best
+        cited = f"{other.document.doc_number}{other.measure.clause}"
+        quote = quote_passage(other, second.terms, SECOND_QUOTE_CHARS, answer.text if answer else "")
+        text = (replies.text("policy.second_part_cited", answer=answer.text, quote=quote, citation=cited)
+                if answer else "")
+        if not text or len(text) > SECOND_PART_MAX_CHARS:
+            text = replies.text("policy.second_part_quoted", quote=quote, citation=cited)
+        return (text if len(text) <= SECOND_PART_MAX_CHARS else ""), best
 
     def direct_answer(
         self, hit: SearchHit, question: Question, region: Region | None, as_of: dt.date

@@ -185,7 +185,11 @@ class PolicyIndex:
         region: Region | None = None,
         top_k: int = 3,
         as_of: dt.date | None = None,
+        focus: str | None = None,
+        focus_weight: float | None = None,
     ) -> SearchResult:
+        """`focus`: the part of the query to search again and weigh `focus_weight` more (by
+        default the asking clause of a story, see asking_clause)."""
         as_of = as_of or dt.date.today()
         terms = self.vocabulary.query_terms(strip_regions(query))
         if not terms.content or (region is not None and not region.covered):
@@ -197,13 +201,14 @@ class PolicyIndex:
         # A long story: the clause that asks (and the one before it) says what is wanted; it is
         # searched again on its own and weighs as much again, so that the story's other words
         # (the husband's accident, the children's school) do not decide the answer.
-        focus = self.asking_clause(query)
+        focus = focus or self.asking_clause(query)
+        focus_weight = FOCUS_WEIGHT if focus_weight is None else focus_weight
         focus_terms = self.vocabulary.query_terms(strip_regions(focus)) if focus else None
         focus_known = [t for t in focus_terms.weighted if t in self._idf] if focus_terms else []
         if focus_terms is not None and focus_terms.content and focus_known:
             focus_sentences, focus_scores = self._scores(focus, focus_terms, focus_known)
-            sentence_scores = sentence_scores + FOCUS_WEIGHT * focus_sentences
-            scores = scores + FOCUS_WEIGHT * focus_scores
+            sentence_scores = sentence_scores + focus_weight * focus_sentences
+            scores = scores + focus_weight * focus_scores
         else:
             focus_terms = None
         scores = scores * self._mask(region)
@@ -241,21 +246,47 @@ class PolicyIndex:
         return sentence_scores, scores
 
     def asking_clause(self, query: str) -> str | None:
-        """In a long message (a story), its last clause that asks something, with the clause
-        before it when the asking one is short ("……这种情况政府能给点啥帮助，去哪找"); None for
-        a short question or when no clause asks."""
-        if self.gists is None:
-            return None
-        clauses = [c for c in _CLAUSE_RE.split(self.vocabulary.correct(query)) if c.strip()]
+        """In a long message (a story), the clause that asks something, with the clause before
+        it when the asking one is short ("……这种情况政府能给点啥帮助，去哪找"): the last one, or
+        the first of a two-part question; None for a short question or when no clause asks."""
+        clauses = self._clauses(query)
         if len(clauses) < STORY_CLAUSES and len("".join(clauses)) < STORY_CHARS:
             return None
-        for index in range(len(clauses) - 1, -1, -1):
-            clause = clauses[index]
-            if self._is_asking(clause):
-                if len(clause) < SHORT_ASK_CHARS and index > 0:
-                    clause = f"{clauses[index - 1]}，{clause}"
-                return clause
-        return None
+        asking = self.asking_clauses(query)
+        return asking[0] if len(asking) > 1 else (asking[-1] if asking else None)
+
+    def asking_clauses(self, query: str) -> list[str]:
+        """The clauses of the message that ask something, each with the clause before it when it
+        is short ("特困的供养金呢" → "太原的低保金每月几号发，特困的供养金呢"); two or more make a
+        question of several parts. Neighbouring asking clauses with nothing of their own
+        between them ("能不能申请，去哪申请") ask one thing."""
+        if self.gists is None:
+            return []
+        clauses = self._clauses(query)
+        asking: list[str] = []
+        for index, clause in enumerate(clauses):
+            if not self._is_asking(clause):
+                continue
+            if len(clause) < SHORT_ASK_CHARS and index > 0:
+                clause = f"{clauses[index - 1]}，{clause}"
+            asking.append(clause)
+        return asking
+
+    def two_parts(self, query: str) -> tuple[str, str] | None:
+        """A question of two parts as (the message up to its last asking clause, that clause with
+        the one before it when short); None when fewer than two clauses ask."""
+        clauses = self._clauses(query)
+        asking = [i for i, clause in enumerate(clauses) if self._is_asking(clause)]
+        if len(asking) < 2:
+            return None
+        last = asking[-1]
+        second = clauses[last]
+        if len(second) < SHORT_ASK_CHARS and last > 0:
+            second = f"{clauses[last - 1]}，{second}"
+        return "，".join(clauses[:last]), second
+
+    def _clauses(self, query: str) -> list[str]:
+        return [c for c in _CLAUSE_RE.split(self.vocabulary.correct(query)) if c.strip()]
 
     def _is_asking(self, clause: str) -> bool:
         assert self.gists is not None

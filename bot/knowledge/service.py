@@ -27,6 +27,7 @@ from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 RELATED_SHARE = 0.6
+SECOND_PART_FOCUS_WEIGHT = 2.0
 _FIGURE_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:元|倍|%|个月|日|周岁)")
 COVERED_TEXT = "、".join(COVERED_PROVINCES)
 
@@ -98,16 +99,30 @@ class PolicyService:
     ) -> SearchResult:
         return self.index.search(query, region=region, top_k=top_k, as_of=as_of or today())
 
+    def search_focused(
+        self, query: str, region: Region | None, focus: str, as_of: dt.date | None = None
+    ) -> SearchResult:
+        return self.index.search(query, region=region, as_of=as_of or today(), focus=focus,
+                                 focus_weight=SECOND_PART_FOCUS_WEIGHT)
+
     def reply(
         self, question: str, remembered_region: str | None = None, as_of: dt.date | None = None
     ) -> PolicyReply:
         region = self.resolve_region(question, remembered_region)
         if region is not None and not region.covered:
             return PolicyReply(ReplyKind.REGION_NOT_COVERED, region_not_covered_text(region), region)
-        result = self.search(question, region, as_of=as_of)
+        # A question of two parts: each part is searched with its own clauses in front (the
+        # whole message still counts: "特困的供养金呢" is about when money is paid, as the first).
+        parts = self.index.two_parts(question)
+        result = (self.search_focused(question, region, parts[0], as_of) if parts
+                  else self.search(question, region, as_of=as_of))
         if region is None and result.answered and self._differs_by_region(result):
             return PolicyReply(ReplyKind.NEED_REGION, ask_region_text(), None, result)
-        answer = self.composer.first_reply(result, region, as_of or today())
+        second = None
+        if parts is not None and result.answered:
+            second = self.search_focused(question, region, parts[1], as_of)
+        answer = self.composer.first_reply(result, region, as_of or today(), second,
+                                           *(parts if parts else (None, None)))
         kind = ReplyKind.ANSWER if answer.answered else ReplyKind.NOT_FOUND
         return PolicyReply(kind, answer.text, region, result, answer.measure, answer.related)
 

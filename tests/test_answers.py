@@ -205,3 +205,10 @@ def test_two_parts_are_two_asking_clauses(policy_index: PolicyIndex) -> None:
         "太原的低保金每月几号发", "太原的低保金每月几号发，特困的供养金呢")
     assert policy_index.two_parts("孤儿津贴一个月多少 另外大学生没工作有救助吗") == (
         "孤儿津贴一个月多少", "另外大学生没工作有救助吗")
+
+
+def test_the_quote_shows_the_sentence_asked_about_not_only_the_gist(policy_service: PolicyService) -> None:
+    """A measure's gist sums it up; the quote must show the part the question is about."""
+    reply = policy_service.reply("家里房子被洪水冲塌了 有重建补助吗", "山西省晋城市", as_of=TODAY)
+    quote = next(line for line in reply.text.splitlines() if line.startswith("依据"))
+    assert "因灾倒塌、损坏住房恢复重建补助" in quote

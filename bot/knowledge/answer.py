@@ -50,6 +50,8 @@ ECHO_WEIGHT = 1.0
 # A reason the direct answer gives (who sets a standard the documents have no figure for) is
 # what the quote must show: the sentence restating it wins over the words the question shares.
 REASON_ECHO_WEIGHT = 3.0
+# A measure's gist sums the whole measure up: the sentence the question is about counts more.
+GIST_ECHO_WEIGHT = 0.5
 SECOND_SENTENCE_SHARE = 0.6
 RELATED_SHARE = 0.75
 RELATED_COVERAGE = 0.5
@@ -78,6 +80,7 @@ class DirectAnswer:
     sources: tuple[str, ...]  # what its figures come from: the measure's text, the parameters
     next: str | None = None  # a key of policy.next_step
     echo: str | None = None  # what the quote should restate, when not the whole text (a reason)
+    general: bool = False  # the measure's gist, not a line for what was asked
 
 
 @dataclass(frozen=True)
@@ -330,8 +333,8 @@ class Composer:
             room += len(also) + 1
             also = ""
         echo = f"{direct.echo or direct.text}{also}"
-        quote = quote_passage(best, result.terms, max(room, MIN_QUOTE_CHARS) - 2, echo,
-                              REASON_ECHO_WEIGHT if direct.echo else ECHO_WEIGHT)
+        weight = REASON_ECHO_WEIGHT if direct.echo else GIST_ECHO_WEIGHT if direct.general else ECHO_WEIGHT
+        quote = quote_passage(best, result.terms, max(room, MIN_QUOTE_CHARS) - 2, echo, weight)
         lines.append(replies.text("policy.quote", citation=cited, quote=quote))
         lines.append(hint)
         ref = MeasureRef(best.document.doc_id, best.measure.clause)
@@ -390,7 +393,8 @@ class Composer:
         next_step = (line.next if line is not None and line.next else None) or (
             entry.next if entry is not None and (not question.types or question.types & {"where", "whether"}) else None
         ) or ("apply" if "where" in question.types else None)
-        return DirectAnswer(direct.text, direct.sources, next_step, direct.echo)
+        general = direct.echo is None and line is not None and entry is not None and line is entry.gist
+        return DirectAnswer(direct.text, direct.sources, next_step, direct.echo, general)
 
     def line_answer(self, line: Line, hit: SearchHit, place: str, as_of: dt.date) -> DirectAnswer | None:
         names = sorted(replies.placeholders(line.say))

@@ -23,6 +23,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
 from sanic import Blueprint, response
+from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
@@ -53,6 +54,12 @@ class OnceRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("rest_once_webhook", __name__)
+
+        @webhook.listener("before_server_start")
+        async def chinese_size_errors(app: Any, _loop: Any) -> None:
+            """The Rasa server refuses a body over its cap (SANIC_REQUEST_MAX_SIZE) before any
+            route runs: the answer in Chinese, as every other refusal."""
+            app.error_handler.add(PayloadTooLarge, _too_large)
 
         @webhook.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:
@@ -127,6 +134,10 @@ class OnceRestInput(RestInput):
 def _message_id(body: Dict[str, Any]) -> Optional[str]:
     value = body.get("message_id")
     return value if isinstance(value, str) and MESSAGE_ID_RE.match(value) else None
+
+
+async def _too_large(_request: Request, _exception: Exception) -> HTTPResponse:
+    return error("pages.too_large.text", 413)
 
 
 def _refused(request: Request) -> Optional[HTTPResponse]:

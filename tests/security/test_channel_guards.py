@@ -13,12 +13,14 @@ from rasa.core.channels.channel import UserMessage
 from rasa_sdk.endpoint import create_app as create_action_app
 from rasa_sdk.plugin import plugin_manager
 from sanic import Sanic
+from sanic_testing.reusable import ReusableClient
 from sqlalchemy import func, select
 from wechatpy.messages import TextMessage
 
 from bot import replies
 from bot.channels.rest import OnceRestInput
 from bot.core import migrate
+from bot.core.testing import free_port
 from bot.core.db import session_factory, transaction
 from bot.core.models import HandoffTicket
 from bot.wechat.inbound import Answer, AskAssistant, route
@@ -102,6 +104,18 @@ def test_an_oversized_rest_message_is_answered_and_never_handled(rest: tuple[San
     assert handled == []
     post(app, "/webhooks/rest/webhook", {"sender": "web-a", "message": "低" * 2000}, bearer())
     assert len(handled) == 1  # up to the cap the NLU reads it (and says when it was too long)
+
+
+def test_a_body_over_the_rasa_servers_cap_is_refused_in_chinese(rest: tuple[Sanic, list[UserMessage]]) -> None:
+    """Served on loopback (the cap is the HTTP server's): the launcher sets 1 MB, here 4 KB."""
+    app, handled = rest
+    app.config.REQUEST_MAX_SIZE = 4096
+    client = ReusableClient(app, port=free_port(), loop=asyncio.new_event_loop())
+    with client:
+        _request, response = client.post("/webhooks/rest/webhook", headers=bearer(),
+                                         content=json.dumps({"sender": "web-a", "message": "低" * 5000}))
+    assert response.status == 413 and response.json["error"] == replies.text("pages.too_large.text")
+    assert handled == []
 
 
 def test_an_oversized_wechat_text_is_answered_by_the_channel() -> None:

@@ -17,6 +17,7 @@ import json
 import re
 import threading
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import quote
@@ -34,6 +35,7 @@ from bot.channels.wechat import WeChatInput
 from bot.core import migrate
 from bot.core.testing import free_port
 from bot.core.db import session_factory
+from bot.hotline.signing import signed_headers
 from bot.intake import staff
 from bot.knowledge.service import PolicyService
 from bot.settings import PROJECT_ROOT, Settings
@@ -52,6 +54,10 @@ BAD_BODIES: list[tuple[bytes, str]] = [
     (b"null", "application/json"),
     (json.dumps({"message": 5, "sender": ["x"], "call_id": {}, "text": None, "ts": "²",
                  "operator_id": 1, "q": [], "top_k": "²"}).encode(), "application/json"),
+    (json.dumps({"call_id": "²" * 300, "operator_id": "x" * 500, "ts": HUGE, "speaker": "caller",
+                 "text": "低" * 1001, "caller_number": "9" * 40, "utterance_id": ["u"]}).encode(), "application/json"),
+    (json.dumps({"call_id": "c1", "operator_id": "fuzzoperator", "ts": "9999-99-99T99:99", "speaker": "caller",
+                 "text": "我叫李娜 身份证 1" * 50}).encode(), "application/json"),
     (b"x" * (300 * 1024), "application/json"),  # over the web app's 256 KB cap
     ("page=²&expected_version=99999999999999999999&assignee=²&amount=²&to_status=x&pick=1"
      "&csrf_token=WRONG".encode(), "application/x-www-form-urlencoded"),
@@ -105,14 +111,17 @@ class Fuzzer:
     several at a time."""
 
     def __init__(self, app: Sanic, headers: dict[str, str] | None = None,
-                 only: Callable[[str], bool] = lambda _path: True) -> None:
-        self.app, self.headers, self.only = app, headers or {}, only
+                 only: Callable[[str], bool] = lambda _path: True,
+                 sign: Callable[[bytes], dict[str, str]] | None = None) -> None:
+        self.app, self.headers, self.only, self.sign = app, headers or {}, only, sign
         self.failures: list[str] = []
         self.sent = 0
 
     async def one(self, http: aiohttp.ClientSession, base: str, method: str, path: str,
                   body: bytes | None = None, content_type: str | None = None) -> None:
         headers = dict(self.headers)
+        if self.sign is not None:  # a request the platform signed: its content is what is fuzzed
+            headers.update(self.sign(body or b""))
         if content_type:
             headers["Content-Type"] = content_type
         try:
@@ -212,14 +221,16 @@ def test_no_route_of_the_web_app_answers_malformed_input_with_a_500(
     names = query_names()
     assert {"after", "top_k", "page", "q"} <= set(names)
     url = environment["DATABASE_URL"]
-    runs = [({}, lambda path: not path.startswith("/console/") or path == "/console/login"),
-            (staff_headers("supervisor", None, url), lambda path: path.startswith("/console")),
-            (staff_headers("operator", None, url), lambda path: path.startswith("/console/hotline"))]
+    hotline = partial(signed_headers, environment["HOTLINE_SECRET"])
+    runs = [({}, lambda path: not path.startswith("/console/") or path == "/console/login", None),
+            (staff_headers("supervisor", None, url), lambda path: path.startswith("/console"), None),
+            (staff_headers("operator", None, url), lambda path: path.startswith("/console/hotline"), None),
+            ({}, lambda path: path.startswith("/api/hotline/"), hotline)]
     app = create_app(Settings(today_override="2026-11-23"), policy_service, name="fuzz_web_routes")
     fuzzers = []
     with web_app(Path(environment["VAR_DIR"]), **environment) as base:
-        for headers, only in runs:
-            fuzzers.append(Fuzzer(app, headers, only).run(names, base))
+        for headers, only, sign in runs:
+            fuzzers.append(Fuzzer(app, headers, only, sign).run(names, base))
     failures = [f for fuzzer in fuzzers for f in fuzzer.failures]
     assert sum(f.sent for f in fuzzers) > 1000
     assert not failures, f"{len(failures)} answers of 5xx or with a stack trace:\n" + "\n".join(failures[:40])

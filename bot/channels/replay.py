@@ -17,7 +17,7 @@ from rasa.core.tracker_store import FailSafeTrackerStore
 from rasa.shared.core.events import BotUttered, UserUttered
 
 from bot import replies
-from bot.channels.action_calls import failed_action_calls, retrying_action_endpoint
+from bot.channels.action_calls import checked_once_action_results, failed_action_calls, retrying_action_endpoint
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ async def handle_once(
     then its replies go to the message's output channel again."""
     no_fallback_tracker(agent)
     retrying_action_endpoint(agent)
+    checked_once_action_results()
     if seen_before and message.message_id and agent is not None:
         async with agent.lock_store.lock(message.sender_id):
             earlier = await earlier_replies(agent, message.sender_id, message.message_id)

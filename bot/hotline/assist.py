@@ -191,7 +191,9 @@ def _valid_mobile(number: str | None) -> str | None:
         return None
 
 
+@lru_cache(maxsize=8192)
 def _has_content(query: str) -> bool:
+    """Kept per text: the whole transcript is read again on every utterance."""
     return asks_about_policy(query)
 
 
@@ -265,8 +267,16 @@ def _search(call: CallSoFar, programs: list[str], service: PolicyService,
     topic = " ".join(words for key in programs
                      if (words := lexicon.search_words.get(key)) and words not in call.question)
     need = lexicon.needs.get(call.answers.get("applicant.emergency") or "", "")
-    result = service.search(f"{need} {call.question} {topic}".strip(), region, top_k=3, as_of=as_of)
+    result = _searched(service, f"{need} {call.question} {topic}".strip(), region, as_of)
     return result if result.hits else None
+
+
+@lru_cache(maxsize=1024)
+def _searched(service: PolicyService, query: str, region: Region | None, as_of: dt.date) -> SearchResult:
+    """The search of a call's question: every utterance of the call asks it again (the question
+    rarely changes after the first words), so it is kept, per service (a new corpus is a new
+    service) and day. Results are frozen dataclasses."""
+    return service.search(query, region, top_k=3, as_of=as_of)
 
 
 def spoken_reply(call: CallSoFar, result: SearchResult | None, category: str) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.settings import PROJECT_ROOT
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+READ_ONLY_OPTION = "reads_only"
 
 
 def database_url() -> str:
@@ -52,7 +53,10 @@ def make_engine(url: str | None = None) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # A unit of work that only reads (`reading`) takes no write lock: with the WAL journal
+            # it neither waits for writers nor holds them up.
+            reads_only = connection.get_execution_options().get(READ_ONLY_OPTION)
+            connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, future=True)
@@ -76,6 +80,25 @@ def transaction(factory: sessionmaker | None = None) -> Iterator[Session]:
             yield session
     finally:
         session.close()
+
+
+@contextlib.contextmanager
+def reading(factory: sessionmaker | None = None) -> Iterator[Session]:
+    """A unit of work that only reads. On SQLite it starts with a plain BEGIN instead of BEGIN
+    IMMEDIATE, so lists, dashboards and live panels do not queue behind (or hold up) the
+    writers; on PostgreSQL it is an ordinary transaction."""
+    factory = factory or session_factory()
+    session = Session(bind=_reading_bind(factory.kw["bind"]), future=True, expire_on_commit=False)
+    try:
+        with session.begin():
+            yield session
+    finally:
+        session.close()
+
+
+@lru_cache(maxsize=None)
+def _reading_bind(engine: Engine) -> Engine:
+    return engine.execution_options(**{READ_ONLY_OPTION: True})
 
 
 def utcnow() -> dt.datetime:

@@ -33,7 +33,7 @@ from bot.handoff import tickets
 from bot.hotline.assist import CALLER, OPERATOR, PROGRAM_NAMES, Line
 from bot.hotline.spoken import read_out_digits
 from bot.intake import registry
-from bot.core.db import transaction, utcnow
+from bot.core.db import reading, transaction, utcnow
 from bot.core.errors import Conflict, Forbidden, IntakeError, InvalidField, NotFound
 from bot.core.privacy import (
     mask_id_number, mask_mobile, redact, validate_address, validate_mobile, validate_name,
@@ -195,7 +195,7 @@ class _Draft:
 
 def _draft(call_id: str, line: Line, key: str, assess: Assess,
            factory: Optional[sessionmaker]) -> Optional[_Draft]:
-    with transaction(factory) as session:
+    with reading(factory) as session:
         call = session.scalars(select(HotlineCall).where(HotlineCall.call_id == call_id)).first()
         if call is None or call.status == CALL_ENDED or call.outcome is not None:
             return None  # refused inside the transaction with the reason, or decided: nothing to compute
@@ -307,7 +307,7 @@ def may_see(user: StaffUser, call: HotlineCall | CallRef) -> bool:
 
 def call_view(call_id: str, user: StaffUser, *, factory: Optional[sessionmaker] = None) -> dict[str, Any]:
     """Everything the panel shows of a call: NotFound also when the user may not see it."""
-    with transaction(factory) as session:
+    with reading(factory) as session:
         call = session.scalars(select(HotlineCall).where(HotlineCall.call_id == call_id)).first()
         if call is None or not may_see(user, call):
             raise NotFound("没有找到这个来电，或您无权查看。")

@@ -25,7 +25,7 @@ from sqlalchemy.sql import ColumnElement, false
 from bot.eligibility.engine import PROGRAMS
 from bot.core.params import whole_number
 from bot.core.calendar import local_now, to_local, utc_start_of
-from bot.core.db import session_factory, transaction, utcnow
+from bot.core.db import reading, session_factory, transaction, utcnow
 from bot.intake.deadlines import due_date
 from bot.core import limits
 from bot.core.errors import (
@@ -696,7 +696,7 @@ def query_applications(
     chosen = Filters(**filters)
     where = _filters(user, chosen)
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
-    with transaction(factory) as session:
+    with reading(factory) as session:
         total = session.execute(select(func.count()).select_from(Application).where(*where)).scalar_one()
         rows = session.execute(
             select(Application).where(*where)
@@ -710,7 +710,7 @@ def query_applications(
 def overdue_count(user: StaffUser, today: dt.date | None = None, factory: sessionmaker | None = None) -> int:
     """Open applications past the 办理时限 of their current status."""
     where = _visible_to(user) + [Application.due_date < (today or local_now().date()), _not_final()]
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return session.execute(select(func.count()).select_from(Application).where(*where)).scalar_one()
 
 
@@ -721,7 +721,7 @@ def due_board(user: StaffUser, today: dt.date | None = None, *,
     due_today = case((Application.due_date == today, 1), else_=0)
     overdue = case((Application.due_date < today, 1), else_=0)
     where = _visible_to(user) + [_not_final(), Application.due_date <= today]
-    with transaction(factory) as session:
+    with reading(factory) as session:
         people = session.execute(
             select(Application.assignee_id, StaffUser.username, StaffUser.display_name,
                    func.sum(due_today), func.sum(overdue))

@@ -16,7 +16,7 @@ from sqlalchemy import Text, case, cast, func, select
 from sqlalchemy.orm import aliased, sessionmaker
 
 from bot.core.calendar import local_now, utc_start_of
-from bot.core.db import transaction
+from bot.core.db import reading
 from bot.core.models import ACCEPTED, CLOSED, REJECTED, Application, StaffUser, StatusChange
 from bot.core.sqldays import date_day, day_number, days_between, greatest, least, local_day
 from bot.intake.registry import PROGRAM_NAMES, _not_final, _visible_to
@@ -70,7 +70,7 @@ def figures(user: StaffUser, span: Range, *, today: dt.date | None = None,
                     .scalar_subquery())
     new_day = local_day(Application.created_at) - first_day
     overdue_now = [*visible, _not_final(), Application.due_date < span.last]
-    with transaction(factory) as session:
+    with reading(factory) as session:
         new_by_kind = session.execute(
             select(Application.district, cast(Application.programs, Text), func.count())
             .where(*registered).group_by(Application.district, cast(Application.programs, Text))).all()

@@ -103,3 +103,16 @@ def test_an_empty_registry_has_zero_figures_for_each_day(factory: sessionmaker) 
                                  "median_wait_days": None, "median_handle_days": None}
     assert [d["day"] for d in figures["daily"]] == [day.isoformat() for day in span.days()]
     assert [p["count"] for p in figures["programs"]] == [0] * len(figures["programs"])
+
+
+def test_reading_does_not_wait_for_a_writer_on_sqlite(sqlite_factory: sessionmaker) -> None:
+    """Lists, dashboards and live panels read while a staff action holds SQLite's write lock."""
+    from bot.core.db import reading, transaction
+
+    with transaction(sqlite_factory) as writer:
+        writer.execute(text("UPDATE staff_users SET active = active"))  # the write lock is held
+        with reading(sqlite_factory) as reader:
+            assert reader.execute(select(func.count()).select_from(Application)).scalar_one() == 0
+        assert registry.query_applications(boss(), factory=sqlite_factory) == ([], 0)
+        assert reports.figures(boss(), reports.Range.of(None, None, local_now().date()),
+                               factory=sqlite_factory)["totals"]["new"] == 0

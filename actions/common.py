@@ -38,3 +38,12 @@ def message_is_new(tracker: Tracker, form: str) -> bool:
         if event.get("event") == "action" and event.get("name") not in machinery:
             return False
     return False
+
+
+def client_address(tracker: Tracker) -> Optional[str]:
+    """The network address the web app saw the message come from (it sends it as message metadata
+    over the token-protected REST channel); None on channels that do not know it."""
+    user = next((e for e in reversed(tracker.events) if e.get("event") == "user"), None) or {}
+    metadata = user.get("metadata")
+    address = metadata.get("client_address") if isinstance(metadata, dict) else None
+    return address if isinstance(address, str) and 0 < len(address) <= 64 else None

@@ -11,7 +11,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.common import latest_intent, message_is_new, message_text
+from actions.common import client_address, latest_intent, message_is_new, message_text
 from bot.handoff.delivery import channel_for
 from bot.intake.registry import ApplicationRequest, Registration, normalize_number, register, resident_status
 from bot.core.errors import TooManyAttempts
@@ -345,7 +345,7 @@ class ActionApplicationStatus(Action):
         if not number or not tail:
             return reset
         try:
-            status = resident_status(number, tail, client=tracker.sender_id)
+            status = resident_status(number, tail, client=tracker.sender_id, address=client_address(tracker))
         except TooManyAttempts:
             dispatcher.utter_message(text=STATUS_LOCKED.format(n=MAX_STATUS_ATTEMPTS))
             return [*reset, SlotSet("status_failures", MAX_STATUS_ATTEMPTS)]

@@ -84,6 +84,9 @@ RESIDENT = "居民"
 # Wrong status look-ups allowed per client (the resident's conversation) and day. Counted per
 # client, never per 受理编号: a stranger's wrong guesses never lock the owner out of their number.
 STATUS_LOOKUPS = limits.Limit("status_client", 5, dt.timedelta(days=1))
+# The same per network address (the chat page's conversations are free to open, so a prober
+# opening one conversation after another is still counted where it comes from).
+STATUS_LOOKUPS_ADDRESS = limits.Limit("status_address", 20, dt.timedelta(days=1))
 STATUS_GUESS = "status_guess_failed"
 SYSTEM = "系统"
 MAX_PER_PAGE = 500
@@ -360,19 +363,24 @@ def application_messages(application_id: int, *, factory: sessionmaker | None = 
 
 
 def resident_status(
-    number: str, mobile_last4: str, *, client: str | None = None, factory: sessionmaker | None = None
+    number: str, mobile_last4: str, *, client: str | None = None, address: str | None = None,
+    factory: sessionmaker | None = None,
 ) -> dict[str, Any] | None:
     """The status for the resident, only when the 受理编号 and the mobile's last 4 digits both match.
 
     None otherwise, without saying which part was wrong. `due_date` is an ISO date or None.
     With `client` (who asks: the conversation), the look-up is counted against that client's
     allowance before anything is checked (TooManyAttempts once it is used up); a right answer
-    gives its count back, so that only wrong ones add up.
+    gives its count back, so that only wrong ones add up. `address` (the network address the
+    message came from, when the channel knows it) has an allowance of its own, counted the same way.
     """
     normalized, last4 = normalize_number(number), number_digits(mobile_last4 or "")
     if normalized is None or not re.fullmatch(r"[0-9]{4}", last4):
         return None
-    if client is not None and not limits.take(STATUS_LOOKUPS, client, factory=factory):
+    allowances = [(limit, who) for limit, who in ((STATUS_LOOKUPS, client), (STATUS_LOOKUPS_ADDRESS, address))
+                  if who is not None]
+    taken = [(limit, who) for limit, who in allowances if limits.take(limit, who, factory=factory)]
+    if len(taken) < len(allowances):
         raise TooManyAttempts("查询次数过多，请明天再试，或带上身份证到乡镇（街道）社会救助窗口查询。")
     with transaction(factory) as session:
         application = session.execute(
@@ -385,8 +393,8 @@ def resident_status(
         if application is not None:  # kept for the audit log; it locks nobody out
             audit(None, STATUS_GUESS, object_type="application", object_id=application.number, factory=factory)
         return None
-    if client is not None:
-        limits.forgive(STATUS_LOOKUPS, client, factory=factory)
+    for limit, who in allowances:
+        limits.forgive(limit, who, factory=factory)
     return {
         "number": application.number,
         "status": application.status,

@@ -203,7 +203,9 @@ def create_app(
                 "security.too_long", limit=settings.max_channel_chars)}]})
             return chat_session.bind(reply, sender)
         url = f"{settings.rasa_url}/webhooks/rest/webhook"
-        sent = {"sender": sender, "message": message, "message_id": message_id(request, body)}
+        sent = {"sender": sender, "message": message, "message_id": message_id(request, body),
+                # where the message came from: status look-ups are also limited per address
+                "metadata": {"client_address": request.remote_addr or request.ip or ""}}
         try:
             async with app.ctx.http.post(url, json=sent, headers=rasa_channel_headers(settings)) as resp:
                 if resp.status != 200:

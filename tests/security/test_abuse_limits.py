@@ -26,7 +26,9 @@ from bot.core.errors import TooManyAttempts
 from bot.core.models import AuditEntry, Base
 from bot.core.testing import SAMPLE_DISTRICT, sample_id_number
 from bot.intake import staff
-from bot.intake.registry import STATUS_LOOKUPS, ApplicationRequest, register, resident_status
+from bot.intake.registry import (
+    STATUS_LOOKUPS, STATUS_LOOKUPS_ADDRESS, ApplicationRequest, register, resident_status,
+)
 
 PASSWORD = "ceshi-mima-2026"
 _names = itertools.count(1)
@@ -145,3 +147,20 @@ def test_counters_expire_with_their_window(factory: sessionmaker) -> None:
     later = start + limit.window * 2
     assert limits.take(limit, "client", now=later, factory=factory)
     assert limits.used(limit, "client", now=later, factory=factory) == 1
+
+
+def test_one_address_opening_conversation_after_conversation_is_stopped(factory: sessionmaker) -> None:
+    """The chat page's conversations cost nothing to open: the address has an allowance too, and
+    the owner elsewhere still gets in."""
+    number = application(factory)
+    guesses = 0
+    with pytest.raises(TooManyAttempts):
+        for conversation in range(STATUS_LOOKUPS_ADDRESS.allowed):  # each within its own allowance
+            for _ in range(2):
+                assert resident_status(number, f"{guesses:04d}", client=f"web-{conversation}",
+                                       address="203.0.113.9", factory=factory) is None
+                guesses += 1
+    assert guesses == STATUS_LOOKUPS_ADDRESS.allowed
+    status = resident_status(number, "5678", client="web-owner", address="198.51.100.4", factory=factory)
+    assert status is not None and status["number"] == number
+    assert limits.used(STATUS_LOOKUPS_ADDRESS, "198.51.100.4", factory=factory) == 0

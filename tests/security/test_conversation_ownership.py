@@ -108,6 +108,8 @@ def test_a_chat_message_never_reaches_another_conversation(site: dict[str, Any])
     sent = [r["body"]["sender"] for r in RecordingRasa.received]
     assert sent == [own, own] and own.startswith("web-")
     assert all(r["authorization"] == "Bearer token-of-the-web-app" for r in RecordingRasa.received)
+    # the address it came from travels with it (status look-ups are also limited per address)
+    assert all(r["body"]["metadata"] == {"client_address": "127.0.0.1"} for r in RecordingRasa.received)
 
 
 def test_the_conversation_id_is_the_servers_and_the_cookie_is_httponly_samesite_signed(site: dict[str, Any]) -> None:

@@ -289,8 +289,10 @@ class PolicyIndex:
         return [c for c in _CLAUSE_RE.split(self.vocabulary.correct(query)) if c.strip()]
 
     def _is_asking(self, clause: str) -> bool:
-        assert self.gists is not None
-        kinds = {kind for kind, cues in self.gists.question_types.items()
+        """A clause that asks: a question cue of the gists (an index built without them, such as
+        a rebuilt notices index, goes by the question mark alone)."""
+        question_types = self.gists.question_types if self.gists is not None else {}
+        kinds = {kind for kind, cues in question_types.items()
                  if any(cue in clause for cue in cues if cue not in _WEAK_CUES)}
         return bool(kinds) or clause.rstrip().endswith(_ASKING_ENDS)
 

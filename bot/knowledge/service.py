@@ -242,7 +242,7 @@ class LiveService:
         gists = load_gists(data_dir)
         asks = {key: entry.asks for key, entry in gists.measures.items()}
         documents = [*load_corpus(policy_dir), *self._read_documents()]
-        return PolicyService(PolicyIndex(documents, load_vocabulary(data_dir), asks), gists)
+        return PolicyService(PolicyIndex(documents, load_vocabulary(data_dir), asks, gists), gists)
 
     def reset(self) -> None:
         with self._lock:

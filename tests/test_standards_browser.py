@@ -78,8 +78,8 @@ def eventually(check: Callable[[], str | None], seconds: float = WITHIN_SECONDS)
         time.sleep(0.5)
 
 
-def questionnaire(servers: Servers, place: str) -> str:
-    sender = f"std-{uuid.uuid4().hex[:10]}"
+def questionnaire(servers: Servers, place: str, sender: str | None = None) -> str:
+    sender = sender or f"std-{uuid.uuid4().hex[:10]}"
     question = servers.talk(sender, "帮我看看能不能申请低保")[-1]
     answers = {**dict(ANSWERS), "哪个市": place}
     for _turn in range(30):
@@ -137,9 +137,13 @@ def test_a_standard_entered_and_approved_is_used_at_once(browser: webdriver.Chro
                  .json()["programs"] if p["program"] == "dibao")
     assert dibao["outcome"] == "likely" and dibao["amount"]["value"] == 913 * 3 - 1500
 
-    result = questionnaire(servers, "山西运城")
-    dibao_part = result.split("【最低生活保障（低保）】", 1)[1].split("【", 1)[0]
-    assert dibao_part.startswith("可能符合"), result
+    resident = f"std-{uuid.uuid4().hex[:10]}"
+    result = questionnaire(servers, "山西运城", resident)
+    possible = result.split("可能符合：", 1)[1].split("\n", 1)[0]  # the short result's first line
+    assert f"低保（约{913 * 3 - 1500}元/月（全家））" in possible, result
+    reasons = "\n".join(servers.talk(resident, "为什么"))  # the reasons and citations on request
+    dibao_part = reasons.split("【最低生活保障（低保）】", 1)[1].split("【", 1)[0]
+    assert dibao_part.startswith("可能符合"), reasons
     assert f"金额：{913 * 3 - 1500}元/月（全家）" in dibao_part
     assert f"{TEST_DOC} 第一条" in dibao_part and "913元×3人" in dibao_part
 

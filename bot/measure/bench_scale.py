@@ -292,6 +292,43 @@ def cluster(work: Path, env: dict[str, str], rasa: int, actions: int) -> Iterato
                      headers=rest_headers(running.env())), running
 
 
+async def _chat_page_residents(web_url: str, count: int) -> Load:
+    """Residents on the chat page, all at once: each browser opens /chat (the web app issues its
+    conversation cookie), then sends one message through the web app's /api/chat."""
+    load = Load()
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS)
+
+    async def resident(number: int) -> None:
+        text = random.Random(f"page-{number}").choice(list(QUESTIONS))
+        jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
+        async with aiohttp.ClientSession(cookie_jar=jar, timeout=timeout) as browser:
+            try:
+                async with browser.get(f"{web_url}/chat") as page:
+                    await page.read()
+                began = time.perf_counter()
+                async with browser.post(f"{web_url}/api/chat", json={"message": text}) as resp:
+                    body = await resp.json(content_type=None) if resp.status == 200 else None
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError):
+                body = None
+        if not isinstance(body, dict):
+            load.lost += 1
+            return
+        load.latencies.append((time.perf_counter() - began) * 1000)
+        if not any(isinstance(m, dict) and m.get("text") for m in body.get("messages") or []):
+            load.empty += 1
+
+    began = time.perf_counter()
+    await asyncio.gather(*(resident(n) for n in range(count)))
+    load.seconds = time.perf_counter() - began
+    return load
+
+
+def chat_page_crowd(web_url: str, name: str) -> str:
+    crowd = asyncio.run(_chat_page_residents(web_url, CROWD))
+    _show(name, f"{CROWD} residents at once on the chat page (through the web app): {crowd.summary()}")
+    return crowd.summary()
+
+
 def tracker_footprint(running: Cluster) -> str:
     """What the messages sent so far left in the tracker store: rows and bytes per user message."""
     connection = psycopg2.connect(host="127.0.0.1", port=running.postgres.port, user="postgres",
@@ -335,6 +372,8 @@ def report() -> None:
         with cluster(work, env, rasa=rasa_count, actions=2) as (target, running):
             results[target.name] = measure(target)
             wechat_bursts(target.url.split("/webhooks")[0], wechat, target.name)
+            results[target.name]["chat page"] = chat_page_crowd(
+                f"http://127.0.0.1:{running.topology.ports.web}", target.name)
             _show(target.name, tracker_footprint(running))
             bench_hotline.measure(f"the cluster's {running.topology.web} web workers (PostgreSQL)",
                                   f"http://127.0.0.1:{running.topology.ports.web}", running.registry_url,
@@ -345,6 +384,8 @@ def report() -> None:
     for name, figures in results.items():
         print(f"  {name}: {figures['throughput']} back to back; {figures['chatting']} residents chatting "
               f"with p99 < 1 s; {CROWD} at once: {figures['crowd']}")
+        if "chat page" in figures:
+            print(f"    {CROWD} at once on the chat page: {figures['chat page']}")
     print("  targets: cluster throughput >= the stock bot's; cluster chatting >= 2x one process; "
           "0 empty or lost")
 

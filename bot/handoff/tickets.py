@@ -170,13 +170,19 @@ def get_ticket(ticket_id: int, user: StaffUser, factory: Optional[sessionmaker] 
         return ticket
 
 
+def _ongoing_ticket(ticket_id: int, user: StaffUser, factory: Optional[sessionmaker] = None) -> HandoffTicket:
+    """The ticket the staff member may see, refused with Conflict once it has ended."""
+    ticket = get_ticket(ticket_id, user, factory)
+    if ticket.status == TICKET_CLOSED:
+        raise Conflict("该人工会话已经结束。")
+    return ticket
+
+
 def claim(
     ticket_id: int, user: StaffUser, *, expected_version: int, factory: Optional[sessionmaker] = None
 ) -> HandoffTicket:
     """Takes a waiting ticket; the second of two staff claiming at once gets Conflict."""
-    ticket = get_ticket(ticket_id, user, factory)
-    if ticket.status == TICKET_CLOSED:
-        raise Conflict("该人工会话已经结束。")
+    ticket = _ongoing_ticket(ticket_id, user, factory)
     with transaction(factory) as session:
         changed = session.execute(
             update(HandoffTicket)
@@ -314,9 +320,7 @@ def assign_district(
         raise InvalidField("district", "请选择要分派到的乡镇（街道）。")
     if known_districts is not None and district not in known_districts:
         raise InvalidField("district", f"“{district}”没有受理人员，请从列表中选择乡镇（街道）。")
-    ticket = get_ticket(ticket_id, user, factory)
-    if ticket.status == TICKET_CLOSED:
-        raise Conflict("该人工会话已经结束。")
+    ticket = _ongoing_ticket(ticket_id, user, factory)
     with transaction(factory) as session:
         changed = session.execute(
             update(HandoffTicket)

@@ -20,6 +20,7 @@ from tests.conftest import Servers
 from tests.test_chat_page import browser  # noqa: F401 (the same headless Chromium fixture)
 from tests.test_intake_chat import fresh_id_number
 from tests.test_questionnaire_chat import answer_for
+from tests.browser_support import shows_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 PASSWORD = "journey password 42"
@@ -72,7 +73,7 @@ def test_screening_registration_staff_accept_reply_and_hand_back(
     wait.until(ec.title_contains(number))
     assert "赵桂英" in browser.page_source and "初步判断" not in browser.title
     browser.find_element(By.XPATH, "//button[text()='确认受理']").click()
-    wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, "h1 .status"), "已受理"))
+    wait.until(shows_text((By.CSS_SELECTOR, "h1 .status"), "已受理"))
 
     # The resident sees the status change, then asks for a person.
     notices = inbox(servers, sender, 0)
@@ -89,10 +90,10 @@ def test_screening_registration_staff_accept_reply_and_hand_back(
     wait_live = WebDriverWait(browser, LIVE_TIMEOUT)
     row = wait_live.until(ec.presence_of_element_located((By.CSS_SELECTOR, f'tr[data-ticket-id="{ticket.id}"] a')))
     row.click()
-    wait.until(ec.text_to_be_present_in_element((By.ID, "messages"), "我想问问什么时候去窗口"))
+    wait.until(shows_text((By.ID, "messages"), "我想问问什么时候去窗口"))
     browser.find_element(By.ID, "reply-text").send_keys("您好，请周一上午带户口簿到解州镇便民服务中心。")
     browser.find_element(By.XPATH, "//form[@id='reply-form']//button").click()
-    wait.until(ec.text_to_be_present_in_element((By.ID, "messages"), "请周一上午带户口簿"))
+    wait.until(shows_text((By.ID, "messages"), "请周一上午带户口簿"))
 
     # The resident receives it through the chat page's inbox.
     received = inbox(servers, sender, last)
@@ -101,7 +102,7 @@ def test_screening_registration_staff_accept_reply_and_hand_back(
 
     # Staff hand the conversation back; the bot answers again.
     browser.find_element(By.XPATH, "//button[text()='交还机器人']").click()
-    wait.until(ec.text_to_be_present_in_element((By.ID, "ticket-status"), "已交还"))
+    wait.until(shows_text((By.ID, "ticket-status"), "已交还"))
     back = inbox(servers, sender, received[-1]["id"])
     assert "智能助手继续" in back[-1]["text"]
     answer = "\n".join(chat(servers, sender, "宁夏低保标准是多少"))

@@ -28,6 +28,7 @@ from tests.console.console_support import PASSWORD
 from tests.standards_support import NOTICE
 from tests.test_chat_page import browser  # noqa: F401 (the same headless Chromium fixture)
 from tests.test_questionnaire_chat import ANSWERS
+from tests.browser_support import shows_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 TEST_VALUE = "913"  # yuan per person per month: a test value
@@ -107,17 +108,17 @@ def test_a_standard_entered_and_approved_is_used_at_once(browser: webdriver.Chro
         if field_id != "f-value":
             fill(browser, field_id, value)
     browser.find_element(By.CSS_SELECTOR, "#propose-form button[type=submit]").click()
-    WebDriverWait(browser, 15).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash-error:not(.admin-warning)"), "不能为负数"))
+    WebDriverWait(browser, 15).until(shows_text((By.CSS_SELECTOR, ".flash-error:not(.admin-warning)"), "不能为负数"))
     assert browser.find_element(By.ID, "f-doc-number").get_attribute("value") == TEST_DOC  # kept
     fill(browser, "f-value", TEST_VALUE)
     browser.find_element(By.CSS_SELECTOR, "#propose-form button[type=submit]").click()
-    WebDriverWait(browser, 15).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash-ok"), "另一位主管"))
+    WebDriverWait(browser, 15).until(shows_text((By.CSS_SELECTOR, ".flash-ok"), "另一位主管"))
     assert "等待另一位主管审核" in browser.find_element(By.ID, "h-pending").find_element(By.XPATH, "..").text
 
     log_in(browser, servers.web_url, "ycchecker")
     browser.get(f"{servers.web_url}/console/standards")
     browser.find_element(By.XPATH, "//button[text()='核对无误，审核通过']").click()
-    WebDriverWait(browser, 15).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash-ok"), "审核通过"))
+    WebDriverWait(browser, 15).until(shows_text((By.CSS_SELECTOR, ".flash-ok"), "审核通过"))
     approved_at = time.monotonic()
     row = browser.find_element(By.CSS_SELECTOR, '#current-values tr[data-parameter="dibao_standard_urban"]')
     assert f"{TEST_VALUE}元/人/月" in row.text and TEST_DOC in row.text
@@ -163,7 +164,7 @@ def test_a_notice_uploaded_in_the_console_answers_at_once(browser: webdriver.Chr
     assert browser.find_element(By.ID, "n-doc_number").get_attribute("value") == "测民发〔2026〕5号"
     browser.save_screenshot("/tmp/notice-preview.png")
     browser.find_element(By.XPATH, "//button[text()='保存并发布']").click()
-    WebDriverWait(browser, 15).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash-ok"), "已发布"))
+    WebDriverWait(browser, 15).until(shows_text((By.CSS_SELECTOR, ".flash-ok"), "已发布"))
 
     def answered() -> str | None:
         reply = "\n".join(servers.talk(f"std-{uuid.uuid4().hex[:8]}", question))

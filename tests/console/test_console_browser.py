@@ -11,6 +11,7 @@ from bot.handoff import tickets
 from bot.core.db import utcnow
 from tests.console.console_support import PASSWORD, Console, open_handoff, register_application
 from tests.test_chat_page import browser  # noqa: F401 (the same headless Chromium fixture)
+from tests.browser_support import shows_text
 
 pytestmark = pytest.mark.browser
 LIVE_TIMEOUT = 20  # pushed by Server-Sent Events within a few seconds
@@ -46,7 +47,7 @@ def test_intake_staff_accept_a_new_application(browser: webdriver.Chrome, consol
     assert "吴桂兰" in browser.find_element(By.ID, "h-applicant").find_element(By.XPATH, "..").text
     browser.save_screenshot("/tmp/console-detail.png")
     browser.find_element(By.XPATH, "//button[text()='确认受理']").click()
-    wait(browser).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash-ok"), "已受理"))
+    wait(browser).until(shows_text((By.CSS_SELECTOR, ".flash-ok"), "已受理"))
     history = browser.find_element(By.ID, "history").text
     assert "已登记 → 已受理" in history and "甲镇王芳" in history
     assert browser.find_element(By.CSS_SELECTOR, "h1 .status").text == "已受理"
@@ -78,14 +79,14 @@ def test_a_ticket_shows_resident_messages_live_and_sends_replies(browser: webdri
     log_in(browser, console, "jia")
     browser.get(f"{console.url}/console/tickets/{ticket.id}")
     browser.find_element(By.XPATH, "//button[text()='接手该会话']").click()
-    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "ticket-status"), "处理中"))
+    wait(browser).until(shows_text((By.ID, "ticket-status"), "处理中"))
     tickets.record_resident_message(ticket.conversation_id, "我家三口人，住在东街村", "web", utcnow(),
                                     factory=console.factory)
     wait(browser, LIVE_TIMEOUT).until(
-        ec.text_to_be_present_in_element((By.ID, "messages"), "我家三口人，住在东街村"))
+        shows_text((By.ID, "messages"), "我家三口人，住在东街村"))
     browser.find_element(By.ID, "reply-text").send_keys("好的，请带上户口簿到窗口。")
     browser.find_element(By.XPATH, "//form[@id='reply-form']//button").click()
-    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "messages"), "好的，请带上户口簿到窗口。"))
+    wait(browser).until(shows_text((By.ID, "messages"), "好的，请带上户口簿到窗口。"))
     assert browser.find_element(By.ID, "reply-text").get_attribute("value") == ""
     sent = [m for m in tickets.get_ticket(ticket.id, console.users["jia"], factory=console.factory).messages
             if m.direction == "out"]

@@ -11,7 +11,6 @@ import requests
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions as ec
 from sqlalchemy import select, update
 
 from bot.core.calendar import local_now
@@ -22,6 +21,7 @@ from bot.intake import casework, registry
 from tests.console.console_support import Console, open_handoff, register_application
 from tests.console.test_console_browser import LIVE_TIMEOUT, log_in, wait
 from tests.test_chat_page import browser  # noqa: F401 (the same headless Chromium fixture)
+from tests.browser_support import shows_text
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +44,7 @@ def test_lists_sort_by_deadline_save_a_filter_and_accept_in_bulk(browser: webdri
     assert "（已超期）" in browser.find_element(By.ID, "case-list").text
     browser.find_element(By.ID, "filter-name").send_keys("今天到期和超期")
     browser.find_element(By.CSS_SELECTOR, ".save-filter button").click()
-    wait(browser).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash-ok"), "已保存筛选条件"))
+    wait(browser).until(shows_text((By.CSS_SELECTOR, ".flash-ok"), "已保存筛选条件"))
     assert browser.find_element(By.LINK_TEXT, "今天到期和超期").get_attribute("href").endswith("sort=due&due=soon")
 
     # Keys: j moves to the first row, x ticks it; then the second; bulk 受理.
@@ -53,7 +53,7 @@ def test_lists_sort_by_deadline_save_a_filter_and_accept_in_bulk(browser: webdri
     assert browser.find_element(By.ID, "picked-count").text == "已选 2 件"
     browser.save_screenshot("/tmp/console-list.png")
     browser.find_element(By.ID, "bulk-submit").click()
-    wait(browser).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash"), "已批量受理 2 件"))
+    wait(browser).until(shows_text((By.CSS_SELECTOR, ".flash"), "已批量受理 2 件"))
     for number in (late, soon):
         assert registry.get_application(number, factory=console.factory).status == "已受理"
 
@@ -71,7 +71,7 @@ def test_closing_with_a_decision_and_changing_the_deadline(browser: webdriver.Ch
     log_in(browser, console, "jia")
     browser.get(f"{console.url}/console/applications/{case.number}")
     browser.find_element(By.XPATH, "//button[text()='确认受理']").click()
-    wait(browser).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash-ok"), "已受理"))
+    wait(browser).until(shows_text((By.CSS_SELECTOR, ".flash-ok"), "已受理"))
     assert "甲镇王芳（jia · 受理人员）" in browser.find_element(By.ID, "assignee").text  # who accepted it
 
     # A later 办理时限, with the reason; the resident is told.
@@ -80,7 +80,7 @@ def test_closing_with_a_decision_and_changing_the_deadline(browser: webdriver.Ch
     browser.execute_script("document.getElementById('new-due').value = arguments[0];", new_due.isoformat())
     browser.find_element(By.ID, "due-reason").send_keys("需要入户核查家庭财产")
     browser.find_element(By.XPATH, "//button[text()='确认调整并告知居民']").click()
-    wait(browser).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash-ok"), "办理时限已调整"))
+    wait(browser).until(shows_text((By.CSS_SELECTOR, ".flash-ok"), "办理时限已调整"))
     assert str(new_due) in browser.find_element(By.ID, "due-date").text
     assert "需要入户核查家庭财产" in browser.find_element(By.ID, "deadline-history").text
 
@@ -94,7 +94,7 @@ def test_closing_with_a_decision_and_changing_the_deadline(browser: webdriver.Ch
     assert not form.find_element(By.NAME, "referred_to").is_displayed()
     browser.save_screenshot("/tmp/console-close.png")
     form.find_element(By.XPATH, ".//button[text()='确认办结']").click()
-    wait(browser).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash-ok"), "已办结"))
+    wait(browser).until(shows_text((By.CSS_SELECTOR, ".flash-ok"), "已办结"))
     assert "批准" in browser.find_element(By.ID, "decision-line").text
     with transaction(console.factory) as session:
         told = session.scalars(select(Message.text).where(Message.application_id == case.application_id)
@@ -125,15 +125,15 @@ def test_a_compact_ticket_keeps_the_reply_box_in_view_and_unread_marks_arrive_li
     assert reply.get_attribute("value") == "请带户口簿、身份证到窗口办理。"
     reply.send_keys("（周一至周五）")
     reply.send_keys(Keys.CONTROL, Keys.ENTER)
-    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "messages"), "（周一至周五）"))
+    wait(browser).until(shows_text((By.ID, "messages"), "（周一至周五）"))
 
     # Linked to the application by its 受理编号.
     browser.find_element(By.ID, "link-number").send_keys(case.number)
     browser.find_element(By.XPATH, "//button[text()='关联']").click()
-    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "linked-application"), case.number))
+    wait(browser).until(shows_text((By.ID, "linked-application"), case.number))
     browser.find_element(By.ID, "note-text").send_keys("居民下午再来电话")
     browser.find_element(By.XPATH, "//button[text()='保存备注']").click()
-    wait(browser).until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".notes"), "居民下午再来电话"))
+    wait(browser).until(shows_text((By.CSS_SELECTOR, ".notes"), "居民下午再来电话"))
     browser.save_screenshot("/tmp/console-ticket-compact.png")
 
     # On another page a new resident message shows as unread, in the badge and the tab title.
@@ -148,7 +148,7 @@ def test_a_compact_ticket_keeps_the_reply_box_in_view_and_unread_marks_arrive_li
     assert browser.title.startswith("(")
     browser.save_screenshot("/tmp/console-unread.png")
     browser.find_element(By.CSS_SELECTOR, f"{row} a").click()
-    wait(browser).until(ec.text_to_be_present_in_element((By.ID, "messages"), "还在吗？"))
+    wait(browser).until(shows_text((By.ID, "messages"), "还在吗？"))
     assert tickets.unread(console.users["jia"], factory=console.factory).get(ticket.id) is None
 
 

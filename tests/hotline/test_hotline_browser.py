@@ -9,12 +9,12 @@ import uuid
 import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions as ec
 
 from bot.core.testing import sample_id_number
 from tests.console.test_console_browser import log_in, wait
 from tests.hotline.conftest import Hotline
 from tests.test_chat_page import browser  # noqa: F401 (the same headless Chromium fixture)
+from tests.browser_support import shows_text
 
 pytestmark = pytest.mark.browser
 LIVE = 15  # seconds: the stream polls every half second
@@ -39,11 +39,11 @@ def test_the_panel_fills_in_as_the_caller_speaks(browser: webdriver.Chrome, hotl
     start = time.time() - 120
     platform.start(call_id, start)
     platform.say(call_id, "caller", "喂你好 我想问一下那个底保怎么申请", start + 1)
-    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "transcript"), "我想问一下那个底保怎么申请"))
-    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "reply"), "哪个市"))
+    wait(browser, LIVE).until(shows_text((By.ID, "transcript"), "我想问一下那个底保怎么申请"))
+    wait(browser, LIVE).until(shows_text((By.ID, "reply"), "哪个市"))
     platform.say(call_id, "operator", "您好，请问您是哪里的？", start + 2)
     platform.say(call_id, "caller", "我是运城盐湖区解州镇的", start + 3)
-    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "policies"), "晋"))
+    wait(browser, LIVE).until(shows_text((By.ID, "policies"), "晋"))
     assert "运城市盐湖区" in text_of(browser, "region-line")
     assert "最低生活保障" in text_of(browser, "topic-programs")
     assert value_of(browser, "wo-district") == "解州镇"
@@ -64,7 +64,7 @@ def test_the_panel_fills_in_as_the_caller_speaks(browser: webdriver.Chrome, hotl
 
     # Markup in what the caller said is shown as text, never run.
     platform.say(call_id, "caller", '<img src=x onerror="window.__pwned=1">那个', start + 6)
-    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "transcript"), "<img src=x"))
+    wait(browser, LIVE).until(shows_text((By.ID, "transcript"), "<img src=x"))
     assert browser.execute_script("return window.__pwned === undefined")
 
     # Copy the suggested reply.
@@ -85,12 +85,12 @@ def test_the_panel_fills_in_as_the_caller_speaks(browser: webdriver.Chrome, hotl
     browser.find_element(By.ID, "wo-id_number").send_keys(sample_id_number(31))
     browser.find_element(By.ID, "wo-consent").click()
     browser.find_element(By.ID, "btn-application").click()
-    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "panel-message"), "受理编号"))
+    wait(browser, LIVE).until(shows_text((By.ID, "panel-message"), "受理编号"))
     number = re.search(r"SJ\d{8}-\d{4}", text_of(browser, "panel-message")).group(0)
-    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "outcome"), number))
+    wait(browser, LIVE).until(shows_text((By.ID, "outcome"), number))
     assert not browser.find_element(By.ID, "btn-ticket").is_enabled()
     platform.end(call_id)
-    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "call-status"), "已挂断"))
+    wait(browser, LIVE).until(shows_text((By.ID, "call-status"), "已挂断"))
     browser.save_screenshot("/tmp/hotline-confirmed.png")
     assert browser.execute_script("return window.__sameDocument === true;")
 
@@ -103,7 +103,7 @@ def test_a_supervisor_opens_a_call_from_the_list(browser: webdriver.Chrome, hotl
     log_in(browser, hotline, "boss")
     browser.get(f"{hotline.url}/console/hotline")
     browser.find_element(By.LINK_TEXT, call_id).click()
-    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "reply"), "北京市"))
+    wait(browser, LIVE).until(shows_text((By.ID, "reply"), "北京市"))
     assert "不在本助手收录范围" in text_of(browser, "region-line")
     assert "没有可引用的政策" in text_of(browser, "no-policies")
 
@@ -147,7 +147,7 @@ def test_a_fire_call_on_a_1366_by_768_screen(browser: webdriver.Chrome, hotline:
     assert "来电人姓名：李志强 → 李志刚" in corrections and "回拨电话：137****8765 → 137****8766" in corrections
     # A wrong check digit is flagged, not dropped.
     platform.say(call_id, "caller", "身份证号是一四零八二一一九八零零一零一一二三四", start + 6)
-    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "id-note"), "校验码"))
+    wait(browser, LIVE).until(shows_text((By.ID, "id-note"), "校验码"))
     assert value_of(browser, "wo-id_number") == "140821198001011234"
     # A 乡镇 the gazetteer does not know for 临猗县 is flagged; the known one is not.
     assert text_of(browser, "district-note") == ""
@@ -164,7 +164,7 @@ def test_a_fire_call_on_a_1366_by_768_screen(browser: webdriver.Chrome, hotline:
     # The transcript follows the newest words; the page itself never scrolls.
     for i in range(12):
         platform.say(call_id, "operator" if i % 2 else "caller", f"补充情况第{i}句，家里还有两个孩子在上学", start + 10 + i)
-    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "transcript"), "补充情况第11句"))
+    wait(browser, LIVE).until(shows_text((By.ID, "transcript"), "补充情况第11句"))
     assert browser.execute_script(
         "var l = document.getElementById('transcript'); return l.scrollTop + l.clientHeight >= l.scrollHeight - 30;")
     assert browser.execute_script("return document.documentElement.scrollHeight <= window.innerHeight + 1;")
@@ -180,18 +180,18 @@ def test_a_fire_call_on_a_1366_by_768_screen(browser: webdriver.Chrome, hotline:
     browser.find_element(By.ID, "wo-id_number").send_keys(sample_id_number(41))
     browser.find_element(By.ID, "wo-consent").click()
     browser.find_element(By.ID, "btn-application").click()
-    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "panel-message"), "临猗县"))
+    wait(browser, LIVE).until(shows_text((By.ID, "panel-message"), "临猗县"))
     assert "北相镇" in text_of(browser, "panel-message") and "盐湖区" in text_of(browser, "panel-message")
     district.clear()
     district.send_keys("临晋镇")
     browser.find_element(By.ID, "btn-application").click()
-    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "outcome"), "受理编号"))
+    wait(browser, LIVE).until(shows_text((By.ID, "outcome"), "受理编号"))
     number = re.search(r"SJ\d{8}-\d{4}", text_of(browser, "outcome")).group(0)
     assert in_view(browser, "outcome")  # where the operator is looking
     summary, reply = value_of(browser, "wo-summary"), text_of(browser, "reply")
     # Later speech changes neither the work order summary nor the suggested reply.
     platform.say(call_id, "caller", "对了 我还想问问低保怎么申请 我叫王大伟", start + 30)
-    wait(browser, LIVE).until(ec.text_to_be_present_in_element((By.ID, "transcript"), "我叫王大伟"))
+    wait(browser, LIVE).until(shows_text((By.ID, "transcript"), "我叫王大伟"))
     time.sleep(1)
     assert value_of(browser, "wo-summary") == summary and text_of(browser, "reply") == reply
     assert value_of(browser, "wo-caller_name") == "李志刚" and number in text_of(browser, "outcome")

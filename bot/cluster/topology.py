@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from bot.channels.services import action_endpoint_yaml
 
 LOCK_STORE_DB = 1
+LOCK_KEY_PREFIX = "jiuzhu"
 # The one path of the Rasa servers the public entry forwards.
 WECHAT_PATH = "/webhooks/wechat/webhook"
 TRACKER_DB = "rasa_tracker"
@@ -109,11 +110,11 @@ def endpoints_yaml(topology: Topology) -> str:
         "  username: postgres\n"
         "  login_db: postgres\n"
         "lock_store:\n"
-        "  type: redis\n"
+        "  type: bot.channels.lock_store.KeptTicketLockStore\n"
         "  url: 127.0.0.1\n"
         f"  port: {topology.ports.redis}\n"
         f"  db: {LOCK_STORE_DB}\n"
-        "  key_prefix: jiuzhu\n"
+        f"  key_prefix: {LOCK_KEY_PREFIX}\n"
         "event_broker:\n"
         "  type: bot.channels.handoff_events.HandoffEventBroker\n"
     )

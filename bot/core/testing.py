@@ -29,7 +29,7 @@ START_ATTEMPTS = 3
 START_TIMEOUT_SECONDS = 60
 REDIS_START_TIMEOUT_SECONDS = 20
 # Tests need no durability; the bench keeps PostgreSQL's defaults (fsync on) to be honest.
-FAST_SETTINGS = ("fsync=off", "synchronous_commit=off", "full_page_writes=off")
+FAST_SETTINGS = ("fsync=off", "full_page_writes=off")
 
 
 # Two 乡镇/街道 names for test and bench data.

@@ -15,7 +15,8 @@ import requests
 
 from bot import replies
 from bot.cluster.runner import Cluster
-from bot.cluster.topology import Ports, Topology
+from bot.channels.lock_store import KeptTicketLockStore
+from bot.cluster.topology import LOCK_KEY_PREFIX, LOCK_STORE_DB, Ports, Topology
 from bot.core.testing import free_port
 from bot.wechat.config import WeChatConfig
 from bot.wechat.simulator import WeChatSimulator, text_xml
@@ -117,7 +118,26 @@ def test_a_wechat_retry_reaching_the_other_rasa_process_is_answered_once(
     assert [e["text"] for e in user_events(cluster, openid)] == ["低保金每月几号发"]
 
 
+def kill_mid_turn(cluster: Cluster, sender: str, served_by: str, pending: concurrent.futures.Future) -> bool:
+    """Kills the Rasa process as soon as it holds the conversation's lock (it is in the middle of
+    the turn: the tracker read, the message not yet answered); False when the turn ended first."""
+    locks = KeptTicketLockStore(host="127.0.0.1", port=cluster.topology.ports.redis, db=LOCK_STORE_DB,
+                                key_prefix=LOCK_KEY_PREFIX)
+    while not pending.done():
+        lock = locks.get_lock(sender)
+        if lock is not None and lock.now_serving:
+            cluster.supervisor.kill(served_by)
+            return True
+        time.sleep(0.005)
+    return False
+
+
 def test_a_questionnaire_goes_on_across_a_killed_rasa_process(cluster: Cluster) -> None:
+    """The process holding the conversation dies in the middle of a turn, holding the
+    conversation's lock: HAProxy sends the message to the other process, which waits until the
+    dead process's ticket expires (TICKET_LOCK_LIFETIME), answers it once, and the questionnaire
+    goes on. (With Rasa's own Redis lock store the waiting request could wait for ever, and
+    HAProxy answered 504: bot.channels.lock_store.)"""
     sender = f"cluster-{uuid.uuid4().hex[:10]}"
     first, served_by = talk(cluster, sender, "帮我看看能不能申请低保")
     assert served_by in ("rasa1", "rasa2") and "不需要姓名和身份证号" in first[0]
@@ -125,10 +145,8 @@ def test_a_questionnaire_goes_on_across_a_killed_rasa_process(cluster: Cluster) 
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         for turn in range(30):
             pending = pool.submit(talk, cluster, sender, answer_for(question))
-            if turn == 3:  # the process holding the conversation dies while answering it
-                time.sleep(0.2)
-                cluster.supervisor.kill(served_by)
-                killed = True
+            if turn >= 2 and not killed:
+                killed = kill_mid_turn(cluster, sender, served_by, pending)
             answer, _ = pending.result(timeout=120)
             assert answer, f"no reply at turn {turn}"
             if any("初步判断" in r for r in answer):
@@ -169,8 +187,12 @@ def test_killed_action_server_and_web_worker_lose_no_reply(cluster: Cluster) -> 
 
 
 def test_stores_going_away_give_apologies_then_answers_again(cluster: Cluster) -> None:
+    """PostgreSQL, then Redis, crash and come back: an apology while down, then answers, and the
+    conversation is whole: a question without a place is answered for the region the resident
+    named before the outage."""
     sender, _conversation = browser(cluster)
     assert "依据" in "\n".join(chat(cluster, sender, "宁夏低保标准是多少"))
+    ask_region = replies.text("policy.ask_region", covered="")[:12]
     for store in (cluster.postgres, cluster.redis):
         store.halt()
         try:
@@ -180,8 +202,9 @@ def test_stores_going_away_give_apologies_then_answers_again(cluster: Cluster) -
         answers: list[str] = []
 
         def answered_again() -> bool:
-            answers[:] = chat(cluster, sender, "宁夏临时救助去哪申请")
+            answers[:] = chat(cluster, sender, "临时救助去哪申请")
             return answers != [APOLOGY]
 
         wait_until(answered_again, timeout=60)
-        assert "申请" in "\n".join(answers)
+        answer = "\n".join(answers)
+        assert ask_region not in answer and "宁政" in answer, answer  # 宁夏's own document

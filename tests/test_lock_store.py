@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import time
-from pathlib import Path
 from typing import Iterator
 
 import pytest
@@ -91,8 +90,3 @@ def test_tickets_issued_at_once_by_many_processes_are_all_kept(redis_port: int) 
     assert lock is not None
     assert [t.number for t in lock.tickets] == issued and len(set(issued)) == 80
 
-
-def test_the_cluster_uses_it(tmp_path: Path) -> None:
-    from bot.cluster.topology import Topology, endpoints_yaml
-
-    assert "type: bot.channels.lock_store.KeptTicketLockStore" in endpoints_yaml(Topology())

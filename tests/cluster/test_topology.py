@@ -33,6 +33,6 @@ def test_rasa_uses_the_shared_tracker_store_and_lock_store() -> None:
     endpoints = yaml.safe_load(endpoints_yaml(TOPOLOGY))
     assert endpoints["tracker_store"]["dialect"] == "postgresql"
     assert endpoints["tracker_store"]["port"] == TOPOLOGY.ports.postgres
-    assert endpoints["lock_store"] == {"type": "redis", "url": "127.0.0.1", "port": TOPOLOGY.ports.redis,
+    assert endpoints["lock_store"] == {"type": "bot.channels.lock_store.KeptTicketLockStore", "url": "127.0.0.1", "port": TOPOLOGY.ports.redis,
                                        "db": 1, "key_prefix": "jiuzhu"}
     assert endpoints["action_endpoint"]["url"] == f"http://127.0.0.1:{TOPOLOGY.ports.actions}/webhook"

@@ -1,8 +1,8 @@
 """Issue 13 end to end, in headless Chromium against the running web app, Rasa server and action
 server (no restart in between): a 运城 supervisor enters 运城's 城市低保 standard, a second approves,
 and within seconds a resident's "运城低保一个月多少" gets the figure and its 文号 and the
-questionnaire decides 低保 for a 运城 household; a notice uploaded and published in the console
-answers a question at once. Every figure here is an obvious TEST value, not 运城's real standard;
+questionnaire decides 低保 for a 运城 household; a notice uploaded and proposed by one supervisor
+is not searched until a second approves it, and then answers a question at once. Every figure here is an obvious TEST value, not 运城's real standard;
 the test removes its rows afterwards so that the other end-to-end tests see the shipped state."""
 from __future__ import annotations
 
@@ -163,7 +163,19 @@ def test_a_notice_uploaded_in_the_console_answers_at_once(browser: webdriver.Chr
     assert "321元" in browser.find_element(By.ID, "measures").text
     assert browser.find_element(By.ID, "n-doc_number").get_attribute("value") == "测民发〔2026〕5号"
     browser.save_screenshot("/tmp/notice-preview.png")
-    browser.find_element(By.XPATH, "//button[text()='保存并发布']").click()
+    browser.find_element(By.XPATH, "//button[text()='保存并提交审核']").click()
+    WebDriverWait(browser, 15).until(shows_text((By.CSS_SELECTOR, ".flash-ok"), "已提交审核"))
+    assert not browser.find_elements(By.XPATH, "//button[text()='核对无误，审核通过并发布']")  # not one's own
+    notice_url = browser.current_url
+    time.sleep(2)  # longer than a worker's check: a proposal is not searched
+    assert "321" not in "\n".join(servers.talk(f"std-{uuid.uuid4().hex[:8]}", question))
+
+    log_in(browser, servers.web_url, "ycchecker")
+    browser.get(notice_url)
+    assert "ycmaker" not in browser.find_element(By.ID, "review").text  # names, not usernames
+    assert "运城主管甲" in browser.find_element(By.ID, "review").text
+    browser.save_screenshot("/tmp/notice-review.png")
+    browser.find_element(By.XPATH, "//button[text()='核对无误，审核通过并发布']").click()
     WebDriverWait(browser, 15).until(shows_text((By.CSS_SELECTOR, ".flash-ok"), "已发布"))
 
     def answered() -> str | None:

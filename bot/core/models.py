@@ -506,14 +506,18 @@ class RegistryVersion(Base):
 
 
 NOTICE_DRAFT = "draft"
+NOTICE_PENDING = "pending"  # proposed for publication, waiting for a second supervisor
+NOTICE_REJECTED = "rejected"  # sent back with a reason; can be corrected and proposed again
 NOTICE_PUBLISHED = "published"
 NOTICE_UNPUBLISHED = "unpublished"
 
 
 class PolicyNotice(Base):
     """A notice uploaded in the console: the text, the importer's reading of it (a document in
-    the corpus's shape, completed by staff) and its life: draft, published, unpublished. Rows are
-    never deleted; marking a notice superseded or expired sets `ended_on` and `ended_reason`."""
+    the corpus's shape, completed by staff) and its life: draft, pending (proposed for
+    publication), rejected, published (approved by a second supervisor), unpublished. Rows are
+    never deleted; marking a notice superseded or expired sets `ended_on` and `ended_reason`. The
+    last proposal and the last review are on the row; every step is in the audit log."""
 
     __tablename__ = "policy_notices"
 
@@ -533,3 +537,10 @@ class PolicyNotice(Base):
     published_by = Column(String(64), nullable=True)
     published_at = Column(DateTime, nullable=True)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
+    proposed_by_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True)
+    proposed_by = Column(String(64), nullable=True)
+    proposed_at = Column(DateTime, nullable=True)
+    reviewed_by_id = Column(Integer, ForeignKey("staff_users.id"), nullable=True)
+    reviewed_by = Column(String(64), nullable=True)
+    reviewed_at = Column(DateTime, nullable=True)
+    review_note = Column(String(1000), nullable=True)  # the reason of a rejection, or the approver's note

@@ -306,6 +306,8 @@ AUDIT_ACTIONS = {
     "hotline_answered": "来电已解答", "status_guess_failed": "进度查询尾号错误",
     "standard_propose": "提议本地标准", "standard_approve": "审核通过本地标准", "standard_reject": "驳回本地标准",
     "standard_withdraw": "撤回本地标准提议", "notice_upload": "上传政策通知", "notice_publish": "发布政策通知",
+    "notice_propose": "提交政策通知审核", "notice_approve": "审核通过并发布政策通知", "notice_reject": "驳回政策通知",
+    "notice_withdraw": "撤回政策通知审核",
     "notice_unpublish": "撤下政策通知", "notice_end": "标注通知失效", "set_region": "设置负责地区",
 }
 AUDIT_PAGE = 100

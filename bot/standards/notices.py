@@ -1,9 +1,16 @@
 """Notices uploaded in the console: the importer's reading of the text, the facts staff fill in,
-publication to the search index of every worker, superseded/expired marks, unpublishing.
+publication by maker-checker to the search index of every worker, superseded/expired marks,
+unpublishing.
 
-A notice is plain text (.txt, UTF-8 or GB 18030). The importer (bot.knowledge.importer) reads
+A notice is plain text (.txt, UTF-8 or GB 18030), Word (.docx) or a PDF with a text layer, read
+by bot.standards.files. The importer (bot.knowledge.importer) reads
 the 文号, title, issuer, date of issue, end date and the numbered measures; the preview says what
 it could not find, and staff fill it in (the region always: a text rarely names it canonically).
+Publication is maker-checker, as for the standards' values: one supervisor proposes the notice
+(it must then be complete and its 文号 new), and a second supervisor who keeps the notice's region
+approves it (it is published) or rejects it with a reason (it can be corrected and proposed
+again); the proposer may withdraw it. Nothing is searched before the approval, and a notice under
+review or published cannot be changed (unpublish it, correct it, propose it again).
 Publishing raises the "notices" version; each worker rebuilds its index from the shipped corpus
 and the published notices (bot.knowledge.service.get_policy_service) and keeps the old index when
 the rebuild fails. Rows are never deleted: unpublishing and marking keep the history, and every
@@ -18,46 +25,34 @@ from typing import Any, Mapping, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from bot.core.db import transaction, utcnow
+from bot.core.db import reading, transaction, utcnow
 from bot.core.errors import Forbidden, IntakeError, InvalidField, NotFound
-from bot.core.models import NOTICE_DRAFT, NOTICE_PUBLISHED, NOTICE_UNPUBLISHED, PolicyNotice, StaffUser
+from bot.core.models import (
+    NOTICE_DRAFT,
+    NOTICE_PENDING,
+    NOTICE_PUBLISHED,
+    NOTICE_REJECTED,
+    NOTICE_UNPUBLISHED,
+    PolicyNotice,
+    StaffUser,
+)
 from bot.intake.registry import _audit_entry
 from bot.knowledge.corpus import Measure, PolicyDocument, document_from_dict, document_to_dict, load_corpus
 from bot.knowledge.importer import parse_source
 from bot.regions import display_name
 from bot.settings import get_settings
+from bot.standards.files import MAX_NOTICE_BYTES, SUFFIXES, read_upload  # noqa: F401 (the console's limits)
 from bot.standards.store import _DOC_NUMBER_RE, KEEPERS, bump, may_keep, normalize_doc_number, region_name, version
 
 NOTICES = "notices"  # the RegistryVersion row
-MAX_NOTICE_BYTES = 200 * 1024
-ALLOWED_SUFFIXES = (".txt",)
-STATUS_NAMES = {NOTICE_DRAFT: "草稿", NOTICE_PUBLISHED: "已发布", NOTICE_UNPUBLISHED: "已撤下"}
+STATUS_NAMES = {NOTICE_DRAFT: "草稿", NOTICE_PENDING: "待审核", NOTICE_REJECTED: "已驳回", NOTICE_PUBLISHED: "已发布",
+                NOTICE_UNPUBLISHED: "已撤下"}
+PROPOSABLE = (NOTICE_DRAFT, NOTICE_REJECTED, NOTICE_UNPUBLISHED)  # statuses a proposal may start from
+MAX_REVIEW_NOTE = 1000
 ENDED_NAMES = {"superseded": "已被新文件替代", "expired": "已失效"}
 FACT_NAMES = {"doc_number": "文号", "title": "标题", "issuer": "发文机关", "region": "适用地区",
               "issued": "印发日期", "valid_until": "有效期至"}
 REQUIRED = ("doc_number", "title", "issuer", "region")
-
-
-def read_upload(file_name: str, data: bytes) -> str:
-    """The text of an uploaded file, or InvalidField saying what is wrong with it."""
-    name = (file_name or "").strip()
-    if not name:
-        raise InvalidField("file", "请选择要上传的通知文件。")
-    if not name.lower().endswith(ALLOWED_SUFFIXES):
-        raise InvalidField("file", "目前只能上传纯文本（.txt）文件；Word 或 PDF 请先另存为纯文本再上传。")
-    if len(data) > MAX_NOTICE_BYTES:
-        raise InvalidField("file", f"文件超过{MAX_NOTICE_BYTES // 1024}KB，请确认是一份通知的正文。")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise InvalidField("file", "无法识别文件的文字编码，请另存为 UTF-8 文本后再上传。")
-    if "\x00" in text or not text.strip():
-        raise InvalidField("file", "文件里没有可读的文字，请确认是纯文本文件。")
-    return text
 
 
 @dataclass(frozen=True)
@@ -150,6 +145,10 @@ def save_facts(actor: StaffUser, notice_id: int, fields: Mapping[str, Any], *,
     issuer = " ".join((fields.get("issuer") or "").split())[:200]
     with transaction(factory) as session:
         row = _row(session, notice_id)
+        if row.status == NOTICE_PENDING:
+            raise IntakeError("该通知正在审核中，不能修改；请等待审核，或由提交人撤回后再改。")
+        if row.status == NOTICE_PUBLISHED:
+            raise IntakeError("该通知已发布，不能直接修改；请先撤下，修改后再提交审核。")
         document = dict(row.document)
         document.update(doc_number=doc_number or None, title=title or None, issuer=issuer or None, region=region,
                         issued=issued, valid_until=valid_until)
@@ -157,9 +156,6 @@ def save_facts(actor: StaffUser, notice_id: int, fields: Mapping[str, Any], *,
             day = dt.date.fromisoformat(issued)
             document["issued_text"] = f"{day.year}年{day.month}月{day.day}日"
         row.document, row.region, row.updated_at = document, region or "", utcnow()
-        if row.status == NOTICE_PUBLISHED:
-            _document(row)  # a published notice stays publishable
-            bump(session, NOTICES)
     return row
 
 
@@ -198,25 +194,92 @@ def _document(row: PolicyNotice) -> PolicyDocument:
     return document_from_dict(data, f"notice #{row.id}")
 
 
-def publish(actor: StaffUser, notice_id: int, *, factory: Optional[sessionmaker] = None) -> PolicyNotice:
+def _check_new_number(session: Any, row: PolicyNotice, document: PolicyDocument) -> None:
+    shipped = {doc.doc_number for doc in load_corpus(get_settings().policy_dir)}
+    others = session.scalars(select(PolicyNotice).where(PolicyNotice.status.in_((NOTICE_PUBLISHED, NOTICE_PENDING)),
+                                                        PolicyNotice.id != row.id)).all()
+    if document.doc_number in shipped or any(o.document.get("doc_number") == document.doc_number for o in others):
+        raise InvalidField("doc_number", f"{document.doc_number}已经收录或正在审核，不能重复发布；如是新版本，请先撤下旧的。")
+
+
+def propose(actor: StaffUser, notice_id: int, *, factory: Optional[sessionmaker] = None) -> PolicyNotice:
+    """The notice proposed for publication: complete, of a region the actor keeps, with a new 文号.
+    It is searched only once a second supervisor approves it."""
     _check_actor(actor)
     with transaction(factory) as session:
         row = _row(session, notice_id)
-        if row.status == NOTICE_PUBLISHED:
-            raise IntakeError("该通知已经发布。")
+        if row.status not in PROPOSABLE:
+            raise IntakeError(f"该通知{STATUS_NAMES[row.status]}，不能再提交审核。")
         document = _document(row)
         _check_region(actor, document.region)
-        shipped = {doc.doc_number for doc in load_corpus(get_settings().policy_dir)}
-        others = session.scalars(select(PolicyNotice).where(PolicyNotice.status == NOTICE_PUBLISHED,
-                                                            PolicyNotice.id != row.id)).all()
-        if document.doc_number in shipped or any(o.document.get("doc_number") == document.doc_number for o in others):
-            raise InvalidField("doc_number", f"{document.doc_number}已经收录，不能重复发布；如是新版本，请先撤下旧的。")
-        row.status, row.published_by, row.published_at, row.updated_at = (
-            NOTICE_PUBLISHED, actor.display_name, utcnow(), utcnow())
-        row.document = {**row.document, "measures": document_to_dict(document)["measures"]}
-        session.add(_audit_entry(actor, "notice_publish", object_type="notice", object_id=str(row.id),
+        _check_new_number(session, row, document)
+        row.status, row.updated_at = NOTICE_PENDING, utcnow()
+        row.proposed_by_id, row.proposed_by, row.proposed_at = actor.id, actor.display_name, utcnow()
+        session.add(_audit_entry(actor, "notice_propose", object_type="notice", object_id=str(row.id),
                                  detail=f"{document.doc_number} {document.title[:60]}"))
+    return row
+
+
+def _pending_for_review(session: Any, actor: StaffUser, notice_id: int) -> tuple[PolicyNotice, PolicyDocument]:
+    row = _row(session, notice_id)
+    if row.status != NOTICE_PENDING:
+        raise IntakeError(f"该通知{STATUS_NAMES[row.status]}，不是待审核的通知，请刷新后再看。")
+    document = _document(row)
+    _check_region(actor, document.region)
+    if row.proposed_by_id == actor.id:
+        raise Forbidden("通知须由另一位主管审核后发布，不能审核自己提交的通知。")
+    return row, document
+
+
+def approve(actor: StaffUser, notice_id: int, *, note: str | None = None,
+            factory: Optional[sessionmaker] = None) -> PolicyNotice:
+    """A second supervisor of the region approves the proposal: the notice is published, and every
+    worker's index takes it within a second."""
+    _check_actor(actor)
+    note = " ".join((note or "").split())[:MAX_REVIEW_NOTE] or None
+    with transaction(factory) as session:
+        row, document = _pending_for_review(session, actor, notice_id)
+        _check_new_number(session, row, document)
+        now = utcnow()
+        row.status, row.published_by, row.published_at, row.updated_at = (
+            NOTICE_PUBLISHED, actor.display_name, now, now)
+        row.reviewed_by_id, row.reviewed_by, row.reviewed_at, row.review_note = actor.id, actor.display_name, now, note
+        row.document = {**row.document, "measures": document_to_dict(document)["measures"]}
+        session.add(_audit_entry(actor, "notice_approve", object_type="notice", object_id=str(row.id),
+                                 detail=f"{document.doc_number} {document.title[:60]}"
+                                        f"（提交人：{row.proposed_by}）{('：' + note) if note else ''}"))
         bump(session, NOTICES)
+    return row
+
+
+def reject(actor: StaffUser, notice_id: int, note: str, *, factory: Optional[sessionmaker] = None) -> PolicyNotice:
+    """A second supervisor sends the proposal back with a reason; nothing is published."""
+    _check_actor(actor)
+    note = " ".join((note or "").split())[:MAX_REVIEW_NOTE]
+    if not note:
+        raise InvalidField("note", "驳回时请写明理由。")
+    with transaction(factory) as session:
+        row, document = _pending_for_review(session, actor, notice_id)
+        now = utcnow()
+        row.status, row.updated_at = NOTICE_REJECTED, now
+        row.reviewed_by_id, row.reviewed_by, row.reviewed_at, row.review_note = actor.id, actor.display_name, now, note
+        session.add(_audit_entry(actor, "notice_reject", object_type="notice", object_id=str(row.id),
+                                 detail=f"{document.doc_number}（提交人：{row.proposed_by}）：{note}"))
+    return row
+
+
+def withdraw(actor: StaffUser, notice_id: int, *, factory: Optional[sessionmaker] = None) -> PolicyNotice:
+    """The proposer takes the proposal back (to correct it); it becomes a draft again."""
+    _check_actor(actor)
+    with transaction(factory) as session:
+        row = _row(session, notice_id)
+        if row.status != NOTICE_PENDING:
+            raise IntakeError(f"该通知{STATUS_NAMES[row.status]}，不是待审核的通知，无需撤回。")
+        if row.proposed_by_id != actor.id:
+            raise Forbidden(f"只有提交人（{row.proposed_by}）可以撤回。")
+        row.status, row.updated_at = NOTICE_DRAFT, utcnow()
+        session.add(_audit_entry(actor, "notice_withdraw", object_type="notice", object_id=str(row.id),
+                                 detail=str(row.document.get("doc_number") or "")))
     return row
 
 
@@ -275,10 +338,15 @@ def notice(notice_id: int, factory: Optional[sessionmaker] = None) -> PolicyNoti
 
 
 def published_documents(factory: Optional[sessionmaker] = None) -> list[PolicyDocument]:
-    with transaction(factory) as session:
+    with reading(factory) as session:
         rows = list(session.scalars(select(PolicyNotice).where(PolicyNotice.status == NOTICE_PUBLISHED)
                                     .order_by(PolicyNotice.id)))
     return [_document(row) for row in rows]
+
+
+def count_pending(factory: Optional[sessionmaker] = None) -> int:
+    with transaction(factory) as session:
+        return len(session.scalars(select(PolicyNotice.id).where(PolicyNotice.status == NOTICE_PENDING)).all())
 
 
 def notices_version(factory: Optional[sessionmaker] = None) -> int:

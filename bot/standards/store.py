@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.core.db import transaction, utcnow
+from bot.core.db import reading, transaction, utcnow
 from bot.core.errors import Forbidden, IntakeError, InvalidField, NotFound
 from bot.core.models import (
     STANDARD_APPROVED,
@@ -253,7 +253,9 @@ def bump(session: Session, name: str) -> None:
 
 
 def version(name: str, factory: Optional[sessionmaker] = None) -> int:
-    with transaction(factory) as session:
+    """The counter `name`: read by every worker once a second, so it takes no write lock (on SQLite
+    a plain BEGIN, which neither waits for the console's writes nor holds them up)."""
+    with reading(factory) as session:
         return session.scalar(select(RegistryVersion.version).where(RegistryVersion.name == name)) or 0
 
 
@@ -403,7 +405,7 @@ def rows(*, region: str | None = None, status: str | None = None,
 
 def approved(factory: Optional[sessionmaker] = None) -> list[StandardValue]:
     """Approved rows in the order they were approved (a later approval of the same date wins)."""
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return list(session.scalars(
             select(StandardValue).where(StandardValue.status == STANDARD_APPROVED)
             .order_by(StandardValue.decided_at, StandardValue.id)))

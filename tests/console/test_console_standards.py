@@ -99,13 +99,15 @@ def test_propose_refuse_bad_input_approve_and_use_at_once(console: Console) -> N
 
 
 def test_notice_upload_refuses_bad_files_and_publishes(console: Console) -> None:
+    from tests.notice_files import notice_docx, scanned_pdf
     from tests.standards_support import NOTICE
 
     keeper = console.client("yc1")
     assert "上传通知" in keeper.get("/console/notices").text
     files = {"file": ("tongzhi.txt", NOTICE.encode("utf-8"), "text/plain")}
     assert keeper.post("/console/notices", csrf=False, files=files).status_code == 403
-    for name, body, message in (("tongzhi.docx", b"PK\x03\x04", "纯文本"),
+    for name, body, message in (("tongzhi.docx", b"PK\x03\x04", "Word 文件，文件可能已损坏"),
+                                ("tongzhi.pdf", scanned_pdf(), "扫描件"),
                                 ("tongzhi.txt", b"x" * (210 * 1024), "超过200KB"),
                                 ("tongzhi.txt", "没有编号的一句话。".encode(), "没有在文件中找到编号的措施")):
         refused = keeper.post("/console/notices", files={"file": (name, body, "text/plain")})
@@ -122,3 +124,52 @@ def test_notice_upload_refuses_bad_files_and_publishes(console: Console) -> None
     assert bad.status_code == 400 and "文号格式不对" in bad.text
     assert keeper.get("/console/notices/99999").status_code == 404
     assert console.client("clerk").get("/console/notices").status_code == 403
+
+    # maker-checker: yc1 proposes, yc1 cannot approve, yc2 rejects with a reason, then approves
+    facts = {"doc_number": "测民发〔2026〕5号", "title": "运城市民政局关于发放测试用冬季取暖补贴的通知",
+             "issuer": "运城市民政局", "region": "运城", "issued": "2026-11-20"}
+    proposed = keeper.post(f"/console/notices/{notice_id}", {**facts, "propose": "1"})
+    assert proposed.status_code == 302
+    page = keeper.get(f"/console/notices/{notice_id}").text
+    assert "已提交审核" in page and "待审核" in page and "撤回" in page and "审核通过并发布" not in page
+    assert not searched(console)  # proposed, not approved: not searched
+    keeper.post(f"/console/notices/{notice_id}/approve")
+    assert "不能审核自己提交的通知" in keeper.get(f"/console/notices/{notice_id}").text
+    outsider = console.client("xz")
+    assert "审核通过并发布" not in outsider.get(f"/console/notices/{notice_id}").text
+    outsider.post(f"/console/notices/{notice_id}/approve")
+    assert "忻州" in outsider.get(f"/console/notices/{notice_id}").text
+    checker = console.client("yc2")
+    assert "核对无误，审核通过并发布" in checker.get(f"/console/notices/{notice_id}").text
+    checker.post(f"/console/notices/{notice_id}/reject", {"note": ""})
+    assert "驳回时请写明理由" in checker.get(f"/console/notices/{notice_id}").text
+    checker.post(f"/console/notices/{notice_id}/reject", {"note": "请补上印发日期的核对"})
+    page = keeper.get(f"/console/notices/{notice_id}").text
+    assert "已驳回" in page and "请补上印发日期的核对" in page
+    assert not searched(console)
+    assert keeper.post(f"/console/notices/{notice_id}", {**facts, "propose": "1"}).status_code == 302
+    checker.get(f"/console/notices/{notice_id}")
+    checker.post(f"/console/notices/{notice_id}/approve", {"note": "已核对原文"})
+    assert "已发布" in checker.get(f"/console/notices/{notice_id}").text
+    deadline = time.monotonic() + 10
+    while not searched(console) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert searched(console)
+    audit = checker.get("/console/audit").text
+    for action in ("提交政策通知审核", "驳回政策通知", "审核通过并发布政策通知"):
+        assert action in audit, action
+
+    word = keeper.post("/console/notices", files={"file": ("quannuan2.docx", notice_docx(
+        NOTICE.replace("测民发〔2026〕5号", "测民发〔2026〕8号")),
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document")})
+    assert word.status_code == 302
+    page = keeper.get(word.headers["Location"]).text
+    assert 'value="测民发〔2026〕8号"' in page and "321元" in page and "草稿" in page
+
+
+def searched(console: Console) -> bool:
+    """Whether the running web app's policy search finds the test notice's figure."""
+    response = requests.get(f"{console.url}/api/policy/search",
+                            params={"q": "运城低保户冬季取暖补贴发多少", "region": "运城", "top_k": 3}, timeout=30)
+    assert response.status_code == 200
+    return "321" in response.text

@@ -1,6 +1,8 @@
 """政策通知: supervisors upload a notice (plain text), see what the importer read, fill in what it
-could not find, publish it to the assistant's search in every worker, mark it superseded or
-expired, or unpublish it (the history stays). Domain rules: bot.standards.notices."""
+could not find and propose it for publication; a second supervisor of the region approves it (it
+is then in the assistant's search in every worker) or rejects it with a reason. A published notice
+can be marked superseded or expired, or unpublished (the history stays). Domain rules:
+bot.standards.notices."""
 from __future__ import annotations
 
 from functools import partial
@@ -9,7 +11,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.core.errors import IntakeError, NotFound
-from bot.standards import notices
+from bot.standards import notices, store
 from bot.web.console.base import PREFIX, SUPERVISORS, bp, db, flash_redirect, not_found, render
 from bot.web.console.security import staff_only
 
@@ -50,9 +52,13 @@ async def _notice_page(request: Request, notice_id: int, *, form: dict | None = 
     except NotFound:
         return not_found(request)
     preview = notices.preview(row)
+    user = request.ctx.user
     return render(request, "notice.html", status=status, title=f"政策通知 #{row.id}", active="notices", row=row,
                   preview=preview, facts=form or preview.facts, names=notices.FACT_NAMES,
                   statuses=notices.STATUS_NAMES, ended=notices.ENDED_NAMES, error_field=error_field,
+                  editable=row.status in notices.PROPOSABLE,
+                  may_review=row.status == "pending" and row.proposed_by_id != user.id
+                  and store.may_keep(user, row.region or ""),
                   flash={"kind": "error", "text": error} if error else None)
 
 
@@ -66,17 +72,17 @@ async def notice_page(request: Request, notice_id: int) -> HTTPResponse:
 @staff_only(*SUPERVISORS)
 async def notice_save(request: Request, notice_id: int) -> HTTPResponse:
     form = {name: (request.form.get(name) or "").strip()[:300] for name in FACT_FIELDS}
-    publish = request.form.get("publish") == "1"
+    propose = request.form.get("propose") == "1"
     try:
         await db(partial(notices.save_facts, request.ctx.user, notice_id, form))
-        if publish:
-            await db(partial(notices.publish, request.ctx.user, notice_id))
+        if propose:
+            await db(partial(notices.propose, request.ctx.user, notice_id))
     except NotFound:
         return not_found(request)
     except IntakeError as exc:
         return await _notice_page(request, notice_id, form=form, error=exc.message,
                                   error_field=getattr(exc, "field", None), status=400)
-    done = "已发布：助手的问答几秒内即可检索到这份通知。" if publish else "已保存。"
+    done = "已提交审核：另一位主管审核通过后才会发布，助手在此之前不会引用。" if propose else "已保存。"
     return flash_redirect(f"{PAGE}/{notice_id}", done)
 
 
@@ -88,6 +94,27 @@ async def _act(request: Request, notice_id: int, action: partial, done: str) -> 
     except IntakeError as exc:
         return flash_redirect(f"{PAGE}/{notice_id}", exc.message, "error")
     return flash_redirect(f"{PAGE}/{notice_id}", done)
+
+
+@bp.post("/notices/<notice_id:int>/approve")
+@staff_only(*SUPERVISORS)
+async def notice_approve(request: Request, notice_id: int) -> HTTPResponse:
+    action = partial(notices.approve, request.ctx.user, notice_id, note=request.form.get("note") or "")
+    return await _act(request, notice_id, action, "审核通过，已发布：助手的问答几秒内即可检索到这份通知。")
+
+
+@bp.post("/notices/<notice_id:int>/reject")
+@staff_only(*SUPERVISORS)
+async def notice_reject(request: Request, notice_id: int) -> HTTPResponse:
+    action = partial(notices.reject, request.ctx.user, notice_id, request.form.get("note") or "")
+    return await _act(request, notice_id, action, "已驳回，提交人可按理由修改后再提交。")
+
+
+@bp.post("/notices/<notice_id:int>/withdraw")
+@staff_only(*SUPERVISORS)
+async def notice_withdraw(request: Request, notice_id: int) -> HTTPResponse:
+    return await _act(request, notice_id, partial(notices.withdraw, request.ctx.user, notice_id),
+                      "已撤回审核，可修改后再提交。")
 
 
 @bp.post("/notices/<notice_id:int>/unpublish")

@@ -212,3 +212,13 @@ def test_the_quote_shows_the_sentence_asked_about_not_only_the_gist(policy_servi
     reply = policy_service.reply("家里房子被洪水冲塌了 有重建补助吗", "山西省晋城市", as_of=TODAY)
     quote = next(line for line in reply.text.splitlines() if line.startswith("依据"))
     assert "因灾倒塌、损坏住房恢复重建补助" in quote
+
+
+def test_the_quote_restates_the_specific_answer_line(policy_service: PolicyService) -> None:
+    """The direct answer says expenses are deducted: the quote is that sentence, not the one that
+    only shares the question's filler word ("不少" of 不少于6个月)."""
+    reply = policy_service.reply("屋里娃娃念大学花钱多 给人看病也花了不少 这些钱算收入的时候能扣掉吗",
+                                 "宁夏回族自治区吴忠市", as_of=TODAY)
+    assert reply.kind == ReplyKind.ANSWER
+    quote = next(line for line in reply.text.splitlines() if CITATION_LINE_RE.match(line))
+    assert "予以扣减" in quote and "渐退期" not in quote, reply.text

@@ -221,3 +221,30 @@ def test_the_asking_clause_of_a_story(policy_index: PolicyIndex) -> None:
     assert ask("俺男人摔了腰，干不了重活，俩娃上学，婆婆吃药，村里人让俺申请低保，这低保是谁定标准的") == "这低保是谁定标准的"
     assert ask("房子着火了，东西全烧了，一家五口借住在亲戚家，能给点啥帮助，去哪找") == "能给点啥帮助，去哪找"
     assert ask("腿脚也不利索，一直一个人住，平时顾不上，想进特困供养") is None  # no clause asks
+
+
+@pytest.mark.parametrize(("question", "region", "doc", "clause"), [
+    # BM25 alone puts a measure sharing frequent words first (第五条 on the epidemic, 第14条 on
+    # charities); the one covering more of the question is ranked first.
+    ("想申请救助 去乡里哪个地方 打哪个电话", "山西省晋城市", "晋民发〔2022〕38号", "第15条"),
+    ("做好事捐钱给困难户 政府有啥优惠", "山西省太原市", "晋政发〔2014〕35号", "第（二十一）条"),
+    ("娃上初中 屋里吃低保 学校有啥补助", "山西省运城市", "晋政发〔2014〕35号", "第（十一）条"),
+    # dialect words through data/knowledge/expansions.yml (要饭 → 乞讨; 揽工, 寻不下活, 莫有)
+    ("街上有个要饭的老汉 没吃没住 该找谁管", "山西省太原市", "晋政发〔2014〕35号", "第（二十）条"),
+    ("额屋里揽工的儿子寻不下活 厂子停了三个月 莫有收入", "宁夏回族自治区固原市", "宁政办规发〔2022〕7号", "第5条"),
+])
+def test_colloquial_questions_find_their_measure(
+    policy_index: PolicyIndex, question: str, region: str, doc: str, clause: str
+) -> None:
+    result = policy_index.search(question, get_region(region), as_of=TODAY)
+    assert result.answered and result.best is not None
+    assert (result.best.document.doc_number, result.best.measure.clause) == (doc, clause)
+
+
+@pytest.mark.parametrize(("word", "official"), [
+    ("要饭", "乞讨"), ("天旱", "旱灾"), ("盖房", "恢复重建"), ("来看", "探访"), ("送饭", "助餐"),
+    ("小卖部", "创业"), ("瘫", "生活不能自理"), ("走后门", "关系保"), ("住校", "寄宿制"),
+])
+def test_colloquial_words_carry_the_official_ones(policy_index: PolicyIndex, word: str, official: str) -> None:
+    terms = policy_index.vocabulary.query_terms(f"俺想问问{word}的事")
+    assert any(official in concept for concept in terms.concepts), terms.concepts

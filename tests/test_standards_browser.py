@@ -1,9 +1,10 @@
 """Issue 13 end to end, in headless Chromium against the running web app, Rasa server and action
 server (no restart in between): a 运城 supervisor enters 运城's 城市低保 standard, a second approves,
 and within seconds a resident's "运城低保一个月多少" gets the figure and its 文号 and the
-questionnaire decides 低保 for a 运城 household; a notice uploaded and proposed by one supervisor
-is not searched until a second approves it, and then answers a question at once. Every figure here is an obvious TEST value, not 运城's real standard;
-the test removes its rows afterwards so that the other end-to-end tests see the shipped state."""
+questionnaire decides 低保 for a 运城 household; a notice uploaded (as a PDF) and proposed by one
+supervisor is not searched until a second approves it, and then answers a question at once. Every
+figure here is an obvious TEST value, not 运城's real standard; the test removes its rows
+afterwards so that the other end-to-end tests see the shipped state."""
 from __future__ import annotations
 
 import time
@@ -25,6 +26,7 @@ from bot.intake import staff
 from bot.standards import notices, store
 from tests.conftest import Servers
 from tests.console.console_support import PASSWORD
+from tests.notice_files import notice_pdf
 from tests.standards_support import NOTICE
 from tests.test_chat_page import browser  # noqa: F401 (the same headless Chromium fixture)
 from tests.test_questionnaire_chat import ANSWERS
@@ -153,8 +155,8 @@ def test_a_notice_uploaded_in_the_console_answers_at_once(browser: webdriver.Chr
                                                           keepers: None, tmp_path: Path) -> None:
     question = "运城低保户冬季取暖补贴发多少"
     assert "321" not in "\n".join(servers.talk(f"std-{uuid.uuid4().hex[:8]}", question))
-    source = tmp_path / "quannuan.txt"
-    source.write_text(NOTICE, encoding="utf-8")
+    source = tmp_path / "quannuan.pdf"  # a PDF with a text layer, made here
+    source.write_bytes(notice_pdf(NOTICE))
     log_in(browser, servers.web_url, "ycmaker")
     browser.get(f"{servers.web_url}/console/notices")
     browser.find_element(By.ID, "f-file").send_keys(str(source))

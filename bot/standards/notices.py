@@ -155,6 +155,10 @@ def save_facts(actor: StaffUser, notice_id: int, fields: Mapping[str, Any], *,
         if issued:
             day = dt.date.fromisoformat(issued)
             document["issued_text"] = f"{day.year}年{day.month}月{day.day}日"
+        changed = [FACT_NAMES[key] for key in FACT_NAMES if document.get(key) != row.document.get(key)]
+        if changed:
+            session.add(_audit_entry(actor, "notice_edit", object_type="notice", object_id=str(row.id),
+                                     detail=f"{doc_number or '（未填文号）'} 修改：{'、'.join(changed)}"))
         row.document, row.region, row.updated_at = document, region or "", utcnow()
     return row
 

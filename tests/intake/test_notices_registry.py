@@ -196,8 +196,9 @@ def test_a_second_supervisor_of_the_region_approves_and_a_rejection_needs_a_reas
     admin, clerk = person(role="admin", region=None), person(role="intake")
     service = live(factory)
     row = notices.upload(maker, "quannuan.txt", NOTICE.encode(), factory=factory)
-    facts = {**notices.preview(row).facts, "issuer": "运城市民政局", "region": "运城"}
+    facts = {**notices.preview(row).facts, "issuer": "运城市民政局", "region": "运城", "valid_until": "2027-12-31"}
     notices.save_facts(maker, row.id, facts, factory=factory)
+    notices.save_facts(maker, row.id, facts, factory=factory)  # nothing changed: nothing to audit
     with pytest.raises(IntakeError, match="待审核"):  # only a proposal is decided
         notices.approve(checker, row.id, factory=factory)
     with pytest.raises(Forbidden):
@@ -242,7 +243,9 @@ def test_a_second_supervisor_of_the_region_approves_and_a_rejection_needs_a_reas
 
     with transaction(factory) as session:
         entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
-    assert [e.action for e in entries] == ["notice_upload", "notice_propose", "notice_reject", "notice_propose",
-                                           "notice_withdraw", "notice_propose", "notice_approve"]
-    assert "发文机关应为运城市民政局" in entries[2].detail
-    assert [e.actor_id for e in entries][1:4] == [maker.id, checker.id, maker.id]
+    assert [e.action for e in entries] == ["notice_upload", "notice_edit", "notice_propose", "notice_reject",
+                                           "notice_edit", "notice_propose", "notice_withdraw", "notice_propose",
+                                           "notice_approve"]
+    assert entries[1].detail.endswith("修改：有效期至") and entries[4].detail.endswith("修改：发文机关")
+    assert "发文机关应为运城市民政局" in entries[3].detail
+    assert [e.actor_id for e in entries][2:5] == [maker.id, checker.id, maker.id]

@@ -42,7 +42,8 @@ async def notices_upload(request: Request) -> HTTPResponse:
         row = await db(partial(notices.upload, request.ctx.user, name, body))
     except IntakeError as exc:
         return await _list_page(request, error=exc.message, status=400)
-    return flash_redirect(f"{PAGE}/{row.id}", "已读取通知。请核对下面识别出的内容，补全缺少的信息后发布。")
+    return flash_redirect(f"{PAGE}/{row.id}",
+                          "已读取通知。请核对下面识别出的内容，补全缺少的信息后提交审核；另一位主管审核通过才发布。")
 
 
 async def _notice_page(request: Request, notice_id: int, *, form: dict | None = None, error: str | None = None,

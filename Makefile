@@ -14,7 +14,7 @@ TRAINING_INPUTS := config.yml domain.yml data/rules.yml data/stories.yml data/re
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: run run-cluster local-secrets test install train validate unit conversations browser-deps pg-deps redis-deps cluster-deps eval bench policies purge-trackers clean
+.PHONY: FORCE run run-cluster local-secrets test install train validate unit conversations browser-deps pg-deps redis-deps cluster-deps eval bench policies purge-trackers clean
 
 $(PY):
 	python3.10 -m venv $(VENV)
@@ -32,10 +32,20 @@ $(ASSETS): package.json package-lock.json
 
 install: $(INSTALLED) $(ASSETS)
 
-# Trains only when the training data, the config or the custom NLU code changed.
-$(MODEL): $(INSTALLED) $(TRAINING_INPUTS)
+# Trains only when the training data, the config or the custom NLU code changed in content: the
+# stamp holds the inputs' SHA-256 sums and is rewritten only when they differ, so a rebase or a
+# checkout that merely touches the files (new timestamps, same bytes) does not retrain.
+TRAINING_STAMP := models/.training-inputs.sha256
+$(TRAINING_STAMP): FORCE
+	@mkdir -p $(@D)
+	@sha256sum $(sort $(TRAINING_INPUTS)) > $@.new
+	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
+
+$(MODEL): $(INSTALLED) $(TRAINING_STAMP)
 	$(RASA) train --force --fixed-model-name current --out models --quiet
 	touch $@
+
+FORCE:
 
 train: $(MODEL)
 

@@ -110,7 +110,7 @@ class ActionDefaultFallback(Action):
         text = message_text(tracker)
         if text:
             reply = get_policy_service().reply(text, tracker.get_slot("region"))
-            if reply.kind in (ReplyKind.ANSWER, ReplyKind.REGION_NOT_COVERED):
+            if reply.kind in (ReplyKind.ANSWER, ReplyKind.REGION_NOT_COVERED, ReplyKind.OUTSIDE):
                 detail = send_policy_reply(dispatcher, reply)
                 return changed_slots(tracker, region=reply.region.name if reply.region else tracker.get_slot("region"),
                                      policy_answer=detail or tracker.get_slot("policy_answer"))

@@ -20,6 +20,7 @@ from bot.eligibility.parameters import ParameterSet
 from bot.knowledge.answer import AMOUNT_CUES, Composer, MeasureRef, citation, quote_passage, validity_note
 from bot.knowledge.corpus import load_corpus
 from bot.knowledge.gists import Gists, load_gists
+from bot.knowledge.outside import outside_topic
 from bot.knowledge.search import MIN_COVERAGE, PolicyIndex, SearchHit, SearchResult, split_sentences, strip_regions
 from bot.knowledge.terms import load_vocabulary
 from bot.regions import COVERED_PROVINCES, Region, display_name, find_regions, get_region
@@ -39,6 +40,7 @@ class ReplyKind(str, Enum):
     REGION_NOT_COVERED = "region_not_covered"
     REGION_NOTED = "region_noted"
     REGION_UNKNOWN = "region_unknown"
+    OUTSIDE = "outside"  # a program the documents do not cover: says so and who does
 
 
 
@@ -111,6 +113,9 @@ class PolicyService:
         region = self.resolve_region(question, remembered_region)
         if region is not None and not region.covered:
             return PolicyReply(ReplyKind.REGION_NOT_COVERED, region_not_covered_text(region), region)
+        topic = self.outside(question)
+        if topic is not None:  # not another program's measure: these documents do not cover it
+            return PolicyReply(ReplyKind.OUTSIDE, replies.text(f"outside.{topic}"), region)
         # A question of two parts: each part is searched with its own clauses in front (the
         # whole message still counts: "特困的供养金呢" is about when money is paid, as the first).
         parts = self.index.two_parts(question)
@@ -125,6 +130,10 @@ class PolicyService:
                                            *(parts if parts else (None, None)))
         kind = ReplyKind.ANSWER if answer.answered else ReplyKind.NOT_FOUND
         return PolicyReply(kind, answer.text, region, result, answer.measure, answer.related)
+
+    def outside(self, question: str) -> str | None:
+        """The program outside the documents the question is about (高龄津贴, 丧葬费…), if any."""
+        return outside_topic(self.index.vocabulary.correct(question), get_settings().data_dir)
 
     def detail(self, remembered: Mapping[str, Any] | None, as_of: dt.date | None = None) -> str:
         """The full clause of the last answer and its related measures, or what to ask first."""
@@ -151,7 +160,8 @@ class PolicyService:
         region and answers the waiting question; anything else is a question of its own.
         """
         region = get_region(region_named) if region_named else self.resolve_region(text, None)
-        only_region = not self.index.vocabulary.query_terms(strip_regions(text)).content
+        only_region = (not self.index.vocabulary.query_terms(strip_regions(text)).content
+                       and self.outside(text) is None)
         if only_region or (says_region and region is not None):
             if region is None:
                 return Turn(PolicyReply(ReplyKind.REGION_UNKNOWN, replies.text("policy.region_unknown"), None),

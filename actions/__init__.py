@@ -12,7 +12,7 @@ from actions.intake import (  # noqa: E402,F401
     ValidateApplicationForm,
     ValidateStatusForm,
 )
-from actions.policy import ActionAnswerPolicy, ActionDefaultFallback, ActionPolicyDetail  # noqa: E402,F401
+from actions.policy import ActionAnswerPolicy, ActionDefaultFallback, ActionPolicyDetail, ActionYes  # noqa: E402,F401
 from actions.screening import (  # noqa: E402,F401
     ActionScreeningCorrect,
     ActionScreeningResult,

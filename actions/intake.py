@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 import uuid
+from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -64,6 +65,36 @@ MAX_STATUS_ATTEMPTS = 3
 NUMBER_IN_TEXT = re.compile(r"[sS]\s*[jJ]\s*\d{8}\s*-?\s*\d{4,5}")
 SEALED_FIELDS = ("name", "mobile", "id_number", "address")
 PII_SLOTS = [SLOT_FOR_FIELD[f] for f in SEALED_FIELDS]
+MISREAD_SLOT = "app_misread"  # {"slot": …, "count": n}: answers in a row that could not be used
+# Fields whose validator says what was wrong with the answer (the others' reason is the question).
+EXPLAINED_FIELDS = ("name", "mobile", "id_number", "address")
+HUMAN_PAYLOAD = "/request_human"
+
+
+def misread_count(tracker: Tracker, slot: str) -> int:
+    misread = tracker.get_slot(MISREAD_SLOT) or {}
+    return int(misread.get("count") or 0) if misread.get("slot") == slot else 0
+
+
+def reply_button(key: str) -> Dict[str, str]:
+    title = replies.text(f"application.buttons.{key}")
+    return {"title": title, "payload": HUMAN_PAYLOAD if key == "human" else title}
+
+
+def ask_again(dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, first: str,
+              buttons: List[Dict[str, str]]) -> None:
+    """A question of the application: as first asked; after an answer that could not be used, in
+    other words with examples; after a second, what to tap and the offer of a person (in two
+    wordings taking turns, so that the same words are never sent twice in a row)."""
+    count = misread_count(tracker, slot)
+    field = FIELD_FOR_SLOT[slot]
+    if count == 0:
+        dispatcher.utter_message(text=first, buttons=buttons)
+    elif count == 1:
+        dispatcher.utter_message(text=replies.text(f"application.rephrase.{field}"), buttons=buttons)
+    else:
+        options = "application.options" if count % 2 == 0 else "application.options_again"
+        dispatcher.utter_message(text=replies.text(options), buttons=[*buttons, reply_button("human")])
 
 
 def suggested_programs(tracker: Tracker) -> List[str]:
@@ -93,7 +124,7 @@ class ValidateApplicationForm(FormValidationAction):
 
     def start(self, tracker: Tracker) -> List[Dict[Text, Any]]:
         """On activation: an idempotency key for this application, and programs named already."""
-        events = []
+        events = [SlotSet(MISREAD_SLOT, None)]
         if not tracker.get_slot("app_request_key"):
             events.append(SlotSet("app_request_key", uuid.uuid4().hex))
         named = programs_in(message_text(tracker))
@@ -112,8 +143,8 @@ class ValidateApplicationForm(FormValidationAction):
         field = FIELD_FOR_SLOT[requested]
         # A command wins only when the message says so: an address on 测试路 does not start a
         # test, and a name is not a request to stop.
-        if intent in LEAVING_INTENTS and (leaves(text) or field not in FREE_TEXT_FIELDS):
-            return None
+        if intent in LEAVING_INTENTS and (leaves(text) or text.startswith("/") or field not in FREE_TEXT_FIELDS):
+            return None  # (a button's payload, such as 转人工, says so too)
         if field in FREE_TEXT_FIELDS and looks_like_question(text):
             if not POLICY_WORDS.search(text):
                 dispatcher.utter_message(text=replies.text(f"application.explain.{field}"))
@@ -125,17 +156,22 @@ class ValidateApplicationForm(FormValidationAction):
                 fixed = corrections(text)
                 if fixed:
                     dispatcher.utter_message(text="好的，已修改。")
-                    return [*(kept(f, v) for f, v in fixed.items()), SlotSet(requested, None)]
+                    return [*(kept(f, v) for f, v in fixed.items()), SlotSet(requested, None),
+                            SlotSet(MISREAD_SLOT, None)]
             value = parse_field(field, text, suggested_programs(tracker))
         except (InvalidField, NotUnderstood) as exc:
             if intent == "ask_policy" and field in ("programs", "consent", "confirmed"):
                 return None
-            dispatcher.utter_message(text=exc.message)
-            return [SlotSet(requested, None)]
+            # The validator's reason ("the check digit does not match") comes first; the question
+            # itself is asked again in other words by the ask action, never the same way twice.
+            if isinstance(exc, InvalidField) and field in (*EXPLAINED_FIELDS, "confirmed"):
+                dispatcher.utter_message(text=exc.message)
+            count = misread_count(tracker, requested) + 1
+            return [SlotSet(requested, None), SlotSet(MISREAD_SLOT, {"slot": requested, "count": count})]
         if field == "confirmed" and value is False:
             dispatcher.utter_message(text=WHAT_TO_CHANGE)
-            return [SlotSet(requested, None)]
-        return [kept(field, value)]
+            return [SlotSet(requested, None), SlotSet(MISREAD_SLOT, None)]
+        return [kept(field, value), SlotSet(MISREAD_SLOT, None)]
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
@@ -168,8 +204,34 @@ class ActionAskAppPrograms(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         suggested = suggested_programs(tracker)
-        dispatcher.utter_message(text=programs_question(suggested), buttons=program_buttons(suggested))
+        ask_again(dispatcher, tracker, self.name()[len("action_ask_"):], programs_question(suggested),
+                  program_buttons(suggested))
         return []
+
+
+class AskApplicationQuestion(Action, ABC):
+    """Asks one of the application's own questions (consent, name, mobile, ID, 乡镇, address)."""
+
+    @property
+    @abstractmethod
+    def field(self) -> str:
+        """The field this action asks for."""
+
+    def name(self) -> Text:
+        return f"action_ask_{SLOT_FOR_FIELD[self.field]}"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        buttons = [reply_button("agree"), reply_button("disagree")] if self.field == "consent" else []
+        ask_again(dispatcher, tracker, SLOT_FOR_FIELD[self.field],
+                  replies.text(f"application.ask.{self.field}"), buttons)
+        return []
+
+
+# One ask action per question (rasa_sdk registers every concrete Action subclass).
+ASK_ACTIONS = [type(f"AskApplication_{field}", (AskApplicationQuestion,), {"field": field})
+               for field in ("consent", "name", "mobile", "id_number", "district", "address")]
 
 
 def program_buttons(suggested: List[str]) -> List[Dict[str, str]]:
@@ -211,7 +273,7 @@ class ActionAskAppConfirmed(Action):
     ) -> List[Dict[Text, Any]]:
         buttons = [{"title": replies.text("application.buttons.confirm"), "payload": replies.text("application.buttons.confirm")},
                    {"title": replies.text("application.buttons.change"), "payload": replies.text("application.buttons.change_payload")}]
-        dispatcher.utter_message(text=summary(answers(tracker), region_name(tracker)), buttons=buttons)
+        ask_again(dispatcher, tracker, "app_confirmed", summary(answers(tracker), region_name(tracker)), buttons)
         return []
 
 

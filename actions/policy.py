@@ -12,7 +12,8 @@ from actions.handoff import NOT_UNDERSTOOD_BEFORE_HANDOFF, hand_off, not_underst
 from bot.knowledge.service import PolicyReply, ReplyKind, get_policy_service
 from bot import replies
 from bot.questionnaire.questions import distinct_regions
-from actions.screening import offer_accepted, start_after_offer
+from actions.screening import offer_accepted, offer_buttons, start_after_offer
+from bot.questionnaire.flow import answers_from_slots
 
 DETAIL_PAYLOAD = "/ask_policy_detail"
 
@@ -53,6 +54,9 @@ class ActionAnswerPolicy(Action):
             says_region=intent == "inform_region",
         )
         detail = send_policy_reply(dispatcher, turn.reply)
+        offered = offer_after_answer(dispatcher, tracker, turn.reply)
+        standing = tracker.get_slot("screening_now")
+        offer = False if offered else (None if standing is False else standing)
         region = turn.region or tracker.get_slot("region")
         named = named_before
         if turn.region and turn.region != tracker.get_slot("region") and (named_now or intent == "inform_region"):
@@ -62,7 +66,42 @@ class ActionAnswerPolicy(Action):
             confirmed = True  # the place given in answer to "which place?"
         return changed_slots(tracker, region=region, pending_question=turn.pending_question,
                              policy_answer=detail or tracker.get_slot("policy_answer"),
-                             regions_named=named, region_confirmed=confirmed)
+                             regions_named=named, region_confirmed=confirmed, screening_now=offer,
+                             screening_offered=True if offered else tracker.get_slot("screening_offered"))
+
+
+# Replies after which the questionnaire is offered, with the offer's wording: after an answer, and
+# after "which region?" (a question such as "有补助吗" may be the resident's own case: the
+# questionnaire asks the region first too).
+OFFER_AFTER = {ReplyKind.ANSWER: "questionnaire.offer_after_answer",
+               ReplyKind.NEED_REGION: "questionnaire.offer_after_region_question"}
+
+
+def offer_after_answer(dispatcher: CollectingDispatcher, tracker: Tracker, reply: PolicyReply) -> bool:
+    """After the first policy answer outside the forms, to a resident not yet screened, the
+    questionnaire is offered (its own message, after the answer); True when it was."""
+    answered = {p for p in answers_from_slots(tracker.slots) if p != "region"}
+    if (reply.kind not in OFFER_AFTER or (tracker.active_loop or {}).get("name") or answered
+            or tracker.get_slot("screening_offered")):
+        return False
+    dispatcher.utter_message(text=replies.text(OFFER_AFTER[reply.kind]), buttons=offer_buttons())
+    return True
+
+
+class ActionYes(Action):
+    """A yes outside any question: the offer of the questionnaire accepted when one stands
+    ("好", "中", "行", "嗯" after it), else what else the resident wants."""
+
+    def name(self) -> Text:
+        return "action_yes"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if offer_accepted(tracker, said_yes=True):
+            return start_after_offer(dispatcher)
+        dispatcher.utter_message(response="utter_anything_else")
+        return []
 
 
 class ActionPolicyDetail(Action):

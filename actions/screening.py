@@ -1,6 +1,7 @@
 """The pre-screening questionnaire: reading answers, asking what is still needed, the result."""
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from typing import Any, Dict, List, Optional, Text
 
@@ -16,6 +17,7 @@ from bot.questionnaire.answers import (
     asks_back,
     leaves,
     mentioned_facts,
+    only_asks_back,
     read_answer,
     wants_screening_now,
 )
@@ -79,7 +81,7 @@ class ValidateScreeningForm(FormValidationAction):
         path = PATH_FOR_SLOT[requested]
         # First read as the answer to the question asked; a command to stop or a person wins
         # only when the message says so ("七十二了" is an age, not "stop").
-        value = read_answer(path, text)
+        value = NOT_UNDERSTOOD if only_asks_back(text) else read_answer(path, text)
         if intent in LEAVING_INTENTS and (leaves(text) or value is NOT_UNDERSTOOD):
             return None
         facts = mentioned_facts(text)
@@ -244,19 +246,22 @@ class ActionOfferScreening(Action):
         if facts:
             lines.append(replies.text("questionnaire.offer_noted", facts=facts_text(facts)))
         lines.append(replies.text("questionnaire.offer"))
-        start = replies.text("questionnaire.offer_buttons.start")
-        buttons = [{"title": start, "payload": "/start_screening"},
-                   {"title": replies.text("questionnaire.offer_buttons.later"), "payload": "/deny"}]
-        dispatcher.utter_message(text="".join(lines), buttons=buttons)
-        return [*fact_events(facts), SlotSet("screening_now", False)]
+        dispatcher.utter_message(text="".join(lines), buttons=offer_buttons())
+        return [*fact_events(facts), SlotSet("screening_now", False), SlotSet("screening_offered", True)]
 
 
-OFFERING_ACTIONS = ("action_offer_screening", "action_screening_correct")
+def offer_buttons() -> List[Dict[str, str]]:
+    return [{"title": replies.text("questionnaire.offer_buttons.start"), "payload": "/start_screening"},
+            {"title": replies.text("questionnaire.offer_buttons.later"), "payload": "/deny"}]
 
 
-def offer_accepted(tracker: Tracker) -> bool:
+# Actions after which an offer of the questionnaire may stand (screening_now is False then).
+OFFERING_ACTIONS = ("action_offer_screening", "action_screening_correct", "action_answer_policy")
+
+
+def offer_accepted(tracker: Tracker, said_yes: bool = False) -> bool:
     """The message answers the offer of the questionnaire with a yes ("好，测一下", "中 你问吧"),
-    however unsure the NLU was of it."""
+    however unsure the NLU was of it (`said_yes`: the NLU read a yes)."""
     if tracker.get_slot("screening_now") is not False:
         return False
     seen_user = False
@@ -268,9 +273,26 @@ def offer_accepted(tracker: Tracker) -> bool:
         elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
             if event.get("name") not in OFFERING_ACTIONS:
                 return False
-            text = message_text(tracker)
-            return yes_or_no(text) is True or wants_screening_now(text)
+            return said_yes or accepts_offer(message_text(tracker))
     return False
+
+
+_SHORT_REPLY_CHARS = 8
+_GO_ON_RE = re.compile(r"问吧|你问|来吧|开始")
+_OWN_QUESTION_RE = re.compile(r"什么|啥|多少|吗|哪|怎么|咋|几|标准|材料|[?？]")
+_YES_FIRST_RE = re.compile(r"^(?:好|行|中|嗯|可以|成|能成|要得|好的|好吧|对)[，,。！!\s]")
+
+
+def accepts_offer(text: str) -> bool:
+    """A yes to the offer: a short reply that says yes or asks to start ("中", "好，测一下"), or one
+    that starts with a yes ("行，你问吧，俺听着"); a question of its own ("要带什么材料") is not."""
+    if _OWN_QUESTION_RE.search(text) and not re.search("测", text):
+        return False
+    short = re.sub(r"[\s，,。！!？?~～、…]+", "", text)
+    if len(short) <= _SHORT_REPLY_CHARS and (yes_or_no(short) is True or wants_screening_now(short)
+                                             or _GO_ON_RE.search(short)):
+        return True
+    return bool(_YES_FIRST_RE.match(text.strip()))
 
 
 def start_after_offer(dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:

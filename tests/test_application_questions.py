@@ -23,7 +23,11 @@ VALID_ID = "11010519491231002X"
     ("帮我申请单人保", ["dibao_individual"]),
     ("低保和临时救助都要", ["dibao", "temporary_assistance"]),
     ("特困供养", ["tekun"]),
-    ("未就业大学生临时救助", ["graduate_assistance", "temporary_assistance"]),
+    # A program's full name names that program only (it contains 临时救助, another program's name).
+    ("未就业大学生临时救助", ["graduate_assistance"]),
+    ("失业人员临时救助", ["unemployed_one_off"]),
+    ("未参保失业人员一次性临时救助金", ["unemployed_one_off"]),
+    ("大学生救助和临时救助", ["graduate_assistance", "temporary_assistance"]),
     ("我要申请", []),
 ])
 def test_programs_named_in_text(text: str, expected: list[str]) -> None:
@@ -112,3 +116,12 @@ def test_name_corrected_at_the_confirmation_step() -> None:
 
 def test_any_real_address_is_accepted() -> None:
     assert parse_field("address", "永济市城西街道测试路东头5号", []) == "永济市城西街道测试路东头5号"
+
+
+def test_every_application_question_has_its_other_wordings() -> None:
+    from bot import replies
+    for field in ("consent", "name", "mobile", "id_number", "district", "address"):
+        assert replies.text(f"application.ask.{field}") != replies.text(f"application.rephrase.{field}")
+    for field in ("programs", "confirmed"):
+        assert "比如" in replies.text(f"application.rephrase.{field}")
+    assert replies.text("application.options") != replies.text("application.options_again")

@@ -41,3 +41,13 @@ def test_the_same_answer_without_a_region(policy_service: PolicyService) -> None
 def test_covered_questions_naming_the_same_people_are_still_answered(
         policy_service: PolicyService, question: str) -> None:
     assert policy_service.reply(question, "宁夏回族自治区").kind == ReplyKind.ANSWER
+
+
+def test_every_topic_has_its_reply() -> None:
+    from bot import replies
+    from bot.knowledge.outside import load_topics
+    from bot.settings import get_settings
+    topics = load_topics(get_settings().data_dir)
+    assert topics and all(patterns for patterns in topics.values())
+    for name in topics:
+        assert replies.text(f"outside.{name}")

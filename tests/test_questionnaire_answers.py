@@ -138,3 +138,54 @@ def test_answers_that_do_not_leave_a_form(text: str) -> None:
 )
 def test_read_answer_more(path: str, text: str, expected: object) -> None:
     assert read_answer(path, text) == expected
+
+
+@pytest.mark.parametrize(
+    "path, text, expected",
+    [
+        # Dialect: 莫有/没得 (宁夏), 知不道 (山西), 俩/仨.
+        ("applicant.disability", "莫有", NONE),
+        ("household.on_dibao", "没得", False),
+        ("household.low_income_family", "知不道", UNKNOWN),
+        ("household.size", "俺们仨人", 3),
+        ("household.size", "他一个人", 1),
+        # An amount before a bare number; the answer before a "but".
+        ("household.monthly_income", "三个人一个月八百来块", 800),
+        ("applicant.able_to_work", "能，就是岁数大了", True),
+        # Never out of work: farming, retired, never had a job.
+        ("applicant.unemployed_months", "我是务农的", 0),
+        ("applicant.unemployed_months", "早就退休了", 0),
+        ("applicant.unemployed_months", "没正经上过班", NOT_UNDERSTOOD),
+        ("applicant.unemployed_months", "从来没上过班", 0),
+        # Farming, herding and small trades are income sources.
+        ("applicant.has_income_source", "养了几头牛", True),
+        ("applicant.has_income_source", "摆摊卖菜", True),
+        # Supporters who cannot: old, small, at school, short themselves.
+        ("applicant.has_able_supporter", "我爹我娘都八十多了", False),
+        ("applicant.has_able_supporter", "娃还在上学", False),
+        ("applicant.has_able_supporter", "闺女在外地，自己都顾不过来", False),
+        # A chronic illness is not a serious one; emergencies in other words.
+        ("applicant.seriously_ill", "就是血压高", False),
+        ("applicant.emergency", "去年发大水把地淹了", "disaster"),
+        ("applicant.emergency", "老伴突然脑梗了", "sudden_illness"),
+        ("applicant.emergency", "干活把腿摔伤了", "other"),
+        ("applicant.is_migrant_worker", "早些年在外面打工", False),
+        ("applicant.unemployment_insured", "一直交着呢", True),
+        ("applicant.medical_out_of_pocket_yearly", "没多少钱", UNKNOWN),
+    ],
+)
+def test_dialect_and_everyday_answers(path: str, text: str, expected: object) -> None:
+    value = read_answer(path, text)
+    assert value is expected if expected is NOT_UNDERSTOOD else value == expected
+
+
+@pytest.mark.parametrize("text", ["低收入家庭是个甚？", "这个扶养是说啥？", "大病都算啥病？", "低保户就是领低保的吧？"])
+def test_only_a_question_about_the_question_even_with_answer_words(text: str) -> None:
+    from bot.questionnaire.answers import only_asks_back
+    assert only_asks_back(text)
+
+
+@pytest.mark.parametrize("text", ["不是", "有个儿子但他顾不上", "算大病吧", "高血压，算不上大病"])
+def test_answers_are_not_only_questions(text: str) -> None:
+    from bot.questionnaire.answers import only_asks_back
+    assert not only_asks_back(text)

@@ -17,6 +17,13 @@ from bot.regions import normalize_region
 from bot.text import normalize_text
 
 NOT_UNDERSTOOD = object()
+# Dialect and spoken forms read as the common words before an answer is read (山西: 甚, 知不道;
+# 宁夏/西北: 莫有, 没得; 俩/仨 for 两个/三个).
+DIALECT = (
+    ("莫有", "没有"), ("木有", "没有"), ("没得", "没有"), ("冇", "没有"), ("知不道", "不知道"),
+    ("是个甚", "是个啥"), ("做甚", "做啥"), ("甚么", "什么"), ("说甚", "说啥"),
+)
+_FEW_PEOPLE_RE = re.compile(r"(俩|仨)(?=人|口|个)")
 NONE = "none"  # an explicit "no" for disability and emergency
 UNKNOWN = "unknown"  # "不清楚": asked and answered, but the fact stays unknown to the rules
 
@@ -27,22 +34,33 @@ _UNKNOWN_RE = re.compile(
 # A question about the question ("啥叫低收入家庭？", "养老金算不算收入").
 _ASKS_BACK_RE = re.compile(
     r"啥叫|什么叫|什么是|啥是|是啥|是什么意思|啥意思|什么意思|咋算|怎么算|怎样算|算不算|算啥|包括啥|包括什么|"
-    r"包不包括|指的是|指什么|指啥|是指|咋理解|怎么理解|有啥区别|什么区别"
+    r"包不包括|指的是|指什么|指啥|是指|咋理解|怎么理解|有啥区别|什么区别|是说啥|说的是啥|是个啥|都算啥|啥算|"
+    r"哪些算|算哪些|就是.{1,15}吧[?？]?$"
 )
+# A message that is itself a question (not an answer with a question word in it).
+_QUESTION_END_RE = re.compile(r"[?？]\s*$|意思|是说啥|说的是啥|是个啥|都算啥|啥算|哪些算|算哪些")
 # Income that counts as a source of income (a pension is one).
-_INCOME_SOURCES_RE = re.compile(r"养老金|退休金|退休工资|工资|租金|房租|补贴|补助|抚恤金|低保金|打零工|打工|上班|挣钱|种地|经营|生意|分红")
+_INCOME_SOURCES_RE = re.compile(
+    r"养老金|退休金|退休工资|工资|租金|房租|补贴|补助|抚恤金|低保金|打零工|零工|打工|上班|挣钱|种地|经营|生意|分红|"
+    r"种[\u4e00-\u9fa5]{1,2}(?:地|菜|树|果|粮)?|养(?:了)?(?:几|一些|些|点)?(?:头|只|群|箱|窝)?[羊猪牛鸡鸭鱼蜂]|放羊|放牛|务农|摆摊|卖|帮工|拉货|跑车|开车|开三轮|开出租|"
+    r"网上卖|保姆|保洁|打扫|看大门|当保安"
+)
 _NEGATED_BEFORE = re.compile(r"(?:没有|没|无|不领|不拿|算不上|不算|不是)\S{0,2}$")
 _DOUBLE_NEGATIVE_RE = re.compile(r"不算没|不是没|并不是没|也不是没")
-_CONTRAST_RE = re.compile(r"但是|但|可是|不过|就是|只是")
-_FAMILY_RE = re.compile(r"儿子|女儿|闺女|孩子|子女|娃|老伴|丈夫|老公|媳妇|妻子|爱人|父母|爸|妈|儿女|姑娘|小子")
+_CONTRAST_RE = re.compile(r"但是|但|可是|(?:(?<=[，,。 ])|^)不过|就是|只是")  # not the 不过 of 顾不过来
+_FAMILY_RE = re.compile(
+    r"儿子|女儿|闺女|孩子|子女|娃|老伴|丈夫|老公|男人|媳妇|妻子|爱人|父母|爸|妈|爹|娘|儿女|姑娘|小子|公公|婆婆|"
+    r"爷爷|奶奶|哥|姐|弟|妹|侄|孙"
+)
 _CN_COUNT = r"[\d一二两三四五六七八九十]+"
 
 _NEGATIVE_RE = re.compile(r"没有|没|不是|不能|不会|不行|无|否|不算|不用|未|不")
-_POSITIVE_RE = re.compile(r"有|是|对|能|可以|嗯|行|会|参加|交了|交过|领了|领过|办过|算|中|没错|当然")
+_POSITIVE_RE = re.compile(r"有|是|对|能|可以|嗯|行|会|参加|交了|交过|交着|在交|领了|领过|办过|算|中|没错|当然")
 _NO_INCOME_RE = re.compile(r"没有收入|没收入|没有进项|没进项|零收入|一分钱都没|没啥收入|没什么收入|不挣钱|没钱")
 _SUPPORTER_UNABLE_RE = re.compile(
     r"顾不上|管不了|管不上|没能力|没有能力|养不起|自己都困难|自己都难|指望不上|不管|不来往|不联系|都没了|去世|过世|没儿没女|孤寡|"
-    r"走了|不在了|没了|靠不上|顾不了|自身难保|也困难|也难|也穷|没工作|残疾|有病|瘫"
+    r"走了|不在了|没了|靠不上|顾不了|自身难保|也困难|也难|也穷|没工作|残疾|有病|瘫|紧巴|各过各|"
+    r"都老了|老了|岁数大|年纪大|[七八九]十多|还小|太小|上学|念书|读书|未成年|没成年|顾不住|也紧|自己都|自己也|下岗|失业"
 )
 _URBAN_RE = re.compile(r"城市|城镇|城里|县城|市里|市区|镇上|小区|城区|街道")
 _RURAL_RE = re.compile(r"农村|村里|乡下|村上|农民|种地|村子|乡里")
@@ -58,8 +76,9 @@ DISABILITY_KINDS = (
 EMERGENCIES = (
     ("fire", re.compile(r"火灾|着火|失火|烧了|火")),
     ("traffic_accident", re.compile(r"车祸|交通事故|撞")),
-    ("sudden_illness", re.compile(r"突发|急病|重病|住院|抢救|手术|癌")),
-    ("disaster", re.compile(r"灾|洪水|地震|冰雹|泥石流|塌了|倒塌")),
+    ("sudden_illness", re.compile(r"突发|急病|重病|住院|抢救|手术|癌|中风|脑梗|脑出血|心梗|病倒")),
+    ("disaster", re.compile(r"灾|洪水|发大水|水淹|淹了|被淹|地震|冰雹|泥石流|塌了|倒塌|旱|冻了|风刮")),
+    ("other", re.compile(r"摔伤|摔坏|受伤|骨折|砸伤|工伤|出事")),
 )
 
 
@@ -70,6 +89,16 @@ def _numbers(text: str, *kinds: str) -> list[NumberMatch]:
 def _bool(text: str) -> Any:
     if _DOUBLE_NEGATIVE_RE.search(text):
         return True
+    # An answer, then a "but" ("能干，就是找不到活"): the answer is what comes first.
+    parts = _CONTRAST_RE.split(text, maxsplit=1)
+    if len(parts) > 1 and parts[0].strip("，,。 "):
+        first = _plain_bool(parts[0])
+        if first is not NOT_UNDERSTOOD:
+            return first
+    return _plain_bool(text)
+
+
+def _plain_bool(text: str) -> Any:
     if _NEGATIVE_RE.search(text):
         return False
     if _POSITIVE_RE.search(text):
@@ -104,7 +133,8 @@ def _count(word: str) -> int | None:
 
 
 def parse_household_size(text: str) -> Any:
-    if re.search(r"(就|只有|只)(我|俺|咱)(一个|自己)|^(我|俺)?一个人?$|一个人过|自己一个人|自个儿|独居|光棍|孤身|一个人住|就我自己|就俺自己", text):
+    text = _FEW_PEOPLE_RE.sub(lambda m: "两" if m.group(1) == "俩" else "三", text)
+    if re.search(r"(就|只有|只)(我|俺|咱)(一个|自己)|^(我|俺|她|他|老人|就)?一个人?$|一个人过|自己一个人|自个儿|独居|光棍|孤身|一个人住|就我自己|就俺自己", text):
         return 1
     # The number the answer starts with ("四口，俺两口子俩娃"; "三个人"), before any other.
     leading = re.match(rf"^(?:俺家|我家|咱家|家里|一共|总共|全家|就|有)*({_CN_COUNT})\s*(?:口|个|人)(?!子)", text)
@@ -129,7 +159,8 @@ def _money(text: str, per_year: bool) -> Any:
     few = _FEW_RE.search(text)
     if few and not _numbers(text, "money", "number"):
         text = text[: few.start()] + str(_FEW_VALUES[few.group(1)]) + "元" + text[few.end():]
-    for match in _numbers(text, "money", "number"):
+    # An amount before a bare number ("两个人一个月一千二三": 1200, not 2).
+    for match in sorted(_numbers(text, "money", "number"), key=lambda m: m.kind != "money"):
         if not 0 <= match.value <= 10_000_000:
             continue
         yearly = match.period == PER_YEAR or (match.period is None and re.search(r"一年|每年|年收入|全年", text))
@@ -149,7 +180,10 @@ def parse_money(text: str) -> Any:
 
 def parse_yearly_money(text: str) -> Any:
     """A yearly amount (what the applicant paid for medical care in a year)."""
-    return _money(text, per_year=True)
+    value = _money(text, per_year=True)
+    if value is NOT_UNDERSTOOD and _SMALL_AMOUNT_RE.search(text):
+        return UNKNOWN
+    return value
 
 
 def parse_age(text: str) -> Any:
@@ -159,19 +193,29 @@ def parse_age(text: str) -> Any:
 _ALWAYS_EARNING_RE = re.compile(r"一直(在|有|干|上班)|没断过|没断|没停过|都有收入|有工作|在上班|在干活|还在干")
 
 
+# Not out of work: never had a job to lose, retired, or farming ("没上过班", "退休了", "是种地的").
+_NOT_OUT_OF_WORK_RE = re.compile(
+    r"没(?:有)?(?:正式)?(?:上过|上)班|不上班|没(?:正式)?工作过|没(?:有)?(?:过)?正式工作|没失业|不算失业|退休|农民|务农|"
+    r"种地的|放羊的|是种|打零工|没(?:有)?单位"
+)
+
+
 def parse_months(text: str) -> Any:
     if re.search(r"半年", text):
         return 6
     if text.strip() in ("没有", "没", "无", "不是", "有收入") or _has_income_source(text) or _ALWAYS_EARNING_RE.search(text):
         return 0
-    return _first_number(text, ("months",), 0, 240)
+    months = _first_number(text, ("months",), 0, 240)
+    if months is NOT_UNDERSTOOD and _NOT_OUT_OF_WORK_RE.search(text):
+        return 0
+    return months
 
 
 def parse_disability(text: str) -> Any:
     kind = next((k for k, pattern in DISABILITY_KINDS if pattern.search(text)), None)
     grades = _numbers(text, "disability_grade", "number")
     grade = next((int(m.value) for m in grades if 1 <= m.value <= 4), None)
-    if re.search(r"没(有)?(办|领|评)?(过)?(残疾)?证|不残疾|没残疾|没有残疾", text):
+    if re.search(r"没(有)?(办|领|评)?(过)?(残疾)?证|不残疾|没残疾|没有残疾|没(?:有)?(?:评|鉴定|办)(?:过)?残", text):
         return NONE
     if kind is None and grade is None:
         if re.search(r"没有|没|不残疾|健康|好好的|无", text):
@@ -185,11 +229,34 @@ def parse_disability(text: str) -> Any:
 _SERIOUS_ILLNESS_RE = re.compile(r"癌|尿毒症|透析|白血病|肿瘤|瘫痪|偏瘫|中风|脑梗|脑出血|心脏病|重病|大病|器官移植|精神病|植物人")
 
 
+# Long-standing but not "serious" in the rules' sense (the explanation says 高血压 is not).
+_CHRONIC_RE = re.compile(r"高血压|血压高|糖尿病|血糖高|慢性病|关节炎|风湿|腰间盘|腰椎间盘|颈椎|胃病|腿疼|腰疼|老毛病|小病")
+
+
 def parse_seriously_ill(text: str) -> Any:
     for match in _SERIOUS_ILLNESS_RE.finditer(text):
         if not _NEGATED_BEFORE.search(text[: match.start()]):
             return True  # "尿毒症，每周透析"
+    if _CHRONIC_RE.search(text):
+        return False  # "我有腰间盘突出", "老汉糖尿病"
     return _bool(text)
+
+
+# Formerly, not now ("以前在外面打工", "以前出去打过工，现在不是").
+_FORMERLY_RE = re.compile(r"以前|过去|原来|早些年|早年|年轻时|前些年|之前")
+_NOW_RE = re.compile(r"现在(?:也|还)?(?:在|是)(?!不)|一直")
+
+
+def parse_migrant(text: str) -> Any:
+    if _FORMERLY_RE.search(text) and not _NOW_RE.search(text):
+        return False
+    if re.search(r"(?<!不)(?:在外|外出|外地|出去)\S{0,4}打工|农民工", text) and not _NEGATIVE_RE.search(text):
+        return True
+    return _bool(text)
+
+
+# A small amount without a figure ("不多", "没多少"): the amount stays unknown.
+_SMALL_AMOUNT_RE = re.compile(r"^(?:也)?(?:不多|没多少|没几个钱|没多少钱|很少|不太多|就一点|一点点)[啊呀吧了的，。！]*$")
 
 
 def parse_supporter(text: str) -> Any:
@@ -252,24 +319,39 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "applicant.has_able_supporter": parse_supporter,
     "applicant.unemployed_months": parse_months,
     "applicant.unemployment_insured": _bool,
-    "applicant.is_migrant_worker": _bool,
+    "applicant.is_migrant_worker": parse_migrant,
     "applicant.is_unemployed_graduate": _bool,
     "applicant.medical_out_of_pocket_yearly": parse_yearly_money,
     "applicant.emergency": parse_emergency,
 }
 
 
+def plain_words(text: str) -> str:
+    """The text normalised, with dialect and spoken forms read as the common words."""
+    text = normalize_text(text)
+    for spoken, common in DIALECT:
+        text = text.replace(spoken, common)
+    return text
+
+
 def parse_answer(path: str, text: str) -> Any:
-    return PARSERS[path](normalize_text(text))
+    return PARSERS[path](plain_words(text))
 
 
 def asks_back(text: str) -> bool:
     """A question about the question that was asked ("啥叫低收入家庭？")."""
-    return bool(_ASKS_BACK_RE.search(normalize_text(text)))
+    return bool(_ASKS_BACK_RE.search(plain_words(text)))
+
+
+def only_asks_back(text: str) -> bool:
+    """A question about the question and nothing else, even when it has words an answer could
+    be read from ("低收入家庭是个甚？", "低保就是那个每月给钱的吧？")."""
+    text = plain_words(text)
+    return bool(_ASKS_BACK_RE.search(text) and _QUESTION_END_RE.search(text))
 
 
 def says_unknown(text: str) -> bool:
-    return bool(_UNKNOWN_RE.search(normalize_text(text)))
+    return bool(_UNKNOWN_RE.search(plain_words(text)))
 
 
 def read_answer(path: str, text: str) -> Any:
@@ -277,7 +359,7 @@ def read_answer(path: str, text: str) -> Any:
 
     A figure or a kind named beside "不清楚" wins ("具体不清楚，大概两千"); a yes/no question
     answered "不知道" is unknown, never "no"."""
-    text = normalize_text(text)
+    text = plain_words(text)
     if path == "region":
         return parse_answer(path, text)  # never "unknown": the rules need a place
     if says_unknown(text):
@@ -313,7 +395,7 @@ def wants_screening_now(text: str) -> bool:
 
 def mentioned_facts(text: str) -> dict[str, Any]:
     """Facts stated in so many words, whatever was asked: for corrections and volunteered facts."""
-    text = normalize_text(text)
+    text = plain_words(text)
     facts: dict[str, Any] = {}
     region = normalize_region(text)
     if region:

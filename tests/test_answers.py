@@ -222,3 +222,10 @@ def test_the_quote_restates_the_specific_answer_line(policy_service: PolicyServi
     assert reply.kind == ReplyKind.ANSWER
     quote = next(line for line in reply.text.splitlines() if CITATION_LINE_RE.match(line))
     assert "予以扣减" in quote and "渐退期" not in quote, reply.text
+
+
+def test_the_quote_skips_the_measure_lead_phrase(policy_service: PolicyService) -> None:
+    reply = policy_service.reply("街上有个要饭的老汉 没吃没住 该找谁管", "山西省太原市", as_of=TODAY)
+    assert reply.kind == ReplyKind.ANSWER
+    quote = next(line for line in reply.text.splitlines() if CITATION_LINE_RE.match(line))
+    assert "第（二十）条" in quote and "扎实做好流浪乞讨人员救助工作" not in quote, reply.text

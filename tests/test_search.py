@@ -248,3 +248,9 @@ def test_colloquial_questions_find_their_measure(
 def test_colloquial_words_carry_the_official_ones(policy_index: PolicyIndex, word: str, official: str) -> None:
     terms = policy_index.vocabulary.query_terms(f"俺想问问{word}的事")
     assert any(official in concept for concept in terms.concepts), terms.concepts
+
+
+def test_a_clause_that_tells_is_not_a_second_question(policy_index: PolicyIndex) -> None:
+    story = "俺男人从架子上掉下来，腰摔断了，俺家现在一分钱收入也没有，这种突然出了事的能申请临时救助不"
+    assert policy_index.two_parts(story) is None
+    assert policy_index.asking_clauses(story) == ["这种突然出了事的能申请临时救助不"]

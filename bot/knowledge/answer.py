@@ -144,6 +144,10 @@ def quote_passage(
         + (echo_weight * len(_bigrams(part) & echoed) / len(echoed) if echoed else 0.0)
         for r, part in zip(hit.sentence_scores or [0.0] * len(parts), parts, strict=True)
     ]
+    # The measure's lead phrase ("扎实做好流浪乞讨人员救助工作。") names its topic, which the
+    # question shares, but says nothing the resident asked: the sentences after it are quoted.
+    if len(parts) > 1 and measure.title and parts[0].strip().rstrip("。") == measure.title:
+        scores[0] = 0.0
     order = sorted(range(len(parts)), key=lambda i: (-scores[i], i))
     sentence_chars = min(max_chars, LONG_SENTENCE_CHARS)
     pieces = {order[0]: _cut(parts[order[0]].strip(), terms, max_chars, echoed, wants_figure)}

@@ -56,6 +56,8 @@ _CLAUSE_RE = re.compile(r"[，,。.！!？?；;：:\s]+")
 # "没" and "不" ask only at a clause's end ("能申请不"); inside one they say no ("腿脚也不利索").
 _WEAK_CUES = {"没", "不"}
 _ASKING_ENDS = ("不", "没", "没有", "吗", "么", "呢", "嘛")
+# ……but after 也/都 they tell ("一分钱收入也没有", "啥都不会"): a story's sentence, not a question.
+_TELLING_ENDS = ("也没有", "都没有", "也没", "都没", "也不", "都不")
 
 
 @dataclass(frozen=True)
@@ -307,7 +309,8 @@ class PolicyIndex:
         question_types = self.gists.question_types if self.gists is not None else {}
         kinds = {kind for kind, cues in question_types.items()
                  if any(cue in clause for cue in cues if cue not in _WEAK_CUES)}
-        return bool(kinds) or clause.rstrip().endswith(_ASKING_ENDS)
+        ends = clause.rstrip()
+        return bool(kinds) or (ends.endswith(_ASKING_ENDS) and not ends.endswith(_TELLING_ENDS))
 
     def question(self, query: str, terms: QueryTerms) -> Question | None:
         """The question as the answer lines are chosen by (None without gists)."""

@@ -125,3 +125,9 @@ def test_every_application_question_has_its_other_wordings() -> None:
     for field in ("programs", "confirmed"):
         assert "比如" in replies.text(f"application.rephrase.{field}")
     assert replies.text("application.options") != replies.text("application.options_again")
+
+
+@pytest.mark.parametrize("text", ["姓李，叫李桂兰", "李桂兰，木子李", "我姓李，李桂兰", "就叫李桂兰吧"])
+def test_a_name_said_with_its_surname_explained(text: str) -> None:
+    from bot.questionnaire.application import name_in
+    assert name_in(text) == "李桂兰"

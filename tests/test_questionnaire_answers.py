@@ -189,3 +189,25 @@ def test_only_a_question_about_the_question_even_with_answer_words(text: str) ->
 def test_answers_are_not_only_questions(text: str) -> None:
     from bot.questionnaire.answers import only_asks_back
     assert not only_asks_back(text)
+
+
+@pytest.mark.parametrize(
+    "path, text, expected",
+    [
+        ("household.monthly_income", "一个月千把块", 1000),
+        ("household.monthly_income", "啥收入也没有", 0),
+        ("applicant.medical_out_of_pocket_yearly", "一年得个万把块", 10000),
+        ("applicant.medical_out_of_pocket_yearly", "没咋看过病", 0),
+        ("household.size", "我和老伴还有孙子", 3),
+        ("household.on_dibao", "以前吃过，去年给停了", False),
+        ("applicant.seriously_ill", "前年心脏搭了桥", True),
+        ("applicant.seriously_ill", "身体挺好", False),
+        ("applicant.has_income_source", "就靠低保", True),
+        ("applicant.unemployed_months", "好多年了，好几年没活干", 24),
+        ("applicant.is_migrant_worker", "一直在家种地", False),
+        ("applicant.is_unemployed_graduate", "早就毕业了", False),
+        ("applicant.emergency", "家里老人过世了", "other"),
+    ],
+)
+def test_rough_amounts_people_listed_and_no_longer(path: str, text: str, expected: object) -> None:
+    assert read_answer(path, text) == expected

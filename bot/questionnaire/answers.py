@@ -41,7 +41,7 @@ _ASKS_BACK_RE = re.compile(
 _QUESTION_END_RE = re.compile(r"[?？]\s*$|意思|是说啥|说的是啥|是个啥|都算啥|啥算|哪些算|算哪些")
 # Income that counts as a source of income (a pension is one).
 _INCOME_SOURCES_RE = re.compile(
-    r"养老金|退休金|退休工资|工资|租金|房租|补贴|补助|抚恤金|低保金|打零工|零工|打工|上班|挣钱|种地|经营|生意|分红|"
+    r"养老金|退休金|退休工资|工资|租金|房租|地租|补贴|补助|抚恤金|低保|打零工|零工|打工|上班|挣钱|种地|经营|生意|分红|"
     r"种[\u4e00-\u9fa5]{1,2}(?:地|菜|树|果|粮)?|养(?:了)?(?:几|一些|些|点)?(?:头|只|群|箱|窝)?[羊猪牛鸡鸭鱼蜂]|放羊|放牛|务农|摆摊|卖|帮工|拉货|跑车|开车|开三轮|开出租|"
     r"网上卖|保姆|保洁|打扫|看大门|当保安"
 )
@@ -56,7 +56,14 @@ _CN_COUNT = r"[\d一二两三四五六七八九十]+"
 
 _NEGATIVE_RE = re.compile(r"没有|没|不是|不能|不会|不行|无|否|不算|不用|未|不")
 _POSITIVE_RE = re.compile(r"有|是|对|能|可以|嗯|行|会|参加|交了|交过|交着|在交|领了|领过|办过|算|中|没错|当然")
-_NO_INCOME_RE = re.compile(r"没有收入|没收入|没有进项|没进项|零收入|一分钱都没|没啥收入|没什么收入|不挣钱|没钱")
+_NO_INCOME_RE = re.compile(
+    r"没有收入|没收入|没有进项|没进项|零收入|一分钱都没|没啥收入|没什么收入|不挣钱|没钱|"
+    r"(?:啥|什么)(?:收入|钱|进项)?(?:也|都)没|一分(?:钱)?(?:也|都)?没"
+)
+# "千把块", "万把块": about a thousand, ten thousand.
+_ABOUT_RE = re.compile(r"(?<![\d一二两三四五六七八九十])(百|千|万)把")
+# Hardly any medical spending ("基本不花钱", "没咋看病"): none.
+_NO_MEDICAL_RE = re.compile(r"不花(?:什么|啥)?钱|没花(?:什么|啥)?钱|没(?:咋|怎么|去)?看(?:过)?病|不(?:咋|怎么)看病|不吃药")
 _SUPPORTER_UNABLE_RE = re.compile(
     r"顾不上|管不了|管不上|没能力|没有能力|养不起|自己都困难|自己都难|指望不上|不管|不来往|不联系|都没了|去世|过世|没儿没女|孤寡|"
     r"走了|不在了|没了|靠不上|顾不了|自身难保|也困难|也难|也穷|没工作|残疾|有病|瘫|紧巴|各过各|"
@@ -78,7 +85,7 @@ EMERGENCIES = (
     ("traffic_accident", re.compile(r"车祸|交通事故|撞")),
     ("sudden_illness", re.compile(r"突发|急病|重病|住院|抢救|手术|癌|中风|脑梗|脑出血|心梗|病倒")),
     ("disaster", re.compile(r"灾|洪水|发大水|水淹|淹了|被淹|地震|冰雹|泥石流|塌了|倒塌|旱|冻了|风刮")),
-    ("other", re.compile(r"摔伤|摔坏|受伤|骨折|砸伤|工伤|出事")),
+    ("other", re.compile(r"摔伤|摔坏|受伤|骨折|砸伤|工伤|出事|去世|过世|病故|丧事")),
 )
 
 
@@ -144,7 +151,13 @@ def parse_household_size(text: str) -> Any:
         text, "household_size", "number"
     ):
         return 2
-    return _first_number(text, ("household_size",), 1, 30)
+    size = _first_number(text, ("household_size",), 1, 30)
+    listed = re.match(r"^(?:就)?(?:我|俺)(?:和|跟|与|带着|领着)(.+)$", text)
+    if size is NOT_UNDERSTOOD and listed:  # "我和老伴还有孙女": me and each one named
+        named = _FAMILY_RE.findall(listed.group(1))
+        if named:
+            return 1 + len(named)
+    return size
 
 
 # "几百", "几千": a rough amount without a figure (the lower end of the usual range).
@@ -156,6 +169,7 @@ def _money(text: str, per_year: bool) -> Any:
     """The first amount; a yearly one ("一年一万") as a monthly figure, or the other way round."""
     if _NO_INCOME_RE.search(text) or text.strip() in ("没有", "没", "无", "0", "零", "没有钱", "一分没有"):
         return 0
+    text = _ABOUT_RE.sub(lambda m: "一" + m.group(1), text)
     few = _FEW_RE.search(text)
     if few and not _numbers(text, "money", "number"):
         text = text[: few.start()] + str(_FEW_VALUES[few.group(1)]) + "元" + text[few.end():]
@@ -181,6 +195,8 @@ def parse_money(text: str) -> Any:
 def parse_yearly_money(text: str) -> Any:
     """A yearly amount (what the applicant paid for medical care in a year)."""
     value = _money(text, per_year=True)
+    if value is NOT_UNDERSTOOD and _NO_MEDICAL_RE.search(text):
+        return 0
     if value is NOT_UNDERSTOOD and _SMALL_AMOUNT_RE.search(text):
         return UNKNOWN
     return value
@@ -206,6 +222,8 @@ def parse_months(text: str) -> Any:
     if text.strip() in ("没有", "没", "无", "不是", "有收入") or _has_income_source(text) or _ALWAYS_EARNING_RE.search(text):
         return 0
     months = _first_number(text, ("months",), 0, 240)
+    if months is NOT_UNDERSTOOD and re.search(r"好几年|好些年|多年|几年了", text):
+        return 24  # at least two years
     if months is NOT_UNDERSTOOD and _NOT_OUT_OF_WORK_RE.search(text):
         return 0
     return months
@@ -226,19 +244,33 @@ def parse_disability(text: str) -> Any:
     return f"{kind}:{grade}"
 
 
-_SERIOUS_ILLNESS_RE = re.compile(r"癌|尿毒症|透析|白血病|肿瘤|瘫痪|偏瘫|中风|脑梗|脑出血|心脏病|重病|大病|器官移植|精神病|植物人")
+_SERIOUS_ILLNESS_RE = re.compile(
+    r"癌|尿毒症|透析|白血病|肿瘤|瘫痪|偏瘫|中风|脑梗|脑出血|心脏病|重病|大病|器官移植|精神病|植物人|搭了?桥|支架|"
+    r"股骨头坏死|肝硬化|肾衰|帕金森|红斑狼疮|再生障碍"
+)
+_HEALTHY_RE = re.compile(r"身体(?:还|挺|都|也)?(?:行|好|可以|中|不错|硬朗)|好着呢|健康|没(?:啥|什么)病")
 
 
 # Long-standing but not "serious" in the rules' sense (the explanation says 高血压 is not).
 _CHRONIC_RE = re.compile(r"高血压|血压高|糖尿病|血糖高|慢性病|关节炎|风湿|腰间盘|腰椎间盘|颈椎|胃病|腿疼|腰疼|老毛病|小病")
 
 
+# Was on 低保 once, not now ("前几年吃过，后来取消了").
+_NO_LONGER_RE = re.compile(r"取消|停了|退出|不吃了|不给了|被停|退了")
+
+
+def parse_on_dibao(text: str) -> Any:
+    if _NO_LONGER_RE.search(text):
+        return False
+    return _bool(text)
+
+
 def parse_seriously_ill(text: str) -> Any:
     for match in _SERIOUS_ILLNESS_RE.finditer(text):
         if not _NEGATED_BEFORE.search(text[: match.start()]):
             return True  # "尿毒症，每周透析"
-    if _CHRONIC_RE.search(text):
-        return False  # "我有腰间盘突出", "老汉糖尿病"
+    if _CHRONIC_RE.search(text) or _HEALTHY_RE.search(text):
+        return False  # "我有腰间盘突出", "老汉糖尿病", "身体还行"
     return _bool(text)
 
 
@@ -248,7 +280,7 @@ _NOW_RE = re.compile(r"现在(?:也|还)?(?:在|是)(?!不)|一直")
 
 
 def parse_migrant(text: str) -> Any:
-    if _FORMERLY_RE.search(text) and not _NOW_RE.search(text):
+    if (_FORMERLY_RE.search(text) and not _NOW_RE.search(text)) or re.search(r"在家|没出去|没出过", text):
         return False
     if re.search(r"(?<!不)(?:在外|外出|外地|出去)\S{0,4}打工|农民工", text) and not _NEGATIVE_RE.search(text):
         return True
@@ -300,6 +332,12 @@ def parse_emergency(text: str) -> Any:
     return NOT_UNDERSTOOD
 
 
+def parse_graduate(text: str) -> Any:
+    if re.search(r"早(?:就)?毕业|毕业(?:好|十|二十|几)(?:多|几)?年", text):
+        return False  # long since graduated: not a graduate looking for a first job
+    return _bool(text)
+
+
 NUMERIC_PATHS = frozenset({
     "household.size", "household.monthly_income", "applicant.age", "applicant.unemployed_months",
     "applicant.medical_out_of_pocket_yearly",
@@ -309,7 +347,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "residence": parse_residence,
     "household.size": parse_household_size,
     "household.monthly_income": parse_money,
-    "household.on_dibao": _bool,
+    "household.on_dibao": parse_on_dibao,
     "household.low_income_family": _bool,
     "applicant.age": parse_age,
     "applicant.disability": parse_disability,
@@ -320,7 +358,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "applicant.unemployed_months": parse_months,
     "applicant.unemployment_insured": _bool,
     "applicant.is_migrant_worker": parse_migrant,
-    "applicant.is_unemployed_graduate": _bool,
+    "applicant.is_unemployed_graduate": parse_graduate,
     "applicant.medical_out_of_pocket_yearly": parse_yearly_money,
     "applicant.emergency": parse_emergency,
 }

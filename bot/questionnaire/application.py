@@ -141,8 +141,16 @@ def parse_field(field: str, text: str, suggested: list[str]) -> Any:
 
 
 def name_in(text: str) -> str:
-    """The name without what is said around it ("俺叫王秀兰" → 王秀兰)."""
+    """The name without what is said around it ("俺叫王秀兰" → 王秀兰; "姓李，叫李桂兰" and
+    "李桂兰，木子李" → 李桂兰)."""
     text = NAME_TAIL.sub("", text.strip())
+    clauses = [c for c in re.split(r"[，,。；;\s]+", text) if c]
+    if len(clauses) > 1:
+        called = [c for c in clauses if "叫" in c or c.startswith("是")]
+        names = [NAME_CUES.sub("", c, count=1) for c in (called[-1:] or clauses)]
+        names = [n for n in names if len(n) >= 2 and not n.startswith("姓")]
+        if names:
+            return names[0]
     stripped = NAME_CUES.sub("", text, count=1)
     return stripped if len(stripped) >= 2 else text  # "是杰" may be a name
 

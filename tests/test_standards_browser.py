@@ -20,6 +20,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import delete
 
+from bot.core import versions
 from bot.core.db import session_factory, transaction
 from bot.core.models import PolicyNotice, StandardValue
 from bot.intake import staff
@@ -51,8 +52,8 @@ def keepers(servers: Servers) -> Iterator[None]:
             session.execute(delete(StandardValue).where(StandardValue.doc_number.like("测试%"))
                             .execution_options(synchronize_session=False))
             session.execute(delete(PolicyNotice))
-            store.bump(session, store.STANDARDS)
-            store.bump(session, notices.NOTICES)
+            versions.bump(session, store.STANDARDS)
+            versions.bump(session, notices.NOTICES)
         time.sleep(2)
 
 

@@ -104,3 +104,6 @@ def _reading_bind(engine: Engine) -> Engine:
 def utcnow() -> dt.datetime:
     """Naive UTC, as stored in every timestamp column."""
     return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+from bot.core import versions  # noqa: E402,F401  (registers the listeners that raise the data versions)

@@ -495,8 +495,9 @@ class StandardValue(Base):
 
 
 class RegistryVersion(Base):
-    """A counter per kind of shared data ("standards", "notices"), raised on every change that
-    takes effect: each worker compares it with the one it loaded and reloads when it moved."""
+    """A counter per kind of shared data ("standards", "notices", "applications"), raised on every
+    change that takes effect: each worker compares it with the one it loaded and reloads (or
+    counts again) when it moved. See bot.core.versions."""
 
     __tablename__ = "registry_versions"
 

@@ -3,12 +3,14 @@ closed applications, open ones overdue, median waiting time (登记 → 受理) 
 (受理 → 办结 or 不予受理), the daily series and the 超期 trend."""
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import io
 import json
 import statistics
-from collections import Counter, defaultdict
+import threading
+from collections import Counter, OrderedDict, defaultdict
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
@@ -16,10 +18,11 @@ from sqlalchemy import Text, case, cast, func, select
 from sqlalchemy.orm import aliased, sessionmaker
 
 from bot.core.calendar import local_now, utc_start_of
-from bot.core.db import reading
+from bot.core import versions
+from bot.core.db import reading, session_factory
 from bot.core.models import ACCEPTED, CLOSED, REJECTED, Application, StaffUser, StatusChange
 from bot.core.sqldays import date_day, day_number, days_between, greatest, least, local_day
-from bot.intake.registry import PROGRAM_NAMES, _not_final, _visible_to
+from bot.intake.registry import ALL_DISTRICTS_ROLES, PROGRAM_NAMES, _not_final, _visible_to
 from bot.intake.workflow import FINAL_STATUSES
 
 MAX_RANGE_DAYS = 366
@@ -50,11 +53,42 @@ def _median_days(values: Iterable[float]) -> Optional[float]:
     return round(statistics.median(values), 1) if values else None
 
 
+# Figures already counted: (database, registry version, what the user may see, range) → figures.
+# A key holds while no transaction has changed an application, a status change or a staff
+# account (bot.core.versions); the next change raises the version and the figures are counted again.
+_COUNTED: "OrderedDict[tuple, dict[str, Any]]" = OrderedDict()
+_COUNTED_LOCK = threading.Lock()
+COUNTED_KEPT = 32
+
+
 def figures(user: StaffUser, span: Range, *, today: dt.date | None = None,
             factory: sessionmaker | None = None) -> dict[str, Any]:
+    """The figures of `span` as `user` may see them. Overdue means past the 办理时限 at the end of
+    the range (`today` is kept for callers). Exact: counted again whenever the registry's data
+    version has moved since they were last counted for the same range and view."""
+    factory = factory or session_factory()
+    scope = (user.active is not False, user.role in ALL_DISTRICTS_ROLES, user.district if user.role == "intake" else None)
+    with reading(factory) as session:
+        version = versions.current(session, versions.APPLICATIONS)
+    if version is None:
+        return count_figures(user, span, factory=factory)
+    key = (str(factory.kw["bind"].url), version, scope, span.first, span.last)
+    with _COUNTED_LOCK:
+        kept = _COUNTED.get(key)
+        if kept is not None:
+            _COUNTED.move_to_end(key)
+    if kept is None:
+        kept = count_figures(user, span, factory=factory)
+        with _COUNTED_LOCK:
+            _COUNTED[key] = kept
+            while len(_COUNTED) > COUNTED_KEPT:
+                _COUNTED.popitem(last=False)
+    return copy.deepcopy(kept)
+
+
+def count_figures(user: StaffUser, span: Range, *, factory: sessionmaker | None = None) -> dict[str, Any]:
     """Counted by aggregate queries: what comes back is a few numbers per district, day and staff
-    member, plus one number per waiting or handling time (for the medians), never whole rows.
-    Overdue means past the 办理时限 at the end of the range (`today` is kept for callers)."""
+    member, plus one number per waiting or handling time (for the medians), never whole rows."""
     start, end = span.utc_bounds()
     visible = _visible_to(user)
     first_day = day_number(span.first)

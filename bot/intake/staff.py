@@ -16,11 +16,11 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core import limits
-from bot.core.db import transaction, utcnow
+from bot.core.db import reading, transaction, utcnow
 from bot.core.privacy import InvalidField
 from bot.core.models import ROLES, StaffSession, StaffUser
 from bot.intake.registry import audit
@@ -316,14 +316,18 @@ def start_session(user: StaffUser, *, factory: sessionmaker | None = None) -> tu
 
 def session_for(token: str, *, factory: sessionmaker | None = None) -> tuple[StaffUser, str] | None:
     """(user, CSRF token) of a live session of an active user; extends it by 8 hours from now."""
-    now = utcnow()
-    with transaction(factory) as session:
-        row = session.get(StaffSession, _token_hash(token))
+    now, digest = utcnow(), _token_hash(token)
+    with reading(factory) as session:  # most requests only read: no write lock, nothing to commit
+        row = session.get(StaffSession, digest)
         if row is None or row.expires_at <= now or not row.user.active:
             return None
-        if row.expires_at - SESSION_LIFETIME + SESSION_REFRESH_INTERVAL <= now:
-            row.expires_at = now + SESSION_LIFETIME
-        return row.user, row.csrf_token
+        user, csrf, expires = row.user, row.csrf_token, row.expires_at
+    if expires - SESSION_LIFETIME + SESSION_REFRESH_INTERVAL <= now:
+        with transaction(factory) as session:  # last seen more than the interval ago: slide it
+            session.execute(update(StaffSession).where(StaffSession.token_hash == digest,
+                                                       StaffSession.expires_at < now + SESSION_LIFETIME)
+                            .values(expires_at=now + SESSION_LIFETIME))
+    return user, csrf
 
 
 def end_session(token: str, *, ip: str | None = None, factory: sessionmaker | None = None) -> None:

@@ -42,7 +42,8 @@ from bot.knowledge.importer import parse_source
 from bot.regions import display_name
 from bot.settings import get_settings
 from bot.standards.files import MAX_NOTICE_BYTES, SUFFIXES, read_upload  # noqa: F401 (the console's limits)
-from bot.standards.store import _DOC_NUMBER_RE, KEEPERS, bump, may_keep, normalize_doc_number, region_name, version
+from bot.core.versions import bump
+from bot.standards.store import _DOC_NUMBER_RE, KEEPERS, may_keep, normalize_doc_number, region_name, version
 
 NOTICES = "notices"  # the RegistryVersion row
 STATUS_NAMES = {NOTICE_DRAFT: "草稿", NOTICE_PENDING: "待审核", NOTICE_REJECTED: "已驳回", NOTICE_PUBLISHED: "已发布",

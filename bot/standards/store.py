@@ -24,13 +24,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.core.db import reading, transaction, utcnow
+from bot.core.versions import bump, current
 from bot.core.errors import Forbidden, IntakeError, InvalidField, NotFound
 from bot.core.models import (
     STANDARD_APPROVED,
     STANDARD_PENDING,
     STANDARD_REJECTED,
     STANDARD_WITHDRAWN,
-    RegistryVersion,
     StaffUser,
     StandardValue,
 )
@@ -234,29 +234,11 @@ def _check_keeper(user: StaffUser, region: str) -> None:
 
 # ---- the registry ----
 
-def bump(session: Session, name: str) -> None:
-    """Raises the version counter `name` in the current transaction (the first time, two workers
-    may race to create the row: the loser's insert is rolled back to a savepoint and it updates)."""
-    def increment() -> int:
-        return session.execute(
-            update(RegistryVersion).where(RegistryVersion.name == name)
-            .values(version=RegistryVersion.version + 1, changed_at=utcnow())
-            .execution_options(synchronize_session=False)).rowcount
-
-    if increment():
-        return
-    try:
-        with session.begin_nested():
-            session.add(RegistryVersion(name=name, version=1, changed_at=utcnow()))
-    except IntegrityError:
-        increment()
-
-
 def version(name: str, factory: Optional[sessionmaker] = None) -> int:
     """The counter `name`: read by every worker once a second, so it takes no write lock (on SQLite
     a plain BEGIN, which neither waits for the console's writes nor holds them up)."""
     with reading(factory) as session:
-        return session.scalar(select(RegistryVersion.version).where(RegistryVersion.name == name)) or 0
+        return current(session, name) or 0
 
 
 def _detail(row: StandardValue) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import sessionmaker
 
 from bot.intake import staff
@@ -111,6 +111,33 @@ def test_sessions_store_only_a_hash_and_expire(factory: sessionmaker) -> None:
         assert stored.token_hash != token and token not in stored.token_hash
         stored.expires_at = utcnow() - dt.timedelta(seconds=1)
     assert staff.session_for(token, factory=factory) is None
+
+
+def test_checking_a_session_writes_only_when_its_expiry_must_slide(factory: sessionmaker) -> None:
+    """Every console request checks the session: a read (SQLite's plain BEGIN, no write lock), and
+    a write only when the last slide is more than SESSION_REFRESH_INTERVAL old."""
+    user = staff.create_user("wangfang", "王芳", PASSWORD, "supervisor", factory=factory)
+    token, _csrf = staff.start_session(user, factory=factory)
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement.split()[0].upper() + (" IMMEDIATE" if "IMMEDIATE" in statement else ""))
+
+    engine = factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for _ in range(10):
+            assert staff.session_for(token, factory=factory) is not None
+        assert "UPDATE" not in statements and "BEGIN IMMEDIATE" not in statements, statements
+        with transaction(factory) as session:  # last slid 6 minutes ago
+            session.execute(update(StaffSession).values(
+                expires_at=utcnow() + staff.SESSION_LIFETIME - staff.SESSION_REFRESH_INTERVAL - dt.timedelta(minutes=1)))
+        statements.clear()
+        for _ in range(10):
+            assert staff.session_for(token, factory=factory) is not None
+        assert statements.count("UPDATE") == 1 and statements.count("BEGIN IMMEDIATE") == 1, statements
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
 
 
 def test_session_expiry_slides_with_use(factory: sessionmaker) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
@@ -15,11 +16,14 @@ from typing import Iterator
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from bot.settings import PROJECT_ROOT
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+SQLITE_POOL_SIZE, SQLITE_POOL_OVERFLOW = 8, 32
 READ_ONLY_OPTION = "reads_only"
+WRITE_LOCK_HELD = "writers_lock_held"
 
 
 def database_url() -> str:
@@ -38,6 +42,9 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS, "check_same_thread": False},
+            # Connections are kept (SQLAlchemy 1.4 would open a new one, and set it up, for
+            # every unit of work on a file database).
+            poolclass=QueuePool, pool_size=SQLITE_POOL_SIZE, max_overflow=SQLITE_POOL_OVERFLOW,
             future=True,
         )
 
@@ -51,12 +58,30 @@ def make_engine(url: str | None = None) -> Engine:
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
             cursor.close()
 
+        # The writers of this process queue on a lock of their own before BEGIN IMMEDIATE: the
+        # next one starts as soon as the last has committed and given its connection back,
+        # instead of polling SQLite's lock with the busy handler's growing sleeps (up to 100 ms
+        # each), which made writers under load wait seconds for a lock that was free most of the
+        # time. A connection keeps the lock from its first write transaction until it goes back
+        # to the pool (after its COMMIT, not before). Other processes still meet at SQLite's lock
+        # (busy_timeout); a writer that waits here longer than the timeout goes on to SQLite's.
+        writers = threading.Lock()
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection) -> None:  # type: ignore[no-untyped-def]
             # A unit of work that only reads (`reading`) takes no write lock: with the WAL journal
             # it neither waits for writers nor holds them up.
-            reads_only = connection.get_execution_options().get(READ_ONLY_OPTION)
-            connection.exec_driver_sql("BEGIN" if reads_only else "BEGIN IMMEDIATE")
+            if connection.get_execution_options().get(READ_ONLY_OPTION):
+                connection.exec_driver_sql("BEGIN")
+                return
+            if not connection.info.get(WRITE_LOCK_HELD):
+                connection.info[WRITE_LOCK_HELD] = writers.acquire(timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+            connection.exec_driver_sql("BEGIN IMMEDIATE")  # on failure the connection goes back: released
+
+        @event.listens_for(engine, "checkin")
+        def _sqlite_checkin(_dbapi_connection, record) -> None:  # type: ignore[no-untyped-def]
+            if record.info.pop(WRITE_LOCK_HELD, False):
+                writers.release()
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, future=True)

@@ -386,8 +386,16 @@ def decrypt(token: Optional[str]) -> Optional[str]:
     """The clear value of an encrypted column; None when empty or unreadable under every secret."""
     if not token:
         return None
+    return _decrypted(secrets_in_use(), token)
+
+
+# The same values are read again and again (a call's transcript on each of its utterances, the
+# names of a queue page): each token's clear value is kept, in memory only, under the secrets that
+# read it, so a changed secret reads afresh.
+@lru_cache(maxsize=4096)
+def _decrypted(secrets: tuple[bytes, ...], token: str) -> Optional[str]:
     try:
-        return _fernet(secrets_in_use(), "column").decrypt(token.encode()).decode()
+        return _fernet(secrets, "column").decrypt(token.encode()).decode()
     except InvalidToken:
         log.error("an encrypted value could not be read: is INTAKE_SECRET (or INTAKE_SECRET_PREVIOUS) right?")
         return None

@@ -11,6 +11,8 @@ placed where it belongs.
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Iterable
@@ -215,7 +217,7 @@ def assess(lines: Iterable[Line], *, service: PolicyService, as_of: dt.date,
     programs = call.programs or _implied_programs(call)
     region = call.region
     result = _search(call, programs, service, as_of)
-    policies = [cited_hit(hit, result) for hit in result.hits] if result else []
+    policies = _cited(result) if result else []
     screening = _screening(call, as_of)
     reply = spoken_reply(call, result, category)
     return {
@@ -279,6 +281,27 @@ def _searched(service: PolicyService, query: str, region: Region | None, as_of: 
     return service.search(query, region, top_k=3, as_of=as_of)
 
 
+_CITED: "OrderedDict[int, tuple[SearchResult, list[dict[str, Any]]]]" = OrderedDict()
+_CITED_LOCK = threading.Lock()
+
+
+def _cited(result: SearchResult) -> list[dict[str, Any]]:
+    """The measures found, as the panel shows them (each with its quoted passage): kept per search
+    result, which `_searched` keeps per question, so the quotes are not cut again on every
+    utterance. The result is held with them, so its id is not reused while they are kept."""
+    with _CITED_LOCK:
+        kept = _CITED.get(id(result))
+        if kept is not None and kept[0] is result:
+            _CITED.move_to_end(id(result))
+            return [dict(policy) for policy in kept[1]]
+    policies = [cited_hit(hit, result) for hit in result.hits]
+    with _CITED_LOCK:
+        _CITED[id(result)] = (result, policies)
+        while len(_CITED) > _searched.cache_info().maxsize:
+            _CITED.popitem(last=False)
+    return [dict(policy) for policy in policies]
+
+
 def spoken_reply(call: CallSoFar, result: SearchResult | None, category: str) -> str:
     """A few polite sentences in plain words for the operator to read out."""
     parts = ["您先别着急，" if call.urgent else "您好，"]
@@ -318,7 +341,8 @@ def _screening(call: CallSoFar, as_of: dt.date) -> dict[str, Any]:
         return {"programs": [], "next_question": None,
                 "note": f"{display_name(region.name)}不在本助手收录范围内（{COVERED_TEXT}），不作初步判断。"}
     answers = dict(call.answers)
-    result = screen_answers(answers, as_of).to_json()
+    screened = screen_answers(answers, as_of)
+    result = screened.to_json()
     programs = [
         {"program": p["program"], "name": p["name"], "outcome": p["outcome"],
          "outcome_name": OUTCOME_NAMES[p["outcome"]],
@@ -327,7 +351,7 @@ def _screening(call: CallSoFar, as_of: dt.date) -> dict[str, Any]:
         for p in result["programs"]
     ]
     programs.sort(key=lambda p: (not p["asked"], p["outcome"] == "ineligible"))
-    upcoming = next_questions(answers, as_of)
+    upcoming = next_questions(answers, as_of, screened)
     return {"programs": programs, "next_question": _question(upcoming[0]) if upcoming else None,
             "note": "初步判断，仅供参考，以审核结果为准。"}
 

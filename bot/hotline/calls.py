@@ -27,7 +27,7 @@ from typing import Any, Callable, Mapping, Optional
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, defer, sessionmaker
 
 from bot.handoff import tickets
 from bot.hotline.assist import CALLER, OPERATOR, PROGRAM_NAMES, Line
@@ -84,7 +84,7 @@ class Stored:
     how it arrived."""
 
     call: CallRef
-    lines: list[Line]
+    lines: Optional[list[Line]]  # the transcript at this revision, when it was read
     revision: int
     duplicate: bool  # the same utterance was stored before; nothing new was stored
     late: bool  # its time is before an utterance already stored: placed in order
@@ -109,7 +109,8 @@ def _use_nonce(session: Session, nonce: str) -> None:
 
 
 def _call(session: Session, call_id: str, *, lock: bool = False) -> HotlineCall:
-    query = select(HotlineCall).where(HotlineCall.call_id == call_id)
+    """The call; its suggestions (`state`, encrypted JSON) are read only if they are used."""
+    query = select(HotlineCall).where(HotlineCall.call_id == call_id).options(defer(HotlineCall.state))
     call = session.scalars(query.with_for_update() if lock else query).first()
     if call is None:
         raise UnknownCall()
@@ -196,7 +197,8 @@ class _Draft:
 def _draft(call_id: str, line: Line, key: str, assess: Assess,
            factory: Optional[sessionmaker]) -> Optional[_Draft]:
     with reading(factory) as session:
-        call = session.scalars(select(HotlineCall).where(HotlineCall.call_id == call_id)).first()
+        call = session.scalars(select(HotlineCall).where(HotlineCall.call_id == call_id)
+                               .options(defer(HotlineCall.state))).first()
         if call is None or call.status == CALL_ENDED or call.outcome is not None:
             return None  # refused inside the transaction with the reason, or decided: nothing to compute
         if session.scalar(select(HotlineUtterance.id).where(
@@ -244,15 +246,19 @@ def _add_utterance(call_id: str, operator_id: str, speaker: str, text: str, spok
             if fresh:
                 call.state, call.state_revision = draft.state, call.utterance_count
             session.flush()
-        return Stored(_ref(call), _lines(session, call.id), call.utterance_count, duplicate, late, call.state,
-                      call.state_revision)
+        # The transcript is read again (outside this transaction) only when suggestions must catch up.
+        return Stored(_ref(call), None, call.utterance_count, duplicate, late, call.state, call.state_revision)
 
 
 def _catch_up(call_id: str, stored: Stored, assess: Assess, factory: Optional[sessionmaker]) -> Stored:
     """Suggestions for the transcript as stored, computed outside any transaction, and stored when
     the transcript has not grown meanwhile; when it has, the writer that grew it stores its own
     (the last writer always can, so the newest transcript always gets its suggestions)."""
-    state = _assessed(assess, stored.lines, stored.call.caller_number, call_id)
+    lines = stored.lines
+    if lines is None:
+        with reading(factory) as session:
+            lines = _lines(session, stored.call.pk)
+    state = _assessed(assess, lines, stored.call.caller_number, call_id)
     if state is None:
         return stored
     with transaction(factory) as session:
@@ -262,6 +268,12 @@ def _catch_up(call_id: str, stored: Stored, assess: Assess, factory: Optional[se
             call.version += 1
             call.updated_at = utcnow()
         return replace(stored, call=_ref(call), state=call.state, state_revision=call.state_revision)
+
+
+def transcript(call_id: str, *, factory: Optional[sessionmaker] = None) -> list[Line]:
+    """The call's utterances as stored, in the order of their time."""
+    with reading(factory) as session:
+        return _lines(session, _call(session, call_id).id)
 
 
 def _lines(session: Session, call_pk: int) -> list[Line]:

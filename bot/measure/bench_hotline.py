@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterator
 
+import psutil
 import requests
 
 from bot.hotline.client import HotlineClient, load_calls, utterances
@@ -130,6 +131,20 @@ def run(base: str, names: list[str], *, calls_each: int, pause: float) -> list[f
         return [ms for result in pool.map(operator, range(len(names))) for ms in result]
 
 
+def web_process() -> psutil.Process | None:
+    """The web app started by `web_app` (a child of this process), when there is exactly one."""
+    found = [child for child in psutil.Process().children(recursive=True) if "bot.web" in " ".join(child.cmdline())]
+    return found[0] if len(found) == 1 else None
+
+
+def cpu_seconds(process: psutil.Process | None) -> float:
+    """User and system CPU time of the process (all its threads), or 0."""
+    if process is None:
+        return 0.0
+    times = process.cpu_times()
+    return times.user + times.system
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
@@ -159,8 +174,12 @@ def measure(name: str, base: str, database: str, *, calls: int, calls_each: int,
     run(base, names[:2], calls_each=1, pause=0)  # warms up the caches, not counted
     paced = run(base, names, calls_each=calls_each, pause=pause)
     print(describe(name, paced, pause, calls), flush=True)
+    web = web_process()
+    used = cpu_seconds(web)
     flat_out = run(base, names, calls_each=1, pause=0)
-    print(describe(name, flat_out, 0, calls), flush=True)
+    cpu = f"; the web app's CPU per caller utterance {(cpu_seconds(web) - used) * 1000 / len(flat_out):.1f} ms" \
+        if web else ""
+    print(describe(name, flat_out, 0, calls) + cpu, flush=True)
     stop.set()
     print(f"  panels received {len(events)} pushed updates", flush=True)
 

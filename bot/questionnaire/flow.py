@@ -126,9 +126,12 @@ def screen_answers(answers: Mapping[str, Any], as_of: dt.date) -> ScreeningResul
     return screen(facts_from_request(request_body(answers, as_of), as_of))
 
 
-def next_questions(answers: Mapping[str, Any], as_of: dt.date) -> list[str]:
+def next_questions(answers: Mapping[str, Any], as_of: dt.date, screened: ScreeningResult | None = None) -> list[str]:
+    """The questions still worth asking; `screened` is screen_answers(answers, as_of) when the
+    caller has it already."""
     known = {**assumptions(answers), **answers}  # "不清楚" counts as answered: not asked again
-    return [p for p in questions_needed(screen_answers(answers, as_of)) if p not in known]
+    screened = screened if screened is not None else screen_answers(answers, as_of)
+    return [p for p in questions_needed(screened) if p not in known]
 
 
 def describe(path: str, value: Any) -> str:

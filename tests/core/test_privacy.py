@@ -202,3 +202,16 @@ def test_id_digest_is_keyed(monkeypatch: pytest.MonkeyPatch) -> None:
     assert plain != id_digest("440306198511201238")
     monkeypatch.setenv("INTAKE_SECRET", "production secret")
     assert id_digest("11010519491231002X") != plain
+
+
+def test_a_value_read_once_is_not_served_under_other_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clear values are kept in memory per token (speed, issue 14), under the secrets that read them:
+    with the secret changed, the same token is read afresh (and cannot be read)."""
+    monkeypatch.setenv("INTAKE_SECRET", "the first secret")
+    monkeypatch.delenv("INTAKE_SECRET_PREVIOUS", raising=False)
+    token = privacy.encrypt("李志刚 13912345678")
+    assert privacy.decrypt(token) == privacy.decrypt(token) == "李志刚 13912345678"
+    monkeypatch.setenv("INTAKE_SECRET", "another secret")
+    assert privacy.decrypt(token) is None
+    monkeypatch.setenv("INTAKE_SECRET_PREVIOUS", "the first secret")
+    assert privacy.decrypt(token) == "李志刚 13912345678"

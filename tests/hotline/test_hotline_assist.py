@@ -6,7 +6,9 @@ import re
 
 import pytest
 
+from bot.hotline import assist
 from bot.hotline.assist import Line, assess, follow, masked, merge_region, question_texts
+from bot.knowledge.service import cited_hit
 from bot.knowledge.service import PolicyService
 from bot.regions import get_region
 
@@ -130,3 +132,22 @@ def test_a_call_with_nothing_said_yet_has_empty_suggestions(policy_service: Poli
     state = assess(lines(("caller", said)) if said else [], service=policy_service, as_of=AS_OF)
     assert state["policies"] == [] and state["facts"] == []
     assert state["work_order"]["caller_name"] is None
+
+
+def test_the_measures_are_quoted_once_per_search_not_on_every_utterance(
+        policy_service: PolicyService, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Speed (issue 14): every utterance of a call assesses the whole call again; the search of an
+    unchanged question is kept, and so are its measures as quoted for the panel."""
+    quoted: list[str] = []
+
+    def counted(hit, result):  # type: ignore[no-untyped-def]
+        quoted.append(hit.measure.clause)
+        return cited_hit(hit, result)
+
+    monkeypatch.setattr(assist, "cited_hit", counted)
+    assist._CITED.clear()  # noqa: SLF001  (another test may have quoted the same search)
+    call = lines(("caller", "运城盐湖区的 低保户家里孩子上大学有没有补助 问问看"))
+    first = assess(call, service=policy_service, as_of=AS_OF)
+    assert first["policies"] and len(quoted) == len(first["policies"])
+    again = assess([*call, Line("operator", "您稍等 我帮您查一下", call[0].at)], service=policy_service, as_of=AS_OF)
+    assert again["policies"] == first["policies"] and len(quoted) == len(first["policies"])

@@ -10,7 +10,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import sessionmaker
 
 from bot.handoff import tickets
@@ -56,13 +56,17 @@ def say(factory: sessionmaker, call_id: str, text: str, seconds: int, speaker: s
     return calls.add_utterance(call_id, "hw01", speaker, text, at, nonce(), utterance_id, factory=factory)
 
 
+def texts(factory: sessionmaker, call_id: str) -> list[str]:
+    return [line.text for line in calls.transcript(call_id, factory=factory)]
+
+
 def test_a_call_from_start_to_end(factory: sessionmaker) -> None:
     call, created = calls.start_call("c-1", "hw01", utcnow(), nonce(), "13700001111", factory=factory)
     assert created and call.status == "active"
     again, created = calls.start_call("c-1", "hw01", utcnow(), nonce(), factory=factory)
     assert not created and again.pk == call.pk
     stored = calls.add_utterance("c-1", "hw01", "caller", "你好", utcnow(), nonce(), factory=factory)
-    assert stored.revision == 1 and [line.text for line in stored.lines] == ["你好"]
+    assert stored.revision == 1 and texts(factory, "c-1") == ["你好"]
     ended, now = calls.end_call("c-1", "hw01", utcnow(), nonce(), factory=factory)
     assert now and ended.status == "ended"
     assert calls.end_call("c-1", "hw01", utcnow(), nonce(), factory=factory)[1] is False
@@ -87,7 +91,8 @@ def test_a_replayed_nonce_is_refused_and_nothing_changes(factory: sessionmaker, 
     calls.add_utterance(call_id, "hw01", "caller", "第一句", BASE, used, factory=factory)
     with pytest.raises(Replayed):
         calls.add_utterance(call_id, "hw01", "caller", "第二句", utcnow(), used, factory=factory)
-    assert [line.text for line in say(factory, call_id, "第三句", 200).lines] == ["第一句", "第三句"]
+    say(factory, call_id, "第三句", 200)
+    assert texts(factory, call_id) == ["第一句", "第三句"]
 
 
 def test_a_refused_request_does_not_use_up_its_nonce(factory: sessionmaker) -> None:
@@ -103,7 +108,7 @@ def test_a_retried_utterance_is_stored_once(factory: sessionmaker, call_id: str)
     assert retry.duplicate and retry.revision == first.revision == 1
     same = say(factory, call_id, "家里三口人", 20)
     again = say(factory, call_id, "家里三口人", 20)  # no id: same speaker, time and text
-    assert again.duplicate and [line.text for line in again.lines] == ["我想问低保", "家里三口人"]
+    assert again.duplicate and texts(factory, call_id) == ["我想问低保", "家里三口人"]
     assert same.revision == 2
 
 
@@ -111,7 +116,7 @@ def test_a_late_utterance_is_placed_by_its_time(factory: sessionmaker, call_id: 
     say(factory, call_id, "第一句", 10)
     say(factory, call_id, "第三句", 30)
     late = say(factory, call_id, "第二句", 20)
-    assert late.late and [line.text for line in late.lines] == ["第一句", "第二句", "第三句"]
+    assert late.late and texts(factory, call_id) == ["第一句", "第二句", "第三句"]
 
 
 def count_lines(lines: list, _number: str | None) -> dict:
@@ -147,6 +152,30 @@ def test_the_suggestions_are_computed_before_the_utterances_transaction_opens(
     stored = calls.add_utterance(call_id, "hw01", "caller", "家里着火了", BASE + dt.timedelta(seconds=5), nonce(),
                                  assess=needs_the_call_row, factory=factory)
     assert stored.state == {"lines": ["家里着火了"]} and stored.state_revision == stored.revision == 1
+
+
+def test_an_utterance_reads_the_transcript_once_and_not_the_stored_suggestions(
+        factory: sessionmaker, call_id: str) -> None:
+    """Speed (issue 14): the transcript is read once per utterance (for the suggestions, before the
+    write), not again inside the write transaction; the stored suggestions (encrypted JSON) are
+    not read when new ones replace them."""
+    say(factory, call_id, "第一句", 10)
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    engine = factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        stored = calls.add_utterance(call_id, "hw01", "caller", "第二句", BASE + dt.timedelta(seconds=20), nonce(),
+                                     assess=count_lines, factory=factory)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert stored.state == {"lines": ["第一句", "第二句"]}
+    transcript_reads = [s for s in statements if s.startswith("SELECT hotline_utterances.speaker, hotline_utterances.text")]
+    assert len(transcript_reads) == 1, statements
+    assert not [s for s in statements if s.startswith("SELECT") and "hotline_calls.state," in s + ","], statements
 
 
 def test_a_decided_calls_suggestions_stay_as_they_were(factory: sessionmaker, call_id: str) -> None:

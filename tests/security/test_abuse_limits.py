@@ -11,6 +11,7 @@ Each runs on SQLite and on PostgreSQL.
 """
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,6 +33,17 @@ from bot.intake.registry import (
 
 PASSWORD = "ceshi-mima-2026"
 _names = itertools.count(1)
+
+
+@pytest.fixture(autouse=True)
+def steady_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The counters' windows are fixed (15 minutes, a day): a test that crossed a window's edge
+    while it ran saw its count restart (the PostgreSQL run of the parallel-passwords test failed
+    once at 15:00). Here the limiter's clock stands still inside every window; tests that are
+    about time pass `now=` themselves."""
+    today = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    still = today + dt.timedelta(minutes=7, seconds=30)
+    monkeypatch.setattr(limits, "utcnow", lambda: still)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

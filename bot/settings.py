@@ -58,6 +58,11 @@ class Settings:
     # hotline endpoints refuse every request while it is unset.
     hotline_secret: str = field(default_factory=lambda: os.environ.get("HOTLINE_SECRET", ""))
 
+    # The largest notice file (.txt, .docx, PDF) a supervisor may upload in the console: government
+    # PDFs and Word files with embedded Chinese fonts are often several MB. Only the notice upload
+    # route reads a body this large; every other route keeps the web app's 256 KB cap.
+    notice_max_bytes: int = field(default_factory=lambda: _env_int("NOTICE_MAX_BYTES", 10 * 1024 * 1024))
+
     # The action server runs only calls that carry this secret (Rasa sends it, endpoints.yml).
     action_secret: str = field(default_factory=lambda: os.environ.get("ACTION_SECRET", ""))
 

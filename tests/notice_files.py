@@ -6,6 +6,7 @@ cross-reference table."""
 from __future__ import annotations
 
 import io
+import random
 
 import docx
 
@@ -60,8 +61,10 @@ def _identity_to_unicode() -> bytes:
     return body
 
 
-def notice_pdf(text: str) -> bytes:
-    """A one-page PDF whose text layer is `text`, one line of it per text line."""
+def notice_pdf(text: str, *, padding: int = 0) -> bytes:
+    """A one-page PDF whose text layer is `text`, one line of it per text line. `padding` bytes of
+    random (incompressible) data are added as an embedded file stream, as a real notice's embedded
+    Chinese font or attachment makes it several MB."""
     commands = [b"BT", b"/F1 11 Tf", b"14 TL", b"40 800 Td"]
     for line in text.splitlines():
         codes = "".join(f"{ord(ch):04X}" for ch in line if ord(ch) <= 0xFFFF)
@@ -82,7 +85,7 @@ def notice_pdf(text: str) -> bytes:
         _stream(_identity_to_unicode()),
         b"<< /Type /FontDescriptor /FontName /SimSun /Flags 4 /FontBBox [0 -140 1000 860] /ItalicAngle 0 "
         b"/Ascent 860 /Descent -140 /CapHeight 700 /StemV 80 >>",
-    ])
+    ] + ([_stream(random.Random(13).randbytes(padding), b"/Type /EmbeddedFile ")] if padding else []))
 
 
 def scanned_pdf() -> bytes:

@@ -7,8 +7,9 @@ Every failure is an InvalidField with a Chinese message that says what to do: a 
 of a type not read, damaged, protected by a password, a scanned PDF without a text layer (no OCR
 here: a person has to type it or upload the text), an old binary Word file (.doc).
 
-The size limit is the same for every format (MAX_NOTICE_BYTES, within the web app's request
-cap). A .docx is a zip: its unpacked size is checked before it is parsed, so a small file cannot
+The size limit is the same for every format: the NOTICE_MAX_BYTES setting (10 MB unless set;
+bot.settings), read by the console's upload route as a streaming body — every other route keeps
+the web app's small request cap. A .docx is a zip: its unpacked size is checked before it is parsed, so a small file cannot
 unpack into gigabytes; a PDF is read for at most MAX_PDF_PAGES pages, and the text kept is cut
 at MAX_TEXT_CHARS.
 """
@@ -23,8 +24,10 @@ from bot.core.errors import InvalidField
 
 log = logging.getLogger(__name__)
 
-MAX_NOTICE_BYTES = 200 * 1024
-MAX_UNPACKED_BYTES = 20 * 1024 * 1024  # a .docx's parts, unpacked
+MAX_NOTICE_BYTES = 10 * 1024 * 1024  # the default of the NOTICE_MAX_BYTES setting
+# A .docx's parts, unpacked: embedded Chinese fonts are 10-20 MB each unpacked, and python-docx
+# loads every part; far beyond a real notice's, a zip bomb's is refused before anything is read.
+MAX_UNPACKED_BYTES = 80 * 1024 * 1024
 MAX_PDF_PAGES = 60
 MAX_TEXT_CHARS = 200_000
 MIN_TEXT_CHARS = 10  # fewer readable characters in a PDF: no text layer (a scan)
@@ -33,6 +36,24 @@ SUFFIXES = (".txt", ".docx", ".pdf")
 
 def _refuse(message: str) -> InvalidField:
     return InvalidField("file", message)
+
+
+def max_notice_bytes() -> int:
+    from bot.settings import get_settings
+
+    return get_settings().notice_max_bytes
+
+
+def size_text(size: int) -> str:
+    """A size for a message: 10MB, 200KB."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):g}MB"
+    return f"{size // 1024}KB"
+
+
+def too_large_message(limit: int | None = None) -> str:
+    return (f"文件超过{size_text(limit or max_notice_bytes())}，请确认是一份通知的正文"
+            "（文件过大时可删去附件或图片，或另存为 Word、纯文本后上传）。")
 
 
 def _plain(data: bytes) -> str:
@@ -122,8 +143,9 @@ def _pdf(data: bytes) -> str:
 READERS: dict[str, Callable[[bytes], str]] = {".txt": _plain, ".docx": _docx, ".pdf": _pdf}
 
 
-def read_upload(file_name: str, data: bytes) -> str:
+def read_upload(file_name: str, data: bytes, max_bytes: int | None = None) -> str:
     """The text of an uploaded file, or InvalidField saying what is wrong with it."""
+    limit = max_bytes or max_notice_bytes()
     name = (file_name or "").strip()
     if not name:
         raise _refuse("请选择要上传的通知文件。")
@@ -132,9 +154,8 @@ def read_upload(file_name: str, data: bytes) -> str:
         raise _refuse("这是旧版 Word（.doc）文件，无法读取；请在 Word 或 WPS 中另存为 .docx 或纯文本后上传。")
     if suffix not in READERS:
         raise _refuse("只能上传纯文本（.txt）、Word（.docx）或带文字的 PDF 文件。")
-    if len(data) > MAX_NOTICE_BYTES:
-        raise _refuse(f"文件超过{MAX_NOTICE_BYTES // 1024}KB，请确认是一份通知的正文"
-                      "（PDF 过大时可另存为 Word 或纯文本）。")
+    if len(data) > limit:
+        raise _refuse(too_large_message(limit))
     if not data:
         raise _refuse("文件是空的，请确认选择了通知正文。")
     text = READERS[suffix](data).replace("\r\n", "\n").replace("\r", "\n")

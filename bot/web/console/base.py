@@ -14,6 +14,7 @@ from urllib.parse import quote, unquote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Blueprint
+from sanic.exceptions import PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse, html, json as json_response, redirect
 from sqlalchemy.exc import SQLAlchemyError
@@ -163,6 +164,43 @@ def wants_json(request: Request) -> bool:
 async def db(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Runs blocking database work in a worker thread."""
     return await asyncio.to_thread(partial(fn, *args, **kwargs))
+
+
+# A body over the limit is still read (and thrown away) up to this many times the limit: a
+# browser sends the whole file before it reads the answer, and shows a reset connection, not the
+# page saying the file is too large, when the server stops reading early.
+DRAIN_FACTOR = 4
+
+
+async def receive_bounded(request: Request, limit: int) -> bool:
+    """Reads the body of a streaming route (stream=True: Sanic 21.12 lifts REQUEST_MAX_SIZE for
+    it and leaves the body unread) into request.body when it is at most `limit` bytes, and says
+    whether it was. A larger body is never kept: it is read on and dropped up to DRAIN_FACTOR ×
+    limit (request.stream.request_max_size bounds what Sanic reads), beyond that not read at all,
+    and Sanic closes the connection after the answer."""
+    stream = request.stream
+    if stream is None or request.body:
+        return True
+    drain = limit * DRAIN_FACTOR
+    declared = request.headers.get("content-length") or ""
+    if declared.isdigit() and int(declared) > drain:
+        return False
+    stream.request_max_size = drain
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in stream:
+            size += len(chunk)
+            if size <= limit:
+                chunks.append(chunk)
+            elif chunks:
+                chunks.clear()
+    except PayloadTooLarge:  # a chunked body longer than `drain`
+        return False
+    if size > limit:
+        return False
+    request.body = b"".join(chunks)
+    return True
 
 
 def client_ip(request: Request) -> str | None:

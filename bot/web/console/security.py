@@ -20,8 +20,8 @@ from sanic.response import HTTPResponse, json as json_response, redirect
 from bot.core.models import StaffUser
 from bot.intake import staff
 from bot.web.console.base import (
-    CSRF_FIELD, PREFIX, Handler, bp, clear_cookie, client_ip, db, flash_redirect, render, set_cookie,
-    wants_json,
+    CSRF_FIELD, PREFIX, Handler, bp, clear_cookie, client_ip, db, flash_redirect, receive_bounded, render,
+    set_cookie, wants_json,
 )
 
 SESSION_COOKIE = "console_session"
@@ -59,9 +59,14 @@ def refused(request: Request) -> HTTPResponse:
     return render(request, "error.html", status=403, title="请求被拒绝", message=FORM_EXPIRED)
 
 
-def staff_only(*roles: str) -> Callable[[Handler], Handler]:
+def staff_only(*roles: str, body_limit: Callable[[], int] | None = None) -> Callable[[Handler], Handler]:
     """Requires a live session and one of `roles` (the intake console's roles when none are
-    given); checks CSRF on POST."""
+    given); checks CSRF on POST.
+
+    `body_limit` is for a route declared with stream=True (a file upload larger than the app's
+    request cap): once the session is known, the body is read up to body_limit() bytes
+    (receive_bounded). A larger one sets request.ctx.body_too_large and is not read: its CSRF token
+    is unknown, so the handler must only say that the file is too large, and change nothing."""
     allowed = roles or CONSOLE_ROLES
 
     def decorate(handler: Handler) -> Handler:
@@ -74,7 +79,13 @@ def staff_only(*roles: str) -> Callable[[Handler], Handler]:
                     return json_response({"error": SESSION_ENDED}, status=401, ensure_ascii=False)
                 return redirect(f"{PREFIX}/login?{urlencode({'next': request.path})}")
             request.ctx.user, request.ctx.csrf = found
-            if request.method == "POST" and not csrf_ok(request, request.ctx.csrf):
+            request.ctx.body_too_large = False
+            if body_limit is not None and request.method == "POST":
+                request.ctx.body_too_large = not await receive_bounded(request, body_limit())
+            if request.ctx.body_too_large:
+                if not same_origin(request):
+                    return refused(request)
+            elif request.method == "POST" and not csrf_ok(request, request.ctx.csrf):
                 return refused(request)
             if request.ctx.user.role not in allowed:
                 hint = "话务员请使用来电工作台（/console/hotline）。" if request.ctx.user.role == "operator" else ""

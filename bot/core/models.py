@@ -518,7 +518,8 @@ class PolicyNotice(Base):
     the corpus's shape, completed by staff) and its life: draft, pending (proposed for
     publication), rejected, published (approved by a second supervisor), unpublished. Rows are
     never deleted; marking a notice superseded or expired sets `ended_on` and `ended_reason`. The
-    last proposal and the last review are on the row; every step is in the audit log."""
+    last proposal and the last review are on the row, and a proposed unpublishing or end mark of a
+    published notice waits in `pending_change`; every step is in the audit log."""
 
     __tablename__ = "policy_notices"
 
@@ -545,3 +546,6 @@ class PolicyNotice(Base):
     reviewed_by = Column(String(64), nullable=True)
     reviewed_at = Column(DateTime, nullable=True)
     review_note = Column(String(1000), nullable=True)  # the reason of a rejection, or the approver's note
+    # A proposed change to a published notice, until a second supervisor approves or rejects it:
+    # {"kind": "unpublish" | "end", "reason", "on", "note", "by_id", "by", "at"} (bot.standards.notices)
+    pending_change = Column(JSON(none_as_null=True), nullable=True)

@@ -308,7 +308,9 @@ AUDIT_ACTIONS = {
     "standard_withdraw": "撤回本地标准提议", "notice_upload": "上传政策通知", "notice_publish": "发布政策通知",
     "notice_propose": "提交政策通知审核", "notice_approve": "审核通过并发布政策通知", "notice_reject": "驳回政策通知",
     "notice_withdraw": "撤回政策通知审核", "notice_edit": "修改政策通知信息",
-    "notice_unpublish": "撤下政策通知", "notice_end": "标注通知失效", "set_region": "设置负责地区",
+    "notice_unpublish": "撤下政策通知", "notice_end": "标注通知失效", "notice_unpublish_propose": "提议撤下政策通知",
+    "notice_end_propose": "提议标注通知失效", "notice_change_reject": "驳回通知的撤下/失效提议",
+    "notice_change_withdraw": "撤回通知的撤下/失效提议", "set_region": "设置负责地区",
 }
 AUDIT_PAGE = 100
 

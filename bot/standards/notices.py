@@ -1,6 +1,6 @@
 """Notices uploaded in the console: the importer's reading of the text, the facts staff fill in,
-publication by maker-checker to the search index of every worker, superseded/expired marks,
-unpublishing.
+publication by maker-checker to the search index of every worker, superseded/expired marks and
+unpublishing (maker-checker too).
 
 A notice is plain text (.txt, UTF-8 or GB 18030), Word (.docx) or a PDF with a text layer, read
 by bot.standards.files. The importer (bot.knowledge.importer) reads
@@ -10,7 +10,10 @@ Publication is maker-checker, as for the standards' values: one supervisor propo
 (it must then be complete and its 文号 new), and a second supervisor who keeps the notice's region
 approves it (it is published) or rejects it with a reason (it can be corrected and proposed
 again); the proposer may withdraw it. Nothing is searched before the approval, and a notice under
-review or published cannot be changed (unpublish it, correct it, propose it again).
+review or published cannot be changed (unpublish it, correct it, propose it again). Unpublishing
+a published notice, or marking it superseded or expired from a date, is likewise proposed by one
+supervisor and takes effect only when a second supervisor of the region approves it
+(propose_change / approve_change / reject_change / withdraw_change).
 Publishing raises the "notices" version; each worker rebuilds its index from the shipped corpus
 and the published notices (bot.knowledge.service.get_policy_service) and keeps the old index when
 the rebuild fails. Rows are never deleted: unpublishing and marking keep the history, and every
@@ -288,44 +291,121 @@ def withdraw(actor: StaffUser, notice_id: int, *, factory: Optional[sessionmaker
     return row
 
 
-def unpublish(actor: StaffUser, notice_id: int, *, factory: Optional[sessionmaker] = None) -> PolicyNotice:
-    _check_actor(actor)
-    with transaction(factory) as session:
-        row = _row(session, notice_id)
-        if row.status != NOTICE_PUBLISHED:
-            raise IntakeError("该通知没有发布，无需撤下。")
-        if row.region:
-            _check_region(actor, row.region)
-        row.status, row.updated_at = NOTICE_UNPUBLISHED, utcnow()
-        session.add(_audit_entry(actor, "notice_unpublish", object_type="notice", object_id=str(row.id),
-                                 detail=str(row.document.get("doc_number") or "")))
-        bump(session, NOTICES)
-    return row
+CHANGE_NAMES = {"unpublish": "撤下", "end": "标注失效"}
 
 
-def mark_ended(actor: StaffUser, notice_id: int, reason: str, on: str, note: str = "", *,
-               factory: Optional[sessionmaker] = None) -> PolicyNotice:
-    """Superseded by a newer notice, or expired, from the date `on` (answers then say so)."""
-    _check_actor(actor)
+def _end_fields(reason: str, on: str, issued: str | None) -> dt.date:
     if reason not in ENDED_NAMES:
         raise InvalidField("reason", "请选择“已被新文件替代”或“已失效”。")
     try:
         day = dt.date.fromisoformat((on or "").strip())
     except ValueError:
         raise InvalidField("ended_on", "请填写失效日期（格式如 2024-07-01）。") from None
+    if issued and day.isoformat() <= issued:
+        raise InvalidField("ended_on", "失效日期须晚于印发日期。")
+    return day
+
+
+def change_text(change: Mapping[str, Any]) -> str:
+    """A proposed change in words: 撤下 / 标注“已被新文件替代”，自2026-12-01起（说明）."""
+    if change["kind"] == "unpublish":
+        text = "撤下（助手不再引用，记录保留）"
+    else:
+        text = f"标注“{ENDED_NAMES[change['reason']]}”，自{change['on']}起"
+    return text + (f"（{change['note']}）" if change.get("note") else "")
+
+
+def propose_change(actor: StaffUser, notice_id: int, kind: str, *, reason: str = "", on: str = "", note: str = "",
+                   factory: Optional[sessionmaker] = None) -> PolicyNotice:
+    """A supervisor of the region proposes to unpublish a published notice (kind "unpublish") or to
+    mark it superseded or expired from a date (kind "end"). Nothing changes for residents until a
+    second supervisor approves it (approve_change)."""
+    _check_actor(actor)
+    if kind not in CHANGE_NAMES:
+        raise InvalidField("kind", "请选择撤下或标注失效。")
+    note = " ".join((note or "").split())[:200]
     with transaction(factory) as session:
         row = _row(session, notice_id)
+        if row.status != NOTICE_PUBLISHED:
+            raise IntakeError(f"该通知{STATUS_NAMES[row.status]}，不是已发布的通知；撤下或标注失效只用于已发布的通知。")
         if row.region:
             _check_region(actor, row.region)
-        issued = row.document.get("issued")
-        if issued and day.isoformat() <= issued:
-            raise InvalidField("ended_on", "失效日期须晚于印发日期。")
-        row.ended_on, row.ended_reason, row.ended_note = day, reason, " ".join((note or "").split())[:200] or None
-        row.updated_at = utcnow()
-        session.add(_audit_entry(actor, "notice_end", object_type="notice", object_id=str(row.id),
-                                 detail=f"{row.document.get('doc_number') or ''} {ENDED_NAMES[reason]} {day}"))
-        if row.status == NOTICE_PUBLISHED:
-            bump(session, NOTICES)
+        if row.pending_change:
+            raise IntakeError(f"这份通知已有待审核的变更（{change_text(row.pending_change)}），"
+                              "请等待审核，或由提议人撤回后再提。")
+        change: dict[str, Any] = {"kind": kind, "note": note}
+        if kind == "end":
+            change.update(reason=reason, on=_end_fields(reason, on, row.document.get("issued")).isoformat())
+        change.update(by_id=actor.id, by=actor.display_name, at=utcnow().isoformat(timespec="seconds"))
+        row.pending_change, row.updated_at = change, utcnow()
+        session.add(_audit_entry(actor, f"notice_{kind}_propose", object_type="notice", object_id=str(row.id),
+                                 detail=f"{row.document.get('doc_number') or ''} {change_text(change)}"))
+    return row
+
+
+def _change_for_review(session: Any, actor: StaffUser, notice_id: int) -> tuple[PolicyNotice, dict[str, Any]]:
+    row = _row(session, notice_id)
+    change = row.pending_change
+    if not change or row.status != NOTICE_PUBLISHED:
+        raise IntakeError("这份通知没有待审核的变更，请刷新后再看。")
+    if row.region:
+        _check_region(actor, row.region)
+    if change["by_id"] == actor.id:
+        raise Forbidden("撤下或标注失效须由另一位主管审核，不能审核自己的提议。")
+    return row, dict(change)
+
+
+def approve_change(actor: StaffUser, notice_id: int, *, note: str | None = None,
+                   factory: Optional[sessionmaker] = None) -> PolicyNotice:
+    """A second supervisor of the region approves the proposed change: the notice is unpublished,
+    or marked superseded/expired, and every worker's index follows within a second."""
+    _check_actor(actor)
+    note = " ".join((note or "").split())[:MAX_REVIEW_NOTE]
+    with transaction(factory) as session:
+        row, change = _change_for_review(session, actor, notice_id)
+        if change["kind"] == "unpublish":
+            row.status = NOTICE_UNPUBLISHED
+        else:
+            row.ended_on, row.ended_reason = dt.date.fromisoformat(change["on"]), change["reason"]
+            row.ended_note = change.get("note") or None
+        row.pending_change, row.updated_at = None, utcnow()
+        action = "notice_unpublish" if change["kind"] == "unpublish" else "notice_end"
+        session.add(_audit_entry(actor, action, object_type="notice", object_id=str(row.id),
+                                 detail=f"{row.document.get('doc_number') or ''} {change_text(change)}"
+                                        f"（提议人：{change['by']}）{('：' + note) if note else ''}"))
+        bump(session, NOTICES)
+    return row
+
+
+def reject_change(actor: StaffUser, notice_id: int, note: str, *,
+                  factory: Optional[sessionmaker] = None) -> PolicyNotice:
+    """A second supervisor turns the proposed change down with a reason; the notice stays as it is."""
+    _check_actor(actor)
+    note = " ".join((note or "").split())[:MAX_REVIEW_NOTE]
+    if not note:
+        raise InvalidField("note", "驳回时请写明理由。")
+    with transaction(factory) as session:
+        row, change = _change_for_review(session, actor, notice_id)
+        row.pending_change, row.updated_at = None, utcnow()
+        session.add(_audit_entry(actor, "notice_change_reject", object_type="notice", object_id=str(row.id),
+                                 detail=f"{row.document.get('doc_number') or ''} {change_text(change)}"
+                                        f"（提议人：{change['by']}）：{note}"))
+    return row
+
+
+def withdraw_change(actor: StaffUser, notice_id: int, *, factory: Optional[sessionmaker] = None) -> PolicyNotice:
+    """The proposer takes the proposed change back."""
+    _check_actor(actor)
+    with transaction(factory) as session:
+        row = _row(session, notice_id)
+        change = row.pending_change
+        if not change:
+            raise IntakeError("这份通知没有待审核的变更，无需撤回。")
+        if change["by_id"] != actor.id:
+            raise Forbidden(f"只有提议人（{change['by']}）可以撤回。")
+        row.pending_change, row.updated_at = None, utcnow()
+        session.add(_audit_entry(actor, "notice_change_withdraw", object_type="notice", object_id=str(row.id),
+                                 detail=f"{row.document.get('doc_number') or ''} {change_text(change)}"))
     return row
 
 
@@ -351,7 +431,8 @@ def published_documents(factory: Optional[sessionmaker] = None) -> list[PolicyDo
 
 def count_pending(factory: Optional[sessionmaker] = None) -> int:
     with transaction(factory) as session:
-        return len(session.scalars(select(PolicyNotice.id).where(PolicyNotice.status == NOTICE_PENDING)).all())
+        return len(session.scalars(select(PolicyNotice.id).where(
+            (PolicyNotice.status == NOTICE_PENDING) | PolicyNotice.pending_change.isnot(None))).all())
 
 
 def notices_version(factory: Optional[sessionmaker] = None) -> int:

@@ -209,6 +209,66 @@ def test_large_notice_pdf_uploads_and_oversized_files_are_refused_in_chinese(con
     assert big_chat.status_code == 413
 
 
+def test_unpublishing_and_end_marks_are_approved_by_a_second_supervisor(console: Console) -> None:
+    keeper, checker = console.client("yc1"), console.client("yc2")
+    from tests.standards_support import NOTICE
+
+    number = "测民发〔2026〕12号"
+    text = NOTICE.replace("测民发〔2026〕5号", number).replace("321元", "377元")
+    uploaded = keeper.post("/console/notices", files={"file": ("quannuan12.txt", text.encode(), "text/plain")})
+    notice_id = int(uploaded.headers["Location"].rsplit("/", 1)[1])
+    page = f"/console/notices/{notice_id}"
+    facts = {"doc_number": number, "title": "运城市民政局关于发放测试用冬季取暖补贴的通知", "issuer": "运城市民政局",
+             "region": "运城", "issued": "2026-11-20"}
+    keeper.post(page, {**facts, "propose": "1"})
+    checker.post(f"{page}/approve")
+    wait_for(lambda: valid_until(console, number) == "none")
+
+    assert "提议标注失效" in keeper.get(page).text
+    bad = keeper.post(f"{page}/end", {"reason": "expired", "ended_on": "2026-11-01"})
+    assert "须晚于印发日期" in keeper.get(bad.headers["Location"]).text
+    keeper.post(f"{page}/end", {"reason": "superseded", "ended_on": "2026-12-01", "note": "测民发〔2026〕13号"})
+    shown = keeper.get(page).text
+    assert "待审核的变更" in shown and "已被新文件替代" in shown and "撤回这项提议" in shown
+    assert "核对无误，审核通过" not in shown
+    keeper.post(f"{page}/change/approve")
+    assert "不能审核自己的提议" in keeper.get(page).text
+    assert valid_until(console, number) == "none"  # not approved: answers unchanged
+    assert "核对无误，审核通过" in checker.get(page).text
+    checker.post(f"{page}/change/approve", {"note": "已核对新文件"})
+    assert "审核通过，已生效" in checker.get(page).text
+    wait_for(lambda: valid_until(console, number) == "2026-11-30")  # superseded from 2026-12-01
+
+    keeper.post(f"{page}/unpublish")
+    checker.post(f"{page}/change/reject", {"note": ""})
+    assert "驳回时请写明理由" in checker.get(page).text
+    checker.post(f"{page}/change/reject", {"note": "仍需引用到年底"})
+    assert "已驳回这项变更" in checker.get(page).text and valid_until(console, number) == "2026-11-30"
+    keeper.post(f"{page}/unpublish")
+    checker.post(f"{page}/change/approve")
+    wait_for(lambda: valid_until(console, number) is None)
+    assert "已撤下" in keeper.get(page).text
+    audit = checker.get("/console/audit").text
+    for action in ("提议标注通知失效", "标注通知失效", "提议撤下政策通知", "驳回通知的撤下/失效提议", "撤下政策通知"):
+        assert action in audit, action
+
+
+def wait_for(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert condition()
+
+
+def valid_until(console: Console, number: str) -> str | None:
+    """The search's end date of the notice `number` ("none" when it has none), None when not found."""
+    response = requests.get(f"{console.url}/api/policy/search",
+                            params={"q": "运城低保户冬季取暖补贴发多少", "region": "运城", "top_k": 5}, timeout=30)
+    assert response.status_code == 200
+    hits = [hit for hit in response.json()["results"] if hit["doc_number"] == number]
+    return (hits[0]["valid_until"] or "none") if hits else None
+
+
 def searched(console: Console) -> bool:
     """Whether the running web app's policy search finds the test notice's figure."""
     response = requests.get(f"{console.url}/api/policy/search",

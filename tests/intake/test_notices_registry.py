@@ -148,16 +148,76 @@ def test_preview_fill_in_publish_mark_and_unpublish(factory: sessionmaker, perso
     reply = ask(service)
     assert reply.kind == ReplyKind.ANSWER and "321" in reply.text and "测民发〔2026〕5号" in reply.text
 
-    notices.mark_ended(keeper, row.id, "superseded", "2026-12-01", "测民发〔2026〕6号", factory=factory)
+    notices.propose_change(keeper, row.id, "end", reason="superseded", on="2026-12-01", note="测民发〔2026〕6号",
+                           factory=factory)
+    assert "已被新文件替代" not in ask(service).text  # proposed, not approved: answers unchanged
+    notices.approve_change(checker, row.id, factory=factory)
     ended = ask(service)
     assert "2026年12月1日已被新文件替代" in ended.text and "321" in ended.text
 
-    notices.unpublish(keeper, row.id, factory=factory)
+    notices.propose_change(keeper, row.id, "unpublish", factory=factory)
+    assert "测民发〔2026〕5号" in ask(service).text
+    notices.approve_change(checker, row.id, factory=factory)
     assert "测民发〔2026〕5号" not in ask(service).text
     assert notices.notice(row.id, factory).status == "unpublished"  # the history stays
     with transaction(factory) as session:
         actions = [e.action for e in session.scalars(select(AuditEntry).order_by(AuditEntry.id))]
-    assert actions == ["notice_upload", "notice_propose", "notice_approve", "notice_end", "notice_unpublish"]
+    assert actions == ["notice_upload", "notice_propose", "notice_approve", "notice_end_propose", "notice_end",
+                       "notice_unpublish_propose", "notice_unpublish"]
+
+
+def test_unpublishing_and_end_marks_need_a_second_supervisor(factory: sessionmaker, person) -> None:
+    keeper, checker, outsider = person(), person(), person(region="山西省忻州市")
+    service = live(factory)
+    row = notices.upload(keeper, "quannuan.txt", NOTICE.encode(), factory=factory)
+    notices.save_facts(keeper, row.id, {**notices.preview(row).facts, "issuer": "运城市民政局", "region": "运城"},
+                       factory=factory)
+    with pytest.raises(IntakeError, match="不是已发布的通知"):
+        notices.propose_change(keeper, row.id, "unpublish", factory=factory)
+    publish(keeper, checker, row.id, factory)
+
+    # bad input: nothing is proposed
+    for kwargs, message in (({"reason": "lost"}, "请选择"), ({"reason": "expired", "on": "昨天"}, "失效日期"),
+                            ({"reason": "expired", "on": "2026-11-01"}, "须晚于印发日期")):
+        with pytest.raises(InvalidField, match=message):
+            notices.propose_change(keeper, row.id, "end", factory=factory, **kwargs)
+    with pytest.raises(Forbidden):
+        notices.propose_change(outsider, row.id, "unpublish", factory=factory)
+    assert notices.notice(row.id, factory).pending_change is None
+
+    notices.propose_change(keeper, row.id, "end", reason="expired", on="2026-12-31", factory=factory)
+    with pytest.raises(IntakeError, match="已有待审核的变更"):
+        notices.propose_change(checker, row.id, "unpublish", factory=factory)
+    with pytest.raises(Forbidden, match="不能审核自己的提议"):
+        notices.approve_change(keeper, row.id, factory=factory)
+    with pytest.raises(Forbidden):
+        notices.approve_change(outsider, row.id, factory=factory)
+    with pytest.raises(Forbidden, match="只有提议人"):
+        notices.withdraw_change(checker, row.id, factory=factory)
+    with pytest.raises(InvalidField, match="写明理由"):
+        notices.reject_change(checker, row.id, " ", factory=factory)
+    notices.reject_change(checker, row.id, "新标准尚未印发", factory=factory)
+    current = notices.notice(row.id, factory)
+    assert current.pending_change is None and current.ended_on is None and current.status == "published"
+    assert "321" in ask(service).text and "已失效" not in ask(service).text
+
+    notices.propose_change(keeper, row.id, "unpublish", note="误传", factory=factory)
+    notices.withdraw_change(keeper, row.id, factory=factory)
+    with pytest.raises(IntakeError, match="没有待审核的变更"):
+        notices.approve_change(checker, row.id, factory=factory)
+    assert notices.notice(row.id, factory).status == "published" and "321" in ask(service).text
+
+    notices.propose_change(checker, row.id, "unpublish", factory=factory)  # either supervisor may propose
+    assert notices.count_pending(factory) == 1
+    notices.approve_change(keeper, row.id, note="已核对", factory=factory)
+    assert notices.notice(row.id, factory).status == "unpublished" and "321" not in ask(service).text
+    assert notices.count_pending(factory) == 0
+    with transaction(factory) as session:
+        entries = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+    actions = [e.action for e in entries]
+    assert actions[-6:] == ["notice_end_propose", "notice_change_reject", "notice_unpublish_propose",
+                            "notice_change_withdraw", "notice_unpublish_propose", "notice_unpublish"]
+    assert "新标准尚未印发" in entries[-5].detail and "已核对" in entries[-1].detail
 
 
 def test_a_failed_rebuild_keeps_the_old_index_serving(factory: sessionmaker, person) -> None:
@@ -170,7 +230,8 @@ def test_a_failed_rebuild_keeps_the_old_index_serving(factory: sessionmaker, per
     publish(keeper, checker, row.id, factory)
     assert "321" in ask(service).text
     fail[0] = True
-    notices.unpublish(keeper, row.id, factory=factory)
+    notices.propose_change(keeper, row.id, "unpublish", factory=factory)
+    notices.approve_change(checker, row.id, factory=factory)
     assert "321" in ask(service).text  # the rebuild failed: the previous index answers
     fail[0] = False
     assert "321" not in ask(service).text  # the next check rebuilds

@@ -1,7 +1,8 @@
 """政策通知: supervisors upload a notice (plain text), see what the importer read, fill in what it
 could not find and propose it for publication; a second supervisor of the region approves it (it
 is then in the assistant's search in every worker) or rejects it with a reason. A published notice
-can be marked superseded or expired, or unpublished (the history stays). Domain rules:
+can be marked superseded or expired, or unpublished (the history stays) — each proposed by one
+supervisor and approved by a second, like publication. Domain rules:
 bot.standards.notices."""
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from bot.web.console.security import staff_only
 
 PAGE = f"{PREFIX}/notices"
 FORM_OVERHEAD = 64 * 1024
+CHANGE_PROPOSED = "已提交审核：另一位主管审核通过后才生效，此前助手照常引用这份通知。"
 FACT_FIELDS = ("doc_number", "title", "issuer", "region", "issued", "valid_until")
 
 
@@ -67,6 +69,9 @@ async def _notice_page(request: Request, notice_id: int, *, form: dict | None = 
                   statuses=notices.STATUS_NAMES, ended=notices.ENDED_NAMES, error_field=error_field,
                   editable=row.status in notices.PROPOSABLE,
                   may_review=row.status == "pending" and row.proposed_by_id != user.id
+                  and store.may_keep(user, row.region or ""),
+                  change=notices.change_text(row.pending_change) if row.pending_change else None,
+                  may_review_change=bool(row.pending_change) and row.pending_change["by_id"] != user.id
                   and store.may_keep(user, row.region or ""),
                   flash={"kind": "error", "text": error} if error else None)
 
@@ -129,14 +134,36 @@ async def notice_withdraw(request: Request, notice_id: int) -> HTTPResponse:
 @bp.post("/notices/<notice_id:int>/unpublish")
 @staff_only(*SUPERVISORS)
 async def notice_unpublish(request: Request, notice_id: int) -> HTTPResponse:
-    return await _act(request, notice_id, partial(notices.unpublish, request.ctx.user, notice_id),
-                      "已撤下：助手不再引用这份通知，记录仍保留。")
+    action = partial(notices.propose_change, request.ctx.user, notice_id, "unpublish",
+                     note=request.form.get("note") or "")
+    return await _act(request, notice_id, action, CHANGE_PROPOSED)
 
 
 @bp.post("/notices/<notice_id:int>/end")
 @staff_only(*SUPERVISORS)
 async def notice_end(request: Request, notice_id: int) -> HTTPResponse:
     form = request.form
-    action = partial(notices.mark_ended, request.ctx.user, notice_id, form.get("reason") or "",
-                     form.get("ended_on") or "", form.get("note") or "")
-    return await _act(request, notice_id, action, "已标注：助手引用这份通知时会说明它已失效。")
+    action = partial(notices.propose_change, request.ctx.user, notice_id, "end", reason=form.get("reason") or "",
+                     on=form.get("ended_on") or "", note=form.get("note") or "")
+    return await _act(request, notice_id, action, CHANGE_PROPOSED)
+
+
+@bp.post("/notices/<notice_id:int>/change/approve")
+@staff_only(*SUPERVISORS)
+async def notice_change_approve(request: Request, notice_id: int) -> HTTPResponse:
+    action = partial(notices.approve_change, request.ctx.user, notice_id, note=request.form.get("note") or "")
+    return await _act(request, notice_id, action, "审核通过，已生效：助手几秒内即按新的状态回答。")
+
+
+@bp.post("/notices/<notice_id:int>/change/reject")
+@staff_only(*SUPERVISORS)
+async def notice_change_reject(request: Request, notice_id: int) -> HTTPResponse:
+    action = partial(notices.reject_change, request.ctx.user, notice_id, request.form.get("note") or "")
+    return await _act(request, notice_id, action, "已驳回这项变更，通知保持原样。")
+
+
+@bp.post("/notices/<notice_id:int>/change/withdraw")
+@staff_only(*SUPERVISORS)
+async def notice_change_withdraw(request: Request, notice_id: int) -> HTTPResponse:
+    return await _act(request, notice_id, partial(notices.withdraw_change, request.ctx.user, notice_id),
+                      "已撤回这项变更的提议。")

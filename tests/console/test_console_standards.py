@@ -231,6 +231,7 @@ def test_unpublishing_and_end_marks_are_approved_by_a_second_supervisor(console:
     shown = keeper.get(page).text
     assert "待审核的变更" in shown and "已被新文件替代" in shown and "撤回这项提议" in shown
     assert "核对无误，审核通过" not in shown
+    assert "运城主管甲提议标注失效" in keeper.get("/console/notices").text
     keeper.post(f"{page}/change/approve")
     assert "不能审核自己的提议" in keeper.get(page).text
     assert valid_until(console, number) == "none"  # not approved: answers unchanged

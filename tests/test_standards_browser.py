@@ -156,10 +156,15 @@ def test_a_notice_uploaded_in_the_console_answers_at_once(browser: webdriver.Chr
                                                           keepers: None, tmp_path: Path) -> None:
     question = "运城低保户冬季取暖补贴发多少"
     assert "321" not in "\n".join(servers.talk(f"std-{uuid.uuid4().hex[:8]}", question))
-    source = tmp_path / "quannuan.pdf"  # a PDF with a text layer, made here
-    source.write_bytes(notice_pdf(NOTICE))
+    source = tmp_path / "quannuan.pdf"  # a PDF with a text layer and 1.5 MB embedded, made here
+    source.write_bytes(notice_pdf(NOTICE, padding=1_500_000))
+    too_large = tmp_path / "tai-da.pdf"  # over NOTICE_MAX_BYTES: the page says so in Chinese
+    too_large.write_bytes(b"%PDF-1.7\n" + b"x" * (12 * 1024 * 1024))
     log_in(browser, servers.web_url, "ycmaker")
     browser.get(f"{servers.web_url}/console/notices")
+    browser.find_element(By.ID, "f-file").send_keys(str(too_large))
+    browser.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
+    WebDriverWait(browser, 30).until(shows_text((By.TAG_NAME, "main"), "文件超过10MB"))
     browser.find_element(By.ID, "f-file").send_keys(str(source))
     browser.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
     WebDriverWait(browser, 15).until(ec.presence_of_element_located((By.ID, "measures")))

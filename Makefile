@@ -14,7 +14,7 @@ TRAINING_INPUTS := config.yml domain.yml data/rules.yml data/stories.yml data/re
 export PYTHONDONTWRITEBYTECODE := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: FORCE run run-cluster local-secrets test install train validate unit conversations browser-deps pg-deps redis-deps cluster-deps eval bench policies purge-trackers clean
+.PHONY: FORCE run run-cluster local-secrets test install train validate unit conversations browser-deps pg-deps redis-deps cluster-deps eval bench bench-quick policies purge-trackers clean
 
 $(PY):
 	python3.10 -m venv $(VENV)
@@ -116,6 +116,10 @@ eval: $(MODEL)
 
 bench: $(MODEL) $(ASSETS) pg-deps redis-deps cluster-deps
 	$(PY) -m bot.measure.bench
+
+# The same figures from about a quarter of the samples: a check after a change.
+bench-quick: $(MODEL) $(ASSETS) pg-deps redis-deps cluster-deps
+	$(PY) -m bot.measure.bench --quick
 
 # Retention of the tracker store (daily): conversations idle 180 days, earlier sessions after 30 days.
 # (`make purge-trackers TRACKER_ENDPOINTS=var/cluster/endpoints.yml` for the cluster's.)

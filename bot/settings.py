@@ -50,6 +50,8 @@ class Settings:
     wechat_appsecret: str = field(default_factory=lambda: os.environ.get("WECHAT_APPSECRET", ""))
     wechat_aes_key: str = field(default_factory=lambda: os.environ.get("WECHAT_AES_KEY", ""))
     wechat_mode: str = field(default_factory=lambda: os.environ.get("WECHAT_MODE", "safe"))
+    # WeChat turns one Rasa process works on at once (0: no limit; unset: bot/wechat/config.py).
+    wechat_turns_at_once: str = field(default_factory=lambda: os.environ.get("WECHAT_TURNS_AT_ONCE", ""))
     wechat_api_base: str = field(
         default_factory=lambda: os.environ.get("WECHAT_API_BASE", "https://api.weixin.qq.com/cgi-bin/")
     )

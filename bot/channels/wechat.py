@@ -12,8 +12,13 @@ WECHAT_* in the environment; see bot/wechat/config.py). For each request:
    one worker) is answered from the conversation once the first worker is done with it, or
    handled there if the conversation does not have it (bot.channels.replay);
 3. the message goes to the assistant as the resident's OpenID; a reply ready within the budget
-   (~4 s) is the passive reply, otherwise "success" is answered at once and the reply follows
-   through the customer-service API. Replies longer than one WeChat message continue through the
+   (~4 s, counted from when the load balancer received the request, its X-Request-Start
+   header, else from when this process did) is the passive reply, otherwise "success" is
+   answered at once and the reply follows through the customer-service API. A process works on
+   a few WeChat turns at once (WECHAT_TURNS_AT_ONCE); the others wait their turn, first come
+   first served, so that under a burst the first ones are answered in time instead of all of
+   them late. A turn that cannot be ready in time behind those waiting (by how long turns take
+   here) is answered "success" at once. Replies longer than one WeChat message continue through the
    API. A resident's "1"/"2" answers the numbered options of the bot's last message (its buttons,
    read from the tracker, which every worker shares).
 """
@@ -50,6 +55,8 @@ CHANNEL = "wechat"
 FOLLOW_UP_DELAY_SECONDS = 1.0
 # WeChat retries within about 15 s; an answer is kept this long for its retries.
 RETRY_MEMORY_SECONDS = 60
+# Set by HAProxy (bot.cluster.topology): when it received the request, "t=<ms since the epoch>".
+REQUEST_START_HEADER = "X-Request-Start"
 QUERY_FIELDS = ("signature", "timestamp", "nonce", "echostr", "encrypt_type", "msg_signature", "openid")
 
 
@@ -99,6 +106,30 @@ def _query(request: Request) -> dict[str, str]:
     return {name: request.args.get(name) for name in QUERY_FIELDS if request.args.get(name) is not None}
 
 
+def received_at(request: Request, budget: float) -> float:
+    """When the request was received, on time.monotonic()'s clock: when the load balancer got it
+    (its X-Request-Start header: the wait in its queue and in this process's backlog count
+    against WeChat's 5 s), else now. A stamp from the future, or older than the budget, is
+    taken as at most the budget ago."""
+    now = time.monotonic()
+    stamp = (request.headers.get(REQUEST_START_HEADER) or "").strip()
+    if not stamp.startswith("t="):
+        return now
+    try:
+        waited = time.time() - int(stamp[2:]) / 1000
+    except ValueError:
+        return now
+    return now - min(max(waited, 0.0), budget)
+
+
+def expected_seconds(queued: int, places: int, turn_seconds: float) -> float:
+    """How long until a new turn is done: the turns waiting before it start `places` at a time
+    after the ones running now; then its own. With none waiting a place may be free at once."""
+    if queued == 0:
+        return turn_seconds
+    return (queued // places + 2) * turn_seconds
+
+
 def _plain(text: str, status: int) -> HTTPResponse:
     return response.text(text, status=status)
 
@@ -125,6 +156,7 @@ class _Delivery:
     answered: bool = False  # a request carried it as its passive reply
     followed_up: bool = False  # the rest of a long answer went through the API
     pushed: bool = False  # the whole answer went through the API: attempts answer "success"
+    cut_off: bool = False  # it could not be ready in time: answered "success" at once
 
 
 class WeChatInput(InputChannel):
@@ -146,6 +178,9 @@ class WeChatInput(InputChannel):
         if not config.receives:
             logger.warning("WeChat channel without WECHAT_TOKEN: /webhooks/wechat/webhook answers 503")
         self._tasks: set[asyncio.Task] = set()
+        self._turns: Optional[asyncio.Semaphore] = None  # made on the server's event loop
+        self._queued = 0  # turns waiting for a place
+        self._turn_seconds: Optional[float] = None  # how long a turn takes here (moving average)
         self._deliveries: dict[str, _Delivery] = {}  # delivery key → its answer, for WeChat's retries
 
     def get_output_channel(self) -> Optional[OutputChannel]:
@@ -175,7 +210,7 @@ class WeChatInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"], stream=True)
         async def receive(request: Request) -> HTTPResponse:
-            started = time.monotonic()
+            started = received_at(request, self.config.reply_budget)
             if not self.config.receives:
                 return _plain("WeChat channel not configured", 503)
             try:
@@ -210,6 +245,8 @@ class WeChatInput(InputChannel):
             assert isinstance(action, AskAssistant)
             if seen_before:
                 logger.info("WeChat retried delivery %s, new to this worker", key)
+            if self._too_late_to_answer(started):
+                delivery.cut_off = True
             turn = asyncio.ensure_future(self._ask(request, inbound, action.text, on_new_message, seen_before))
             turn.add_done_callback(lambda done: delivery.answer.set_result([] if done.cancelled() else done.result()))
         return await self._answer(inbound, delivery, started)
@@ -225,16 +262,50 @@ class WeChatInput(InputChannel):
         message = UserMessage(text, collector, inbound.openid, input_channel=CHANNEL,
                               message_id=inbound.delivery_key)
         try:
-            await handle_once(getattr(request.app.ctx, "agent", None), message, on_new_message, seen_before)
+            agent = getattr(request.app.ctx, "agent", None)
+            await self._in_turn(lambda: handle_once(agent, message, on_new_message, seen_before))
         except Exception:
             logger.exception("the assistant failed on a WeChat message")
             return wechat_messages([replies.text("common.assistant_unavailable")])
         return wechat_messages(collector.texts)
 
+    async def _in_turn(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Runs a turn once one of the places is free (at once without a limit), and notes how
+        long turns take."""
+        if not self.config.turns_at_once:
+            await work()
+            return
+        if self._turns is None:
+            self._turns = asyncio.Semaphore(self.config.turns_at_once)
+        self._queued += 1
+        waiting = True
+        try:
+            async with self._turns:
+                self._queued -= 1
+                waiting = False
+                began = time.monotonic()
+                try:
+                    await work()
+                finally:
+                    took = time.monotonic() - began
+                    previous = self._turn_seconds
+                    self._turn_seconds = took if previous is None else 0.8 * previous + 0.2 * took
+        finally:
+            if waiting:
+                self._queued -= 1
+
+    def _too_late_to_answer(self, started: float) -> bool:
+        """Whether a new turn, behind the ones already waiting, cannot be ready within the budget
+        (from how long turns take here): then "success" at once, and the answer through the API."""
+        if not self.config.turns_at_once or self._turn_seconds is None:
+            return False
+        expected = expected_seconds(self._queued, self.config.turns_at_once, self._turn_seconds)
+        return time.monotonic() - started + expected > self.config.reply_budget
+
     async def _answer(self, inbound: Inbound, delivery: "_Delivery", started: float) -> HTTPResponse:
         """The passive reply when the answer is ready within the budget, else "success" (the
         answer then follows through the API, unless a retry of the message is waiting for it)."""
-        if delivery.pushed:
+        if delivery.pushed or delivery.cut_off:
             return _plain(SUCCESS, 200)
         budget = max(0.1, self.config.reply_budget - (time.monotonic() - started))
         delivery.waiting += 1

@@ -153,6 +153,8 @@ frontend web
     unique-id-format %{{+X}}o%ci%cp%Ts%rt%pid
     http-request set-header X-Request-Id %[unique-id] unless {{ req.hdr(X-Request-Id) -m found }}
     http-request set-var(txn.conversation) url_param(openid) if {{ path {WECHAT_PATH} }}
+    # When the balancer received it: WeChat's 5 s count from here (bot.channels.wechat).
+    http-request set-header X-Request-Start t=%[date(0,ms)]
     use_backend rasa_servers if {{ path {WECHAT_PATH} }}
     default_backend web_workers
 
@@ -164,6 +166,7 @@ backend web_workers
 # Internal: the web workers' way to Rasa (REST channel, HTTP API), never published.
 frontend rasa
     bind 127.0.0.1:{ports.rasa}
+    http-request set-header X-Request-Start t=%[date(0,ms)]
     http-request set-var(txn.conversation) url_param(openid) if {{ url_param(openid) -m found }}
     http-request set-var(txn.conversation) req.body,json_query('$.sender') if {{ path_beg /webhooks/rest/ }}
     http-request set-var(txn.conversation) path,field(3,/) if {{ path_beg /conversations/ }}

@@ -11,7 +11,12 @@
 - Staff console page times with 10,000 applications on SQLite and PostgreSQL (bot.measure.bench_console).
 - Scale-out (bot.measure.bench_scale): a stock Rasa bot, this assistant in one process and as the
   cluster, in one run: throughput, chatting capacity, 200 residents at once, WeChat bursts.
-Every server is started here on free loopback ports and stopped at the end.
+Every server is started here on free loopback ports and stopped at the end. Each part prints how
+long it took.
+
+`make bench-quick` (`--quick`) prints the same figures from fewer samples (about a quarter of the
+repetitions; the same loads, data sizes and topologies): for a check after a change, while the
+figures quoted in the README come from the full `make bench`.
 """
 from __future__ import annotations
 
@@ -23,7 +28,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import psutil
 import requests
@@ -106,18 +113,49 @@ def report(name: str, samples: list[float], target: str) -> None:
           f"mean={statistics.mean(samples):.1f} ms ({target})")
 
 
+@contextmanager
+def timed(part: str) -> Iterator[None]:
+    """Prints how long a part of the bench took, and the machine's load then."""
+    began = time.monotonic()
+    try:
+        yield
+    finally:
+        one, five, _ = os.getloadavg()
+        print(f"({part}: {time.monotonic() - began:.0f} s; load average {one:.1f} / {five:.1f})", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=20, help="passes over the question list")
+    parser.add_argument("--rounds", type=int, default=None, help="passes over the question list (20; quick: 5)")
     parser.add_argument("--measures", type=int, default=10_000)
+    parser.add_argument("--quick", action="store_true", help="the same figures from fewer samples")
     args = parser.parse_args()
+    quick = args.quick
+    rounds = args.rounds or (5 if quick else 20)
+    if quick:
+        print("Quick bench: every figure from about a quarter of the samples of `make bench`.", flush=True)
+    with timed("REST, search, screening, WeChat on one process"):
+        single_process(args.measures, rounds, quick)
+    with timed("intake registrations"):
+        bench_intake.report(registrations=300 if quick else 1000)
+    with timed("hotline suggestions"):
+        bench_hotline.report(calls_each=1 if quick else 2)
+    with timed("staff console"):
+        bench_console.report(rounds=15 if quick else bench_console.ROUNDS)
+    with timed("region matching"):
+        report_region_matching()
+    with timed("scale-out"):
+        bench_scale.report(quick=quick)
+
+
+def single_process(measures: int, rounds: int, quick: bool) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     rasa_port, action_port, web_port = free_port(), free_port(), free_port()
     (work / "endpoints.yml").write_text(
         action_endpoint_yaml(f"http://127.0.0.1:{action_port}/webhook")
         + f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {work / 'tracker.db'}\n")
     synthetic = work / "policies"
-    synthetic_corpus(synthetic, args.measures)
+    synthetic_corpus(synthetic, measures)
     database = f"sqlite:///{work / 'intake.db'}"
     migrate.upgrade(database)
     wechat = bench_wechat.bench_config()
@@ -137,7 +175,7 @@ def main() -> None:
             wait_for(url)
         session = requests.Session()
         rest: list[float] = []
-        for round_ in range(args.rounds + 1):
+        for round_ in range(rounds + 1):
             for i, question in enumerate(QUESTIONS):
                 began = time.perf_counter()
                 session.post(f"{rasa_url}/webhooks/rest/webhook", headers=rest_headers(env),
@@ -146,23 +184,23 @@ def main() -> None:
                     rest.append((time.perf_counter() - began) * 1000)
         report("REST channel message (policy answers included)", rest, "target p95 < 150 ms")
         search: list[float] = []
-        for round_ in range(args.rounds * 5 + 1):
+        for round_ in range(rounds * 5 + 1):
             for q in SEARCHES:
                 began = time.perf_counter()
                 session.get(f"http://127.0.0.1:{web_port}/api/policy/search",
                             params={"q": q, "region": "山西省运城市", "top_k": 3}, timeout=30)
                 if round_:
                     search.append((time.perf_counter() - began) * 1000)
-        report(f"search API over {args.measures} synthetic measures", search, "target p95 < 20 ms")
+        report(f"search API over {measures} synthetic measures", search, "target p95 < 20 ms")
         screening: list[float] = []
-        for round_ in range(args.rounds * 10 + 1):
+        for round_ in range(rounds * 10 + 1):
             for body in SCREENINGS:
                 began = time.perf_counter()
                 session.post(f"http://127.0.0.1:{web_port}/api/screening", json=body, timeout=30)
                 if round_:
                     screening.append((time.perf_counter() - began) * 1000)
         report("screening API", screening, "target p95 < 10 ms")
-        bench_wechat.report(rasa_url, wechat, report)
+        bench_wechat.report(rasa_url, wechat, report, quick=quick)
         rss = psutil.Process(processes[1].pid).memory_info().rss / 2**20
         print(f"Rasa server resident memory: {rss:.0f} MiB")
     finally:
@@ -170,11 +208,6 @@ def main() -> None:
             process.terminate()
         for process in processes:
             process.wait(timeout=20)
-    bench_intake.report()
-    bench_hotline.report()
-    bench_console.report()
-    report_region_matching()
-    bench_scale.report()
 
 
 def report_region_matching() -> None:

@@ -29,10 +29,19 @@ def test_each_conversation_is_hashed_to_one_rasa_process() -> None:
     assert all(f"127.0.0.1:{port}" in config for port in TOPOLOGY.action_ports + TOPOLOGY.web_ports)
 
 
+def test_the_balancer_stamps_when_it_received_each_request() -> None:
+    """WeChat's 5 s count from there (bot.channels.wechat.received_at), on both entries to Rasa."""
+    config = haproxy_cfg(TOPOLOGY)
+    for frontend in ("\nfrontend web", "\nfrontend rasa"):
+        section = config.split(frontend)[1].split("\nbackend")[0]
+        assert "http-request set-header X-Request-Start t=%[date(0,ms)]" in section
+
+
 def test_rasa_uses_the_shared_tracker_store_and_lock_store() -> None:
     endpoints = yaml.safe_load(endpoints_yaml(TOPOLOGY))
     assert endpoints["tracker_store"]["dialect"] == "postgresql"
     assert endpoints["tracker_store"]["port"] == TOPOLOGY.ports.postgres
-    assert endpoints["lock_store"] == {"type": "bot.channels.lock_store.KeptTicketLockStore", "url": "127.0.0.1", "port": TOPOLOGY.ports.redis,
+    assert endpoints["lock_store"] == {"type": "bot.channels.lock_store.KeptTicketLockStore", "url": "127.0.0.1",
+                                       "port": TOPOLOGY.ports.redis,
                                        "db": 1, "key_prefix": "jiuzhu"}
     assert endpoints["action_endpoint"]["url"] == f"http://127.0.0.1:{TOPOLOGY.ports.actions}/webhook"

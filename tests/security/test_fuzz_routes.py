@@ -129,7 +129,7 @@ class Fuzzer:
                                     allow_redirects=False) as response:
                 status, text = response.status, await response.text(errors="replace")
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:  # the app must answer
-            self.failures.append(f"{method} {path[:120]}: no answer ({type(error).__name__})")
+            self.failures.append(f"{method} {path[:120]}: no answer ({type(error).__name__}, body of {len(body or b'')} bytes: {error})")
             return
         self.sent += 1
         if status >= 500 or TRACE.search(text):

@@ -72,6 +72,16 @@ def staff_only(*roles: str, body_limit: Callable[[], int] | None = None) -> Call
     def decorate(handler: Handler) -> Handler:
         @wraps(handler)
         async def guarded(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
+            response = await checked(request, *args, **kwargs)
+            stream = request.stream
+            if body_limit is not None and stream is not None and stream.request_body:
+                # A streaming route answered without reading the whole body (no session, a file too
+                # large): Sanic then drops the connection. Saying so in the answer ("Connection:
+                # close") keeps a client from sending its next request on it and meeting a reset.
+                stream.keep_alive = False
+            return response
+
+        async def checked(request: Request, *args: Any, **kwargs: Any) -> HTTPResponse:
             token = request.cookies.get(SESSION_COOKIE)
             found = await db(staff.session_for, token) if token else None
             if found is None:

@@ -89,20 +89,35 @@ def _heard(text: str, asked: tuple[str, ...]) -> Heard:
     return hear(text, asked)
 
 
+@lru_cache(maxsize=8192)
+def _asked(text: str) -> tuple[str, ...]:
+    return asked_fields(text, load_lexicon())
+
+
+def heard_lines(lines: Iterable[Line]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """What the suggestions are computed from: every caller utterance in order, with the fields
+    the operator's utterance just before it asked about. An operator's utterance counts only
+    through the caller's answer after it, so one added at the end changes nothing."""
+    heard: list[tuple[str, tuple[str, ...]]] = []
+    asked: tuple[str, ...] = ()
+    for line in lines:
+        if line.speaker == OPERATOR:
+            asked = _asked(line.text)
+        else:
+            heard.append((line.text, asked))
+            asked = ()
+    return tuple(heard)
+
+
 def follow(lines: Iterable[Line], caller_number: str | None = None,
            lexicon: Lexicon | None = None) -> CallSoFar:
     """Every caller utterance read in order, each in the light of the operator's last question."""
     lexicon = lexicon or load_lexicon()
     call = CallSoFar(phone=_valid_mobile(caller_number))
-    asked: tuple[str, ...] = ()
     first_content: str | None = None
-    for line in lines:
-        if line.speaker == OPERATOR:
-            asked = asked_fields(line.text, lexicon)
-            continue
-        heard = _heard(line.text, asked)
-        asked = ()
-        _merge(call, heard, line.text)
+    for text, asked in heard_lines(lines):
+        heard = _heard(text, asked)
+        _merge(call, heard, text)
         if heard.asks and _has_content(heard.query):
             call.question = heard.query
         elif first_content is None and _has_content(heard.query):

@@ -9,7 +9,9 @@ event is one transaction:
   not grow meanwhile, else computed again from the stored transcript and stored only if it is
   still the newest, so the row is never locked while they are computed and the suggestions
   stored are always those of the newest transcript; should computing them fail, the utterance
-  is kept and the suggestions follow with the next one;
+  is kept and the suggestions follow with the next one; an utterance that does not change what
+  they are computed from (an operator's question at the end: it counts only through the
+  caller's answer) keeps those stored, neither computed nor written again;
 - the nonce of every signed request is kept (channel_receipts, channel "hotline") in the same
   transaction as what the request changed, so a replayed request is refused and a refused one
   can be sent again.
@@ -26,6 +28,8 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping, Optional
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
@@ -92,7 +96,9 @@ class Stored:
     state_revision: int = 0  # … computed from the transcript at this revision
 
 
-# The suggestions for a transcript, given the calling number.
+# The suggestions for a transcript, given the calling number. An Assess may also have a method
+# `content(lines, caller_number)`: what the suggestions are computed from, so that an utterance
+# that does not change it (an operator's, at the end) keeps the suggestions already stored.
 Assess = Callable[[list[Line], Optional[str]], dict[str, Any]]
 
 
@@ -102,10 +108,14 @@ def _ref(call: HotlineCall) -> CallRef:
 
 
 def _use_nonce(session: Session, nonce: str) -> None:
-    if session.get(ChannelReceipt, (RECEIPT_CHANNEL, nonce)) is not None:
+    """Keeps the nonce; Replayed when it was kept before. One statement (INSERT … ON CONFLICT
+    DO NOTHING), where reading and then writing took two and the ORM's unit of work."""
+    insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}[session.get_bind().dialect.name]
+    kept = session.execute(insert(ChannelReceipt.__table__)
+                           .values(channel=RECEIPT_CHANNEL, key=nonce, received_at=utcnow())
+                           .on_conflict_do_nothing())
+    if kept.rowcount == 0:
         raise Replayed()
-    session.add(ChannelReceipt(channel=RECEIPT_CHANNEL, key=nonce, received_at=utcnow()))
-    session.flush()
 
 
 def _call(session: Session, call_id: str, *, lock: bool = False) -> HotlineCall:
@@ -188,26 +198,38 @@ def add_utterance(call_id: str, operator_id: str, speaker: str, text: str, spoke
 
 @dataclass(frozen=True)
 class _Draft:
-    """Suggestions computed for the transcript at `revision` plus the new utterance."""
+    """Suggestions computed for the transcript at `revision` plus the new utterance; or, when
+    `unchanged`, none: the new utterance does not change what they are computed from, and the
+    suggestions stored are those of the transcript at `revision`."""
 
     revision: int
     state: Optional[dict[str, Any]]
+    unchanged: bool = False
 
 
 def _draft(call_id: str, line: Line, key: str, assess: Assess,
            factory: Optional[sessionmaker]) -> Optional[_Draft]:
     with reading(factory) as session:
-        call = session.scalars(select(HotlineCall).where(HotlineCall.call_id == call_id)
-                               .options(defer(HotlineCall.state))).first()
+        call = session.execute(
+            select(HotlineCall.id, HotlineCall.status, HotlineCall.outcome, HotlineCall.utterance_count,
+                   HotlineCall.state_revision, HotlineCall.caller_number)
+            .where(HotlineCall.call_id == call_id)).first()
         if call is None or call.status == CALL_ENDED or call.outcome is not None:
             return None  # refused inside the transaction with the reason, or decided: nothing to compute
-        if session.scalar(select(HotlineUtterance.id).where(
-                HotlineUtterance.call_pk == call.id, HotlineUtterance.utterance_key == key)) is not None:
-            return None  # a retry: nothing new to compute
-        revision, number, lines = call.utterance_count, call.caller_number, _lines(session, call.id)
-    lines.append(line)
-    lines.sort(key=lambda item: item.at)  # stable: the new one after others of the same time
-    return _Draft(revision, _assessed(assess, lines, number, call_id))
+        stored = session.execute(
+            select(HotlineUtterance.speaker, HotlineUtterance.text, HotlineUtterance.spoken_at,
+                   HotlineUtterance.utterance_key)
+            .where(HotlineUtterance.call_pk == call.id)
+            .order_by(HotlineUtterance.spoken_at, HotlineUtterance.seq)).all()
+    if any(row.utterance_key == key for row in stored):
+        return None  # a retry: nothing new to compute
+    before = [Line(speaker, text, at) for speaker, text, at, _key in stored]
+    lines = sorted([*before, line], key=lambda item: item.at)  # stable: the new one after others of the same time
+    content = getattr(assess, "content", None)
+    if content is not None and call.state_revision == call.utterance_count \
+            and content(lines, call.caller_number) == content(before, call.caller_number):
+        return _Draft(call.utterance_count, None, unchanged=True)
+    return _Draft(call.utterance_count, _assessed(assess, lines, call.caller_number, call_id))
 
 
 def _assessed(assess: Assess, lines: list[Line], number: Optional[str], call_id: str) -> Optional[dict[str, Any]]:
@@ -235,8 +257,9 @@ def _add_utterance(call_id: str, operator_id: str, speaker: str, text: str, spok
             latest = session.scalar(select(func.max(HotlineUtterance.spoken_at))
                                     .where(HotlineUtterance.call_pk == call.id))
             late = latest is not None and spoken_at < latest
-            fresh = (draft is not None and draft.state is not None and draft.revision == call.utterance_count
-                     and call.outcome is None)
+            current = draft is not None and draft.revision == call.utterance_count and call.outcome is None
+            fresh = current and draft.state is not None
+            kept = current and draft.unchanged and call.state_revision == call.utterance_count
             call.utterance_count += 1
             call.version += 1
             call.updated_at = utcnow()
@@ -245,6 +268,8 @@ def _add_utterance(call_id: str, operator_id: str, speaker: str, text: str, spok
                                          received_at=utcnow()))
             if fresh:
                 call.state, call.state_revision = draft.state, call.utterance_count
+            elif kept:  # the suggestions stored stay right: not computed, encrypted or written again
+                call.state_revision = call.utterance_count
             session.flush()
         # The transcript is read again (outside this transaction) only when suggestions must catch up.
         return Stored(_ref(call), None, call.utterance_count, duplicate, late, call.state, call.state_revision)
@@ -303,7 +328,7 @@ def end_call(call_id: str, operator_id: str, ended_at: dt.datetime, nonce: str, 
 
 
 def current_state(call_id: str, *, factory: Optional[sessionmaker] = None) -> tuple[CallRef, Any]:
-    with transaction(factory) as session:
+    with reading(factory) as session:
         call = _call(session, call_id)
         return _ref(call), call.state
 
@@ -354,7 +379,7 @@ def watch(operator_id: Optional[str], call_id: Optional[str], *,
           factory: Optional[sessionmaker] = None) -> tuple[int, Optional[str], int]:
     """(id, call_id, version) of the given call, or of the operator's newest call; (0, None, 0)
     when there is none."""
-    with transaction(factory) as session:
+    with reading(factory) as session:
         query = select(HotlineCall.id, HotlineCall.call_id, HotlineCall.version)
         if call_id is not None:
             row = session.execute(query.where(HotlineCall.call_id == call_id)).first()
@@ -367,7 +392,7 @@ def watch(operator_id: Optional[str], call_id: Optional[str], *,
 def changed_since(moment: dt.datetime, *, factory: Optional[sessionmaker] = None
                   ) -> list[tuple[int, str, str, int, dt.datetime]]:
     """(id, call_id, operator_id, version, updated_at) of every call changed since `moment`."""
-    with transaction(factory) as session:
+    with reading(factory) as session:
         rows = session.execute(
             select(HotlineCall.id, HotlineCall.call_id, HotlineCall.operator_id, HotlineCall.version,
                    HotlineCall.updated_at)
@@ -381,7 +406,7 @@ def recent_calls(user: StaffUser, limit: int = 50, *,
     query = select(HotlineCall).order_by(HotlineCall.id.desc()).limit(limit)
     if user.role not in ALL_CALLS_ROLES:
         query = query.where(HotlineCall.operator_id == user.username)
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return list(session.scalars(query))
 
 

@@ -8,6 +8,12 @@ not in step), while 20 operators' panels follow their calls over Server-Sent Eve
 p50/p95 of the time from posting a caller's utterance to receiving the suggestions, and the same
 with no pause at all (every call posting back to back, the worst case). Target: p95 < 300 ms with
 20 concurrent calls on 2 cores.
+
+`--against COMMIT` compares this checkout with an earlier commit in one run: both web apps run at
+once (the other one from `git archive COMMIT`, on the same virtualenv), and rounds of the
+back-to-back load go to one and the other in turn (ABBA…), so that both see the same load on a
+shared machine. It prints p50/p95 and each app's CPU time per caller utterance (which load
+inflates far less than latency) with the load average before and after.
 """
 from __future__ import annotations
 
@@ -43,19 +49,25 @@ PASSWORD = "bench-hotline-2026"
 CORES = 2
 
 
+# The web app's process, by the base URL `web_app` gave it.
+PROCESSES: dict[str, psutil.Process] = {}
+
+
 @contextlib.contextmanager
-def web_app(database: str, work: Path) -> Iterator[str]:
-    """python -m bot.web on a free port, limited to 2 cores where the machine has more."""
+def web_app(database: str, work: Path, root: Path = PROJECT_ROOT) -> Iterator[str]:
+    """python -m bot.web (the code under `root`) on a free port, limited to 2 cores where the
+    machine has more."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database, "HOTLINE_SECRET": SECRET, "WEB_PORT": str(port),
-           "VAR_DIR": str(work), "COOKIE_SECURE": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
+           "VAR_DIR": str(work), "COOKIE_SECURE": "0", "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(root)}
     command = [sys.executable, "-m", "bot.web"]
     cores = sorted(os.sched_getaffinity(0))
     if len(cores) > CORES and shutil.which("taskset"):
         command = ["taskset", "-c", ",".join(map(str, cores[:CORES])), *command]
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=(work / "web.log").open("w"),
+    process = subprocess.Popen(command, cwd=root, env=env, stdout=(work / "web.log").open("w"),
                                stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
+    PROCESSES[base] = psutil.Process(process.pid)  # taskset execs the app: the same process
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -68,6 +80,7 @@ def web_app(database: str, work: Path) -> Iterator[str]:
             raise SystemExit(f"the web app did not come up: {(work / 'web.log').read_text()[-2000:]}")
         yield base
     finally:
+        PROCESSES.pop(base, None)
         process.terminate()
         try:
             process.wait(timeout=30)
@@ -131,12 +144,6 @@ def run(base: str, names: list[str], *, calls_each: int, pause: float) -> list[f
         return [ms for result in pool.map(operator, range(len(names))) for ms in result]
 
 
-def web_process() -> psutil.Process | None:
-    """The web app started by `web_app` (a child of this process), when there is exactly one."""
-    found = [child for child in psutil.Process().children(recursive=True) if "bot.web" in " ".join(child.cmdline())]
-    return found[0] if len(found) == 1 else None
-
-
 def cpu_seconds(process: psutil.Process | None) -> float:
     """User and system CPU time of the process (all its threads), or 0."""
     if process is None:
@@ -174,7 +181,7 @@ def measure(name: str, base: str, database: str, *, calls: int, calls_each: int,
     run(base, names[:2], calls_each=1, pause=0)  # warms up the caches, not counted
     paced = run(base, names, calls_each=calls_each, pause=pause)
     print(describe(name, paced, pause, calls), flush=True)
-    web = web_process()
+    web = PROCESSES.get(base)
     used = cpu_seconds(web)
     flat_out = run(base, names, calls_each=1, pause=0)
     cpu = f"; the web app's CPU per caller utterance {(cpu_seconds(web) - used) * 1000 / len(flat_out):.1f} ms" \
@@ -193,13 +200,85 @@ def report(calls: int = 20, calls_each: int = 2, pause: float = 1.0) -> None:
               pause=pause)
 
 
+# ---- this checkout against an earlier commit, in one run ----
+
+@contextlib.contextmanager
+def checkout(commit: str) -> Iterator[Path]:
+    """The files of `commit` (git archive) in a temporary directory."""
+    with tempfile.TemporaryDirectory(prefix="bench-hotline-code-") as target:
+        archive = subprocess.run(["git", "archive", "--format=tar", commit], cwd=PROJECT_ROOT,
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", target], input=archive, check=True)
+        yield Path(target)
+
+
+def load() -> str:
+    one, five, _fifteen = os.getloadavg()
+    return f"load average {one:.2f} (1 min) {five:.2f} (5 min)"
+
+
+def ab_rounds(apps: dict[str, str], names: list[str], rounds: int) -> dict[str, tuple[list[float], float]]:
+    """Rounds of back-to-back calls to each app in turn (ABBA…); the latencies (ms) and the CPU
+    seconds each app used in its own rounds."""
+    results: dict[str, tuple[list[float], float]] = {label: ([], 0.0) for label in apps}
+    labels = list(apps)
+    for number in range(rounds):
+        for label in (labels if number % 2 == 0 else labels[::-1]):
+            process = PROCESSES.get(apps[label])
+            used = cpu_seconds(process)
+            latencies = run(apps[label], names, calls_each=1, pause=0)
+            spent, cpu = results[label]
+            results[label] = (spent + latencies, cpu + cpu_seconds(process) - used)
+    return results
+
+
+def compare(against: str, calls: int = 20, rounds: int = 6) -> None:
+    """This checkout and `against`, on SQLite and on PostgreSQL, the back-to-back load in turns."""
+    short = subprocess.run(["git", "rev-parse", "--short", against], cwd=PROJECT_ROOT, capture_output=True,
+                           text=True, check=True).stdout.strip()
+    with checkout(against) as old_root, contextlib.ExitStack() as stack:
+        server = stack.enter_context(PostgresServer(durable=True))
+        for name in ("SQLite", "PostgreSQL"):
+            apps: dict[str, str] = {}
+            databases: dict[str, str] = {}
+            for label, root in ((f"before ({short})", old_root), ("after (this checkout)", PROJECT_ROOT)):
+                work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-hotline-")))
+                database = f"sqlite:///{work / 'intake.db'}" if name == "SQLite" else \
+                    server.create_database(f"bench_hotline_{len(databases)}_{name.lower()}")
+                migrate.upgrade(database)
+                databases[label] = database
+                apps[label] = stack.enter_context(web_app(database, work, root))
+            names = operators(next(iter(databases.values())), calls)
+            for database in list(databases.values())[1:]:
+                operators(database, calls)
+            stop, events = threading.Event(), []
+            for base in apps.values():
+                for username in names:
+                    threading.Thread(target=panel, args=(base, username, stop, events), daemon=True).start()
+            for base in apps.values():
+                run(base, names[:2], calls_each=1, pause=0)  # warms up the caches, not counted
+            print(f"{name}, {calls} concurrent calls back to back with their panels open, {rounds} rounds "
+                  f"each in turns; {load()} at the start", flush=True)
+            for label, (latencies, cpu) in ab_rounds(apps, names, rounds).items():
+                print(f"  {label}: n={len(latencies)} p50={percentile(latencies, 0.5):.0f} ms "
+                      f"p95={percentile(latencies, 0.95):.0f} ms; the web app's CPU per caller utterance "
+                      f"{cpu * 1000 / len(latencies):.1f} ms", flush=True)
+            print(f"  {load()} at the end", flush=True)
+            stop.set()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=20, help="concurrent calls (and panels)")
     parser.add_argument("--calls-each", type=int, default=2, help="calls each simulated operator takes")
     parser.add_argument("--pause", type=float, default=1.0, help="seconds between a call's utterances")
+    parser.add_argument("--against", metavar="COMMIT", help="compare with this commit, in one run")
+    parser.add_argument("--rounds", type=int, default=6, help="with --against: rounds for each")
     args = parser.parse_args()
-    report(args.calls, args.calls_each, args.pause)
+    if args.against:
+        compare(args.against, args.calls, args.rounds)
+    else:
+        report(args.calls, args.calls_each, args.pause)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.hotline import calls, signing
 from bot.hotline.signing import PREFIX
-from bot.hotline.assist import SPEAKERS, assess, masked
+from bot.hotline.assist import SPEAKERS, assess, heard_lines, masked
 from bot.hotline.notify import CallWatcher
 from bot.web.background import run_while_serving
 from bot.core.calendar import TZ
@@ -211,7 +211,7 @@ async def utterance(request: Request) -> HTTPResponse:
     utterance_id = optional_text(body, "utterance_id", ID_RE)
     settings = get_settings()
     stored = await db(calls.add_utterance, call_id, operator_id, speaker, text, spoken_at, nonce, utterance_id,
-                      assess=partial(suggest, policy_service(request.app), settings.today()))
+                      assess=Suggest(policy_service(request.app), settings.today()))
     request.app.ctx.hotline_watcher.poke()
     return json({
         "call_id": call_id, "accepted": True, "duplicate": stored.duplicate, "late": stored.late,
@@ -219,8 +219,19 @@ async def utterance(request: Request) -> HTTPResponse:
     }, ensure_ascii=False)
 
 
-def suggest(service: PolicyService, as_of: dt.date, lines: list[Any], caller_number: str | None) -> dict[str, Any]:
-    return assess(lines, service=service, as_of=as_of, caller_number=caller_number)
+class Suggest:
+    """The suggestions for a transcript (calls.Assess), with what they are computed from: an
+    utterance that does not change it (an operator's, at the end) keeps the suggestions stored."""
+
+    def __init__(self, service: PolicyService, as_of: dt.date) -> None:
+        self.service, self.as_of = service, as_of
+
+    def __call__(self, lines: list[Any], caller_number: str | None) -> dict[str, Any]:
+        return assess(lines, service=self.service, as_of=self.as_of, caller_number=caller_number)
+
+    @staticmethod
+    def content(lines: list[Any], caller_number: str | None) -> Any:
+        return caller_number, heard_lines(lines)
 
 
 @bp.post("/calls/end")

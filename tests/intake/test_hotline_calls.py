@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import sessionmaker
 
 from bot.handoff import tickets
-from bot.hotline import calls
+from bot.hotline import assist, calls
 from bot.hotline.calls import Replayed, UnknownCall, WorkOrder
 from bot.core.db import transaction, utcnow
 from bot.core.errors import Conflict, InvalidField, NotFound
@@ -176,6 +176,47 @@ def test_an_utterance_reads_the_transcript_once_and_not_the_stored_suggestions(
     transcript_reads = [s for s in statements if s.startswith("SELECT hotline_utterances.speaker, hotline_utterances.text")]
     assert len(transcript_reads) == 1, statements
     assert not [s for s in statements if s.startswith("SELECT") and "hotline_calls.state," in s + ","], statements
+
+
+class CountedSuggestions:
+    """Suggestions from the caller's words (in the light of the operator's questions), counting
+    how often they are computed; `content` as bot.web.hotline_api.Suggest has it."""
+
+    def __init__(self) -> None:
+        self.computed = 0
+
+    @staticmethod
+    def content(lines: list, number: str | None) -> tuple:
+        return number, assist.heard_lines(lines)
+
+    def __call__(self, lines: list, number: str | None) -> dict:
+        self.computed += 1
+        return {"heard": [[text, list(asked)] for text, asked in self.content(lines, number)[1]]}
+
+
+def test_an_operators_question_at_the_end_keeps_the_stored_suggestions(factory: sessionmaker, call_id: str) -> None:
+    """Speed (issue 14): an operator's utterance at the end changes nothing the suggestions are
+    computed from (it counts through the caller's answer), so they are neither computed nor
+    written again; the call is up to date at the new revision. A late operator's question placed
+    before a caller's answer changes how the answer is read: computed again."""
+    suggest = CountedSuggestions()
+
+    def utter(speaker: str, text: str, seconds: int) -> calls.Stored:
+        return calls.add_utterance(call_id, "hw01", speaker, text, BASE + dt.timedelta(seconds=seconds), nonce(),
+                                   assess=suggest, factory=factory)
+
+    first = utter("caller", "我想问低保", 10)
+    assert suggest.computed == 1 and first.state == {"heard": [["我想问低保", []]]}
+    question = utter("operator", "您家里几口人？", 20)
+    assert suggest.computed == 1  # not computed again
+    assert question.revision == question.state_revision == 2 and question.state == first.state
+    answer = utter("caller", "三口人", 30)
+    assert suggest.computed == 2 and answer.state_revision == 3
+    asked = assist.heard_lines([assist.Line("operator", "您家里几口人？", BASE)])  # () : only caller lines count
+    assert asked == ()
+    late = utter("operator", "您是哪个区的？", 25)  # said before the answer, arrives after it
+    assert late.late and suggest.computed == 3 and late.state_revision == late.revision == 4
+    assert calls.current_state(call_id, factory=factory)[1] == late.state
 
 
 def test_a_decided_calls_suggestions_stay_as_they_were(factory: sessionmaker, call_id: str) -> None:

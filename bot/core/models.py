@@ -14,6 +14,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -161,6 +162,10 @@ class Application(Base):
     created_at = Column(DateTime, nullable=False, default=utcnow)
     updated_at = Column(DateTime, nullable=False, default=utcnow)
     version = Column(Integer, nullable=False, default=1)  # optimistic lock for staff actions
+    # The first 受理 and the days from registration to it, kept by database triggers for the
+    # dashboard (bot.core.precounted); never written by the application code.
+    first_accepted_at = Column(DateTime, nullable=True)
+    accepted_after = Column(Float, nullable=True)
 
     applicant = relationship("Applicant", uselist=False, back_populates="application")
     assignee = relationship(StaffUser)
@@ -214,9 +219,10 @@ class Applicant(Base):
 class StatusChange(Base):
     __tablename__ = "status_changes"
     __table_args__ = (
-        # The dashboard: the changes of a date range, and each application's first 受理, from the
-        # indexes alone.
-        Index("ix_status_changes_created", "created_at", "to_status", "from_status", "application_id", "actor_id"),
+        # The dashboard: the changes of a range of days with what it counts of them, from the index
+        # alone; each application's first 受理 (kept by the triggers of bot.core.precounted).
+        Index("ix_status_changes_day", "day", "to_status", "from_status", "application_id", "actor_id",
+              "since_registered", "created_at"),
         Index("ix_status_changes_first_accept", "application_id", "to_status", "created_at"),
     )
 
@@ -230,6 +236,10 @@ class StatusChange(Base):
     actor_name = Column(String(64), nullable=False)  # staff name, or 居民/系统
     note = Column(Text, nullable=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
+    # Kept by database triggers (bot.core.precounted): the local day of created_at and the days
+    # since the application's registration.
+    day = Column(Integer, nullable=True)
+    since_registered = Column(Float, nullable=True)
 
     application = relationship(Application, back_populates="history")
 

@@ -11,8 +11,11 @@ or computed from that data still stands.
   itself and cannot be part of a deadlock: its holder waits for nothing else. Figures computed
   from one version are exact while it stands (bot.intake.reports).
 
-Writes that bypass the ORM session (a raw connection, another program) do not raise it; nothing
-in the project writes those tables that way.
+Writes that bypass the ORM session (a raw connection, another program) do not raise it by
+themselves. In the project only migrations write those tables that way, and a migration that
+changes them calls `bump_in_migration` (revision 0011 does; a new one must too). A hand-made
+change through psql or sqlite3 is followed by `python -m bot.core.versions` (it raises the
+counter), or the dashboard keeps showing figures counted before it until the next change.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import secrets
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.sql.elements import TextClause
@@ -32,7 +36,7 @@ TRACKED = {APPLICATIONS: frozenset({"applications", "status_changes", "staff_use
 _CHANGED = "registry_versions_changed"  # key in Session.info: the counters this transaction raises
 
 
-def bump(session: Session, name: str, *, start: int = 1) -> None:
+def bump(session: Session | Connection, name: str, *, start: int = 1) -> None:
     """Raises the counter `name` in the current transaction. The first time, it is made with
     `start` (two workers may race to make it: the loser's insert is rolled back to a savepoint
     and it raises the winner's)."""
@@ -49,6 +53,12 @@ def bump(session: Session, name: str, *, start: int = 1) -> None:
                                  "VALUES (:name, :start, :now)"), {"name": name, "start": start, "now": utcnow()})
     except IntegrityError:
         increment()
+
+
+def bump_in_migration(connection: Connection, name: str) -> None:
+    """Raises the counter `name` from a migration (alembic's connection, its transaction), made at a
+    random start when it does not exist yet (see _committing)."""
+    bump(connection, name, start=secrets.randbelow(2**30) + 1)
 
 
 def current(session: Session, name: str) -> int | None:
@@ -94,3 +104,16 @@ def _committing(session: Session) -> None:
 @event.listens_for(Session, "after_rollback")
 def _ended(session: Session) -> None:
     session.info.pop(_CHANGED, None)
+
+
+def main() -> None:
+    """`python -m bot.core.versions`: raises the dashboard's counter after a change made by hand."""
+    from bot.core.db import transaction
+
+    with transaction() as session:
+        bump(session, APPLICATIONS)
+    print("registry_versions: applications raised; the dashboard counts its figures again")
+
+
+if __name__ == "__main__":
+    main()

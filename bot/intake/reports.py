@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Optional
 
 from sqlalchemy import Text, case, cast, func, select
+from sqlalchemy.sql import Select
 from sqlalchemy.orm import aliased, sessionmaker
 
 from bot.core.calendar import local_now, utc_start_of
@@ -86,43 +87,44 @@ def figures(user: StaffUser, span: Range, *, today: dt.date | None = None,
     return copy.deepcopy(kept)
 
 
-def count_figures(user: StaffUser, span: Range, *, factory: sessionmaker | None = None) -> dict[str, Any]:
+def count_figures(user: StaffUser, span: Range, *, factory: sessionmaker | None = None,
+                  direct: bool = False) -> dict[str, Any]:
     """Counted by aggregate queries: what comes back is a few numbers per district, day and staff
-    member, plus one number per waiting or handling time (for the medians), never whole rows."""
+    member, plus one number per waiting or handling time (for the medians), never whole rows.
+    `direct` computes each change's day, durations and first 受理 from the timestamps instead of
+    reading the values the database keeps (bot.core.precounted): the same figures, slower; the
+    tests compare the two."""
     start, end = span.utc_bounds()
     visible = _visible_to(user)
-    first_day = day_number(span.first)
+    first_day, last_day = day_number(span.first), day_number(span.last)
     registered = [*visible, Application.created_at >= start, Application.created_at < end]
-    in_range = [StatusChange.created_at >= start, StatusChange.created_at < end]
-    counted = [StatusChange.to_status.in_((ACCEPTED, *FINISHED)),
-               StatusChange.from_status.is_distinct_from(StatusChange.to_status)]
-    # Each counted change's application's first 受理: the first entry of (application, 已受理) in
-    # ix_status_changes_first_accept, looked up per change rather than grouped over every change.
-    accepted = aliased(StatusChange)
-    first_accept = (select(func.min(accepted.created_at))
-                    .where(accepted.application_id == StatusChange.application_id, accepted.to_status == ACCEPTED)
-                    .scalar_subquery())
+    # The range's 受理 and 办结 from ix_status_changes_day, with the values the database keeps for
+    # them (bot.core.precounted): a 受理 counts when it is the application's first.
+    counted = [StatusChange.day >= first_day, StatusChange.day <= last_day,
+               StatusChange.to_status.in_((ACCEPTED, *FINISHED)),
+               StatusChange.from_status.is_distinct_from(StatusChange.to_status),
+               (StatusChange.to_status != ACCEPTED) | (StatusChange.created_at == Application.first_accepted_at)]
     new_day = local_day(Application.created_at) - first_day
     overdue_now = [*visible, _not_final(), Application.due_date < span.last]
     with reading(factory) as session:
-        new_by_kind = session.execute(
+        run = session.connection().execute  # Core rows: the ORM's row handling is not needed
+        new_by_kind = run(
             select(Application.district, cast(Application.programs, Text), func.count())
             .where(*registered).group_by(Application.district, cast(Application.programs, Text))).all()
-        new_by_day = session.execute(select(new_day, func.count()).where(*registered).group_by(new_day)).all()
-        changes = session.execute(
-            select(StatusChange.to_status, local_day(StatusChange.created_at) - first_day, StatusChange.actor_id,
-                   Application.district, days_between(Application.created_at, StatusChange.created_at),
-                   days_between(Application.created_at, first_accept))
-            .join(Application, Application.id == StatusChange.application_id)
-            .where(*visible, *in_range, *counted)).all()
-        overdue_by_district = session.execute(
+        new_by_day = run(select(new_day, func.count()).where(*registered).group_by(new_day)).all()
+        changes = run(
+            (_changes_directly(span) if direct else
+             select(StatusChange.to_status, StatusChange.day - first_day, StatusChange.actor_id,
+                    Application.district, StatusChange.since_registered, Application.accepted_after)
+             .join(Application, Application.id == StatusChange.application_id).where(*counted))
+            .where(*visible)).all()
+        overdue_by_district = run(
             select(Application.district, func.count()).where(*overdue_now).group_by(Application.district)).all()
-        overdue_by_person = session.execute(
+        overdue_by_person = run(
             select(Application.assignee_id, func.count())
             .where(*overdue_now, Application.assignee_id.isnot(None)).group_by(Application.assignee_id)).all()
         # The 超期 trend: each application counts from the day after its deadline (and its
         # registration) to the day before it ended; only the starts and ends per day come back.
-        last_day = day_number(span.last)
         spell = select(
             greatest(date_day(Application.due_date) + 1, local_day(Application.created_at), first_day).label("first"),
             case((Application.status.in_(FINAL_STATUSES), least(local_day(Application.updated_at) - 1, last_day)),
@@ -130,11 +132,11 @@ def count_figures(user: StaffUser, span: Range, *, factory: sessionmaker | None 
         ).where(*visible, Application.due_date < span.last,
                 (Application.updated_at >= start) | _not_final()).subquery()
         counted_spell = spell.c.first <= spell.c.last
-        starts = session.execute(select(spell.c.first - first_day, func.count())
+        starts = run(select(spell.c.first - first_day, func.count())
                                  .where(counted_spell).group_by(spell.c.first)).all()
-        ends = session.execute(select(spell.c.last - first_day, func.count())
+        ends = run(select(spell.c.last - first_day, func.count())
                                .where(counted_spell).group_by(spell.c.last)).all()
-        staff = {pk: (username, name) for pk, username, name in session.execute(
+        staff = {pk: (username, name) for pk, username, name in run(
             select(StaffUser.id, StaffUser.username, StaffUser.display_name)).all()}
     districts: dict[str, Counter] = defaultdict(Counter)
     people: dict[int, Counter] = defaultdict(Counter)
@@ -156,34 +158,54 @@ def count_figures(user: StaffUser, span: Range, *, factory: sessionmaker | None 
                   _overdue_trend(span, starts, ends), staff)
 
 
+def _changes_directly(span: Range) -> Select:
+    """The counted changes of `span` as count_figures reads them, computed from the timestamps,
+    each 受理 and 办结 with a correlated look-up of its application's first 受理."""
+    start, end = span.utc_bounds()
+    accepted = aliased(StatusChange)
+    first_accept = (select(func.min(accepted.created_at))
+                    .where(accepted.application_id == StatusChange.application_id, accepted.to_status == ACCEPTED)
+                    .scalar_subquery())
+    return (select(StatusChange.to_status, local_day(StatusChange.created_at) - day_number(span.first),
+                   StatusChange.actor_id, Application.district,
+                   days_between(Application.created_at, StatusChange.created_at),
+                   days_between(Application.created_at, first_accept))
+            .join(Application, Application.id == StatusChange.application_id)
+            .where(StatusChange.created_at >= start, StatusChange.created_at < end,
+                   StatusChange.to_status.in_((ACCEPTED, *FINISHED)),
+                   StatusChange.from_status.is_distinct_from(StatusChange.to_status),
+                   (StatusChange.to_status != ACCEPTED) | (StatusChange.created_at == first_accept)))
+
+
 def _tally(span: Range, districts: dict[str, Counter], people: dict[int, Counter], daily_new: list[int],
            programs: dict[str, int], changes: list[Any], trend: list[int],
            staff: dict[int, tuple[str, str]]) -> dict[str, Any]:
     """The figures from the counts and from one row per counted change: (status, day offset in
     the range, actor, district, days from registration to the change, days from registration to
-    the application's first 受理 or None). The first 受理 is the change whose two durations agree."""
+    the application's first 受理 or None). Every 受理 given is an application's first."""
     size = (span.last - span.first).days + 1
     daily_accepted, daily_closed = [0] * size, [0] * size
     waits: dict[str, list[float]] = defaultdict(list)
     handles: dict[str, list[float]] = defaultdict(list)
     person_handles: dict[int, list[float]] = defaultdict(list)
-    for status, offset, actor, district, since_registered, to_first_accept in changes:
+    accepts = [row for row in changes if row[0] == ACCEPTED]
+    finishes = [row for row in changes if row[0] in FINISHED]
+    for kind, rows, daily in (("accepted", accepts, daily_accepted), ("closed", finishes, daily_closed)):
+        for district, count in Counter(row[3] for row in rows).items():
+            districts[district][kind] += count
+        for actor, count in Counter(row[2] for row in rows).items():
+            if actor is not None:
+                people[actor][kind] += count
+        for offset, count in Counter(row[1] for row in rows).items():
+            if 0 <= offset < size:
+                daily[offset] += count
+    for _status, _offset, _actor, district, since_registered, _first in accepts:
+        waits[district].append(since_registered)
+    for _status, _offset, actor, district, since_registered, to_first_accept in finishes:
         since_accepted = since_registered - (to_first_accept or 0.0)
-        if status == ACCEPTED and since_registered == to_first_accept:
-            districts[district]["accepted"] += 1
-            if 0 <= offset < size:
-                daily_accepted[offset] += 1
-            waits[district].append(since_registered)
-            if actor is not None:
-                people[actor]["accepted"] += 1
-        elif status in FINISHED:
-            districts[district]["closed"] += 1
-            if 0 <= offset < size:
-                daily_closed[offset] += 1
-            handles[district].append(since_accepted)
-            if actor is not None:
-                people[actor]["closed"] += 1
-                person_handles[actor].append(since_accepted)
+        handles[district].append(since_accepted)
+        if actor is not None:
+            person_handles[actor].append(since_accepted)
     all_waits = [value for values in waits.values() for value in values]
     all_handles = [value for values in handles.values() for value in values]
     return {

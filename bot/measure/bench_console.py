@@ -10,9 +10,13 @@ p95 < 200 ms for the queue, the search and the dashboard.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import os
 import random
 import re
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -102,8 +106,9 @@ def logged_in(base: str, username: str) -> requests.Session:
 
 
 def timed(get: Callable[[], requests.Response], rounds: int,
-          before: Callable[[], None] | None = None) -> list[float]:
-    get()  # warm
+          before: Callable[[], None] | None = None, *, warm: bool = True) -> list[float]:
+    if warm:
+        get()
     samples = []
     for _ in range(rounds):
         if before is not None:
@@ -114,17 +119,6 @@ def timed(get: Callable[[], requests.Response], rounds: int,
         if response.status_code != 200:
             raise SystemExit(f"{response.url} answered {response.status_code}")
     return samples
-
-
-# p95 (ms) on SQLite before the searches went through the digest index, the dashboard was counted
-# by aggregate queries and revision 0007_console_speed added covering indexes: measured on
-# 2026-12-02 on the same 2-core machine (load 9–10, /healthz p50 2 ms in that run). Printed beside
-# today's figures; today's own reference is the /healthz line of the same run.
-BEFORE_SQLITE_P95_MS = {
-    "queue 全部 (newest first)": 89, "queue 全部 by 办理时限, due today or overdue": 125, "search by 受理编号": 112,
-    "search by name": 269, "search by mobile (keyed hash)": 403, "search by ID number (keyed hash)": 262,
-    "dashboard, 30 days": 847, "dashboard, a year": 2040, "到期提醒": 228,
-}
 
 
 # The dashboard keeps its figures until the registry changes (bot.core.versions): these lines
@@ -163,34 +157,73 @@ def pages(found: dict[str, str]) -> list[tuple[str, str, str]]:
     ]
 
 
-def bench(name: str, database: str, rounds: int) -> None:
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (5 min {five:.1f})"
+
+
+def fill_with(root: Path, database: str) -> None:
+    """The same registry as fill(), made by the code (and the migrations) of another checkout."""
+    code = "import sys; from bot.measure.bench_console import fill; fill(sys.argv[1])"
+    subprocess.run([sys.executable, "-c", code, database], cwd=root, check=True, timeout=1800)
+
+
+def bench(name: str, database: str, rounds: int, reference: tuple[Path, str] | None = None) -> None:
+    """Each page `rounds` times. With a reference (another checkout of the project and a database
+    of its own), its web app serves the same registry beside this one, and the two are asked in
+    turn, request by request, so that both figures are measured under the same load."""
     found = fill(database)
-    with tempfile.TemporaryDirectory(prefix="bench-console-") as work, web_app(database, Path(work)) as base:
-        sessions = {who: logged_in(base, who) for who in ("boss", "clerk")}
-        reference = timed(lambda: requests.get(f"{base}/healthz", timeout=60), rounds)
-        print(f"console on {name}: reference /healthz (no database) in the same run: "
-              f"p50={percentile(reference, 0.5):.0f} ms p95={percentile(reference, 0.95):.0f} ms", flush=True)
+    if reference is not None:
+        fill_with(*reference)
+    with contextlib.ExitStack() as stack:
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-console-")))
+        apps = {"after": stack.enter_context(web_app(database, _mkdir(work / "after")))}
+        changes = {"after": a_change(database)}
+        if reference is not None:
+            root, reference_db = reference
+            apps = {"before": stack.enter_context(web_app(reference_db, _mkdir(work / "before"), root=root)), **apps}
+            changes["before"] = a_change(reference_db)
+        sessions = {(side, who): logged_in(base, who) for side, base in apps.items() for who in ("boss", "clerk")}
+        reference_times = timed(lambda: requests.get(f"{apps['after']}/healthz", timeout=60), rounds)
+        print(f"console on {name} ({load()}): reference /healthz (no database) in the same run: "
+              f"p50={percentile(reference_times, 0.5):.0f} ms p95={percentile(reference_times, 0.95):.0f} ms",
+              flush=True)
         for who, label, path in pages(found):
-            samples = timed(lambda: sessions[who].get(f"{base}{path}", timeout=60), rounds,
-                            a_change(database) if label.startswith(CHANGED) else None)
-            before = BEFORE_SQLITE_P95_MS.get(label) if name == "SQLite" else None
-            print(f"console on {name} with {APPLICATIONS:,} applications, {label}: n={len(samples)} "
-                  f"p50={percentile(samples, 0.5):.0f} ms p95={percentile(samples, 0.95):.0f} ms "
-                  f"(target p95 < {TARGET_P95_MS} ms{f'; before: p95 {before} ms on 2026-12-02' if before else ''})",
-                  flush=True)
+            samples: dict[str, list[float]] = {side: [] for side in apps}
+            for side, base in apps.items():  # warm
+                sessions[side, who].get(f"{base}{path}", timeout=60)
+            for _ in range(rounds):
+                for side, base in apps.items():
+                    samples[side] += timed(lambda: sessions[side, who].get(f"{base}{path}", timeout=60), 1,
+                                           changes[side] if label.startswith(CHANGED) else None, warm=False)
+            figures = "; ".join(f"{side}: p50={percentile(values, 0.5):.0f} ms p95={percentile(values, 0.95):.0f} ms"
+                                for side, values in samples.items())
+            print(f"console on {name} with {APPLICATIONS:,} applications, {label}: n={rounds} {figures} "
+                  f"(target p95 < {TARGET_P95_MS} ms; {load()})", flush=True)
 
 
-def report(rounds: int = ROUNDS) -> None:
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def report(rounds: int = ROUNDS, reference: Path | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-console-db-") as work:
-        bench("SQLite", f"sqlite:///{Path(work) / 'intake.db'}", rounds)
+        bench("SQLite", f"sqlite:///{Path(work) / 'intake.db'}", rounds,
+              (reference, f"sqlite:///{Path(work) / 'before.db'}") if reference else None)
     with PostgresServer(durable=True) as server:
-        bench("PostgreSQL", server.create_database("bench_console"), rounds)
+        bench("PostgreSQL", server.create_database("bench_console"), rounds,
+              (reference, server.create_database("bench_console_before")) if reference else None)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=ROUNDS, help="requests per page")
-    report(parser.parse_args().rounds)
+    parser.add_argument("--reference", type=Path, default=None,
+                        help="another checkout of the project (e.g. a git worktree of the previous commit): "
+                             "its web app is measured beside this one, request by request, as 'before'")
+    arguments = parser.parse_args()
+    report(arguments.rounds, arguments.reference)
 
 
 if __name__ == "__main__":

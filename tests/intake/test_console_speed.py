@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import DateTime, func, literal, select, text
+from sqlalchemy import DateTime, event, func, literal, select, text
 from sqlalchemy.orm import sessionmaker
 
 from bot.core.calendar import local_now, to_local
@@ -65,13 +65,29 @@ def test_what_is_due_is_counted_from_an_index_alone(sqlite_factory: sessionmaker
 
 
 def test_the_dashboard_reads_the_changes_of_its_range_from_an_index(sqlite_factory: sessionmaker) -> None:
+    """The range's changes come from ix_status_changes_day with the values kept for them; the
+    application is read by its key, and no change looks up its application's first 受理."""
     from bot.core.models import StatusChange
 
-    start = dt.datetime(2026, 11, 1)
-    statement = select(StatusChange.to_status, StatusChange.actor_id).where(
-        StatusChange.created_at >= start, StatusChange.created_at < start + dt.timedelta(days=30))
+    span = reports.Range.of(dt.date(2026, 1, 1), dt.date(2026, 12, 1), dt.date(2026, 12, 1))
+    first, last = day_number(span.first), day_number(span.last)
+    statement = select(StatusChange.to_status, StatusChange.actor_id, StatusChange.since_registered).where(
+        StatusChange.day >= first, StatusChange.day <= last)
     plan = sqlite_plan(sqlite_factory, statement)
-    assert "COVERING INDEX ix_status_changes_created" in plan, plan
+    assert "COVERING INDEX ix_status_changes_day" in plan, plan
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, sql, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(sql)
+
+    engine = sqlite_factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        reports.count_figures(boss(), span, factory=sqlite_factory)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    changes = next(sql for sql in statements if "FROM status_changes" in sql)
+    assert "min(" not in changes.lower() and "julianday(status_changes" not in changes, changes
 
 
 MOMENTS = [dt.datetime(2026, 12, 2, 15, 59, 59), dt.datetime(2026, 12, 2, 16, 0, 0),

@@ -13,7 +13,7 @@ from sqlalchemy import false, func, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from bot.handoff.delivery import RasaConversations, push
-from bot.core.db import transaction, utcnow
+from bot.core.db import reading, transaction, utcnow
 from bot.core.privacy import redact, redact_value
 from bot.core.models import (
     TICKET_ACTIVE,
@@ -140,7 +140,7 @@ def list_tickets(
         query = query.where(HandoffTicket.status == status)
     else:
         query = query.where(HandoffTicket.status.in_(OPEN_STATES))
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return list(session.scalars(query.order_by(HandoffTicket.created_at, HandoffTicket.id)))
 
 
@@ -148,18 +148,18 @@ def waiting_count(user: StaffUser, factory: Optional[sessionmaker] = None) -> in
     query = _scoped(select(func.count(HandoffTicket.id)), user).where(
         HandoffTicket.status == TICKET_WAITING
     )
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return int(session.scalar(query) or 0)
 
 
 def latest_ticket_id(user: StaffUser, factory: Optional[sessionmaker] = None) -> int:
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return int(session.scalar(_scoped(select(func.max(HandoffTicket.id)), user)) or 0)
 
 
 def get_ticket(ticket_id: int, user: StaffUser, factory: Optional[sessionmaker] = None) -> HandoffTicket:
     """The ticket with its messages; NotFound also when the user may not see it."""
-    with transaction(factory) as session:
+    with reading(factory) as session:
         ticket = session.scalars(
             select(HandoffTicket)
             .options(selectinload(HandoffTicket.messages), selectinload(HandoffTicket.assignee))
@@ -301,7 +301,7 @@ def triage_queue(user: StaffUser, factory: Optional[sessionmaker] = None) -> lis
     """Open tickets without a 乡镇/街道 (待分派), oldest first: supervisors and admins only."""
     if user.role not in TRIAGE_ROLES:
         return []
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return list(session.scalars(
             select(HandoffTicket).options(selectinload(HandoffTicket.assignee))
             .where(HandoffTicket.district.is_(None), HandoffTicket.status.in_(OPEN_STATES))
@@ -356,5 +356,5 @@ def unread(user: StaffUser, factory: Optional[sessionmaker] = None) -> dict[int,
         .where(HandoffTicket.status.in_(OPEN_STATES), Message.direction == "in",
                Message.id > HandoffTicket.read_up_to)
         .group_by(HandoffTicket.id), user)
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return {ticket_id: int(count) for ticket_id, count in session.execute(query).all()}

@@ -13,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from bot import replies
 from bot.core.params import whole_number
 from bot.core.calendar import local_now, utc_start_of
-from bot.core.db import transaction, utcnow
+from bot.core.db import reading, transaction, utcnow
 from bot.core.errors import Conflict, Forbidden, InvalidField, NotFound
 from bot.core.models import (
     Application,
@@ -87,7 +87,7 @@ def change_deadline(application_id: int, actor: StaffUser, new_due: dt.date | No
 
 
 def deadline_history(application_id: int, *, factory: Optional[sessionmaker] = None) -> list[DeadlineChange]:
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return list(session.scalars(select(DeadlineChange).where(DeadlineChange.application_id == application_id)
                                     .order_by(DeadlineChange.id)))
 
@@ -115,7 +115,7 @@ def take_case(application_id: int, actor: StaffUser, *, expected_version: int,
 
 def assignable_staff(district: str, *, factory: Optional[sessionmaker] = None) -> list[StaffUser]:
     """Who a case of this 乡镇/街道 may be assigned to: its active intake staff, then supervisors."""
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return list(session.scalars(
             select(StaffUser).where(
                 StaffUser.active.is_(True),
@@ -157,7 +157,7 @@ def notes_for(*, application_id: int | None = None, ticket_id: int | None = None
               factory: Optional[sessionmaker] = None) -> list[InternalNote]:
     where = (InternalNote.application_id == application_id) if application_id is not None \
         else (InternalNote.ticket_id == ticket_id)
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return list(session.scalars(select(InternalNote).where(where).order_by(InternalNote.id)))
 
 
@@ -165,7 +165,7 @@ def notes_for(*, application_id: int | None = None, ticket_id: int | None = None
 
 def tickets_of(application: Application, *, factory: Optional[sessionmaker] = None) -> list[HandoffTicket]:
     """The hand-offs of the same resident: linked to the application, or of its conversation."""
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return list(session.scalars(
             select(HandoffTicket).where(or_(HandoffTicket.application_id == application.id,
                                             HandoffTicket.conversation_id == application.conversation_id))
@@ -209,7 +209,7 @@ def canned_replies(*, active_only: bool = True, factory: Optional[sessionmaker] 
     query = select(CannedReply).order_by(CannedReply.title)
     if active_only:
         query = query.where(CannedReply.active.is_(True))
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return list(session.scalars(query))
 
 
@@ -261,7 +261,7 @@ def clean_query(query: str) -> str:
 
 
 def saved_filters(user: StaffUser, *, factory: Optional[sessionmaker] = None) -> list[SavedFilter]:
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return list(session.scalars(select(SavedFilter).where(SavedFilter.user_id == user.id)
                                     .order_by(SavedFilter.name)))
 
@@ -321,7 +321,7 @@ def audit_entries(*, actor: str | None = None, case: str | None = None, action: 
     """One page of the audit log, newest first, and the total: by the actor's username or name,
     a case (受理编号, R-number of a ticket, or a call id), an action and local dates."""
     where: list[Any] = []
-    with transaction(factory) as session:
+    with reading(factory) as session:
         if actor:
             ids = session.scalars(select(StaffUser.id).where(
                 or_(StaffUser.username == actor.strip(), StaffUser.display_name == actor.strip()))).all()

@@ -345,7 +345,7 @@ def get_application(number_or_id: str | int, *, factory: sessionmaker | None = N
         if number is None:
             raise NotFound()
         where = Application.number == number
-    with transaction(factory) as session:
+    with reading(factory) as session:
         application = session.execute(
             select(Application).where(where).options(*_detail_options())
         ).unique().scalar_one_or_none()
@@ -356,7 +356,7 @@ def get_application(number_or_id: str | int, *, factory: sessionmaker | None = N
 
 def application_messages(application_id: int, *, factory: sessionmaker | None = None) -> list[Message]:
     """Messages about this application (status notices, staff replies), oldest first."""
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return list(session.execute(
             select(Message).where(Message.application_id == application_id).order_by(Message.id)
         ).scalars())

@@ -190,7 +190,7 @@ def list_users(*, active_only: bool = False, factory: sessionmaker | None = None
     query = select(StaffUser).order_by(StaffUser.role, StaffUser.district, StaffUser.username)
     if active_only:
         query = query.where(StaffUser.active.is_(True))
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return list(session.scalars(query))
 
 
@@ -225,13 +225,13 @@ def reset_password(
 
 def intake_districts(*, factory: sessionmaker | None = None) -> list[str]:
     """The 乡镇/街道 that have active intake staff: where a hand-off can be sent."""
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return sorted(set(session.scalars(select(StaffUser.district).where(
             StaffUser.role == "intake", StaffUser.active.is_(True), StaffUser.district.is_not(None)))))
 
 
 def find_user(username: str, *, factory: sessionmaker | None = None) -> StaffUser | None:
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return session.scalar(select(StaffUser).where(StaffUser.username == username.strip()))
 
 

@@ -25,7 +25,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from bot.core.db import reading, transaction, utcnow
@@ -410,12 +410,12 @@ def withdraw_change(actor: StaffUser, notice_id: int, *, factory: Optional[sessi
 
 
 def notices(factory: Optional[sessionmaker] = None) -> list[PolicyNotice]:
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return list(session.scalars(select(PolicyNotice).order_by(PolicyNotice.id.desc())))
 
 
 def notice(notice_id: int, factory: Optional[sessionmaker] = None) -> PolicyNotice:
-    with transaction(factory) as session:
+    with reading(factory) as session:
         row = session.get(PolicyNotice, notice_id)
     if row is None:
         raise NotFound("没有找到该通知。")
@@ -430,9 +430,9 @@ def published_documents(factory: Optional[sessionmaker] = None) -> list[PolicyDo
 
 
 def count_pending(factory: Optional[sessionmaker] = None) -> int:
-    with transaction(factory) as session:
-        return len(session.scalars(select(PolicyNotice.id).where(
-            (PolicyNotice.status == NOTICE_PENDING) | PolicyNotice.pending_change.isnot(None))).all())
+    with reading(factory) as session:
+        return session.scalar(select(func.count(PolicyNotice.id)).where(
+            (PolicyNotice.status == NOTICE_PENDING) | PolicyNotice.pending_change.isnot(None))) or 0
 
 
 def notices_version(factory: Optional[sessionmaker] = None) -> int:

@@ -375,7 +375,7 @@ def withdraw(actor: StaffUser, row_id: int, *, via: str = "console",
 def rows(*, region: str | None = None, status: str | None = None,
          factory: Optional[sessionmaker] = None) -> list[StandardValue]:
     """Every row (history included), newest first; `region` also lists the places inside it."""
-    with transaction(factory) as session:
+    with reading(factory) as session:
         query = select(StandardValue).order_by(StandardValue.id.desc())
         if status:
             query = query.where(StandardValue.status == status)
@@ -394,13 +394,13 @@ def approved(factory: Optional[sessionmaker] = None) -> list[StandardValue]:
 
 
 def count_pending(factory: Optional[sessionmaker] = None) -> int:
-    with transaction(factory) as session:
+    with reading(factory) as session:
         return session.scalar(select(func.count(StandardValue.id))
                               .where(StandardValue.status == STANDARD_PENDING)) or 0
 
 
 def user_by_name(username: str, factory: Optional[sessionmaker] = None) -> StaffUser:
-    with transaction(factory) as session:
+    with reading(factory) as session:
         user = session.scalars(select(StaffUser).where(StaffUser.username == username.strip())).first()
     if user is None or not user.active:
         raise NotFound(f"没有名为“{username}”的在用账户。")

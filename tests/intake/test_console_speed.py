@@ -132,3 +132,40 @@ def test_reading_does_not_wait_for_a_writer_on_sqlite(sqlite_factory: sessionmak
         assert registry.query_applications(boss(), factory=sqlite_factory) == ([], 0)
         assert reports.figures(boss(), reports.Range.of(None, None, local_now().date()),
                                factory=sqlite_factory)["totals"]["new"] == 0
+
+
+def test_console_reads_take_no_write_lock(sqlite_factory: sessionmaker) -> None:
+    """The console's lists, counts and live watcher read with a plain BEGIN on SQLite: they never
+    queue behind a writer nor hold one up (issue 15 follow-up)."""
+    from bot.handoff import tickets
+    from bot.intake import casework, staff
+    from bot.standards import notices, store
+    from bot.web.console import live
+
+    supervisor = staff.create_user("boss", "主管", "bench-console-2026", "supervisor", factory=sqlite_factory)
+    began: list[str] = []
+
+    def seen(_conn, _cursor, sql, *_args) -> None:  # type: ignore[no-untyped-def]
+        if sql.lstrip().upper().startswith("BEGIN"):
+            began.append(sql.strip().upper())
+
+    reads = [
+        lambda: notices.notices(sqlite_factory), lambda: notices.count_pending(sqlite_factory),
+        lambda: store.count_pending(sqlite_factory), lambda: store.rows(factory=sqlite_factory),
+        lambda: store.user_by_name("boss", sqlite_factory), lambda: live.fingerprint(sqlite_factory),
+        lambda: tickets.list_tickets(supervisor, factory=sqlite_factory),
+        lambda: tickets.waiting_count(supervisor, sqlite_factory), lambda: tickets.unread(supervisor, sqlite_factory),
+        lambda: tickets.triage_queue(supervisor, sqlite_factory),
+        lambda: casework.canned_replies(factory=sqlite_factory), lambda: casework.saved_filters(supervisor, factory=sqlite_factory),
+        lambda: casework.audit_entries(factory=sqlite_factory), lambda: staff.list_users(factory=sqlite_factory),
+        lambda: staff.intake_districts(factory=sqlite_factory), lambda: staff.find_user("boss", factory=sqlite_factory),
+    ]
+    engine = sqlite_factory.kw["bind"]
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        for index, read in enumerate(reads):
+            began.clear()
+            read()
+            assert began and "IMMEDIATE" not in " ".join(began), (index, began)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)

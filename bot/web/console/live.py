@@ -18,9 +18,10 @@ from typing import Any, Callable, Optional
 from sanic import Sanic
 from sanic.request import Request
 from sqlalchemy import func, select
+from sqlalchemy.orm import sessionmaker
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.core.db import transaction
+from bot.core.db import reading
 from bot.core.errors import NotFound
 from bot.core.models import Application, HandoffTicket, Message
 from bot.web.background import run_while_serving
@@ -35,9 +36,10 @@ STREAM_SECONDS = 600  # then the browser reconnects by itself (EventSource)
 RETRY_MS = 3000
 
 
-def fingerprint() -> tuple[Any, ...]:
-    """What changes whenever something a console page shows changes."""
-    with transaction() as session:
+def fingerprint(factory: Optional[sessionmaker] = None) -> tuple[Any, ...]:
+    """What changes whenever something a console page shows changes (read without a write lock:
+    every open console page's watcher asks once a second)."""
+    with reading(factory) as session:
         return (
             session.scalar(select(func.max(Message.id))),
             session.scalar(select(func.max(HandoffTicket.id))),

@@ -134,9 +134,17 @@ def test_subscribe_ask_screen_apply_hand_off_and_staff_reply_in_safe_mode(
     assert sim.text(openid, "我家老伴住院了，想问问临时救助").text is None
     ticket = open_ticket_for(openid, factory=db)
     assert ticket.channel == "wechat" and ticket.application_id in (None, application.id)
-    with transaction(db) as session:
-        stored = list(session.scalars(select(Message.text).where(Message.ticket_id == ticket.id)))
-    assert stored == ["我家老伴住院了，想问问临时救助"]
+
+    def stored() -> list[str]:
+        with transaction(db) as session:
+            return list(session.scalars(select(Message.text).where(Message.ticket_id == ticket.id)))
+
+    # Under load the channel answers "success" at once and finishes the turn after (WeChat's 4 s
+    # budget), so the message reaches the ticket a moment after the reply.
+    deadline = time.monotonic() + 20
+    while not stored() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert stored() == ["我家老伴住院了，想问问临时救助"]
 
     rasa = RasaConversations(servers.rasa_url, RASA_TEST_TOKEN)
     staff_reply(ticket.id, supervisor, "您好，我是民政科老刘，请说一下住院的情况。", factory=db, rasa=rasa)

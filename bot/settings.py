@@ -34,6 +34,9 @@ class Settings:
     rasa_token: str = field(default_factory=lambda: os.environ.get("RASA_TOKEN", ""))
     web_host: str = field(default_factory=lambda: os.environ.get("WEB_HOST", "127.0.0.1"))
     web_port: int = field(default_factory=lambda: _env_int("WEB_PORT", 8000))
+    # How long the web app waits for Rasa's answer to a chat message before telling the resident
+    # it is still coming (the page then fetches the late answer with the same message id).
+    chat_wait_seconds: int = field(default_factory=lambda: _env_int("CHAT_WAIT_SECONDS", 30))
     # "Today" for date-aware answers; overridable so that tests and demos can pin a date.
     today_override: str = field(default_factory=lambda: os.environ.get("ASSISTANT_TODAY", ""))
     max_message_chars: int = field(default_factory=lambda: _env_int("MAX_MESSAGE_CHARS", 500))
@@ -80,7 +83,7 @@ ENV_NAMES = (
     "DATA_DIR", "POLICY_DIR", "VAR_DIR", "RASA_URL", "RASA_TOKEN", "WEB_HOST", "WEB_PORT", "ASSISTANT_TODAY",
     "MAX_MESSAGE_CHARS", "MAX_CHANNEL_CHARS", "REDIS_URL", "WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_APPSECRET",
     "WECHAT_AES_KEY", "WECHAT_MODE", "WECHAT_API_BASE", "WECHAT_TURNS_AT_ONCE", "HOTLINE_SECRET", "ACTION_SECRET",
-    "NOTICE_MAX_BYTES",
+    "NOTICE_MAX_BYTES", "CHAT_WAIT_SECONDS",
 )
 _ENV_KEYS = tuple(os.fsencode(name) for name in ENV_NAMES)
 _built: tuple[tuple, Settings] | None = None

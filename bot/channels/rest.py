@@ -11,14 +11,17 @@ a conversation belongs to (bot/web/chat_session.py). A body that is not such a J
 first request is still being answered or to another process of the cluster (bot.channels.replay),
 gets the same answer: the message is handled once (across processes through Redis, REDIS_URL;
 one process alone remembers its own). A turn that fails as a whole (the tracker
-store or the lock store unreachable) is answered with an apology instead of an empty list.
+store or the lock store unreachable) is answered with an apology instead of an empty list. A
+turn goes on when its caller stops waiting (the web app tells the resident the answer is still
+coming, and asks again with the same message id): its answer is not lost, nor the message handled
+twice.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
-from typing import Any, Awaitable, Callable, Dict, List, Optional, Text, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Set, Text, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
@@ -51,6 +54,7 @@ class OnceRestInput(RestInput):
         # Shared by the processes of a cluster (Redis); one process alone needs only its memory.
         self.store = store or (channel_store() if get_settings().redis_url else None)
         self._answers: Dict[Tuple[str, str], asyncio.Future] = {}
+        self._turns: Set[asyncio.Task] = set()  # running turns, kept from the garbage collector
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("rest_once_webhook", __name__)
@@ -100,14 +104,24 @@ class OnceRestInput(RestInput):
         if earlier is not None:
             logger.info("REST message %s sent again: the same answer", message.message_id)
             return await asyncio.shield(earlier)
-        answer = self._answers[key] = asyncio.get_running_loop().create_future()
-        try:
-            seen_before = not await self._first_delivery(f"{message.sender_id}:{message.message_id}")
-            await self._handle(request, message, on_new_message, seen_before)
-        finally:
-            answer.set_result(message.output_channel.messages)
-            asyncio.get_running_loop().call_later(REMEMBER_SECONDS, self._answers.pop, key, None)
-        return message.output_channel.messages
+        loop = asyncio.get_running_loop()
+        answer = self._answers[key] = loop.create_future()
+
+        async def turn() -> None:
+            try:
+                seen_before = not await self._first_delivery(f"{message.sender_id}:{message.message_id}")
+                await self._handle(request, message, on_new_message, seen_before)
+            finally:
+                answer.set_result(message.output_channel.messages)
+                loop.call_later(REMEMBER_SECONDS, self._answers.pop, key, None)
+                self._turns.discard(task)
+
+        # The turn is a task of its own: when the caller stops waiting (the web app's
+        # CHAT_WAIT_SECONDS) Sanic cancels this request, not the turn, whose answer the same
+        # message id sent again then gets (within REMEMBER_SECONDS here, or from the tracker).
+        task = loop.create_task(turn())
+        self._turns.add(task)
+        return await asyncio.shield(answer)
 
     async def _handle(
         self, request: Request, message: UserMessage,

@@ -43,6 +43,7 @@ TEMPLATES = Environment(
 MESSAGE_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,63}$")
 MAX_QUERY_CHARS = 500
 MAX_TOP_K = 10
+# The session's limit on any call to Rasa; a chat message waits CHAT_WAIT_SECONDS (settings).
 RASA_TIMEOUT_SECONDS = 30
 # The charting library, installed from its npm package by `make install` (never from a CDN).
 ECHARTS = PROJECT_ROOT / "node_modules" / "echarts" / "dist" / "echarts.min.js"
@@ -214,11 +215,18 @@ def create_app(
                 # where the message came from: status look-ups are also limited per address
                 "metadata": {"client_address": request.remote_addr or request.ip or ""}}
         try:
-            async with app.ctx.http.post(url, json=sent, headers=rasa_channel_headers(settings)) as resp:
+            async with app.ctx.http.post(url, json=sent, headers=rasa_channel_headers(settings),
+                                         timeout=aiohttp.ClientTimeout(total=settings.chat_wait_seconds)) as resp:
                 if resp.status != 200:
                     logger.warning("Rasa answered HTTP %s", resp.status)
                     return chat_session.bind(error(replies.text("common.assistant_unavailable"), 503), sender)
                 answered = await resp.json()
+        except asyncio.TimeoutError:
+            # Rasa goes on with the turn (bot.channels.rest). The same message sent again with
+            # this id gets its answer once it is ready, and is not handled a second time.
+            logger.warning("Rasa did not answer within %s s", settings.chat_wait_seconds)
+            still = {"error": replies.text("common.assistant_still_working"), "pending": sent["message_id"]}
+            return chat_session.bind(json_response(still, 504), sender)
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             logger.warning("Rasa unreachable: %s", type(exc).__name__)
             return chat_session.bind(error(replies.text("common.assistant_unavailable"), 503), sender)

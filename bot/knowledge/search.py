@@ -15,6 +15,7 @@ import numpy as np
 
 from bot.knowledge.corpus import Measure, PolicyDocument, iter_measures, load_corpus
 from bot.knowledge.gists import Gists, Question, load_gists, specific_line
+from bot.knowledge.ranker import Key, NgramRanker, load_examples
 from bot.knowledge.terms import QueryTerms, Vocabulary, load_vocabulary, sound_tokens
 from bot.regions import Region, find_regions, region_applies
 
@@ -53,6 +54,13 @@ FOCUS_WEIGHT = 1.0
 COVERAGE_RERANK = 1.5
 COVERAGE_FLOOR = 1.0
 _CLAUSE_RE = re.compile(r"[，,。.！!？?；;：:\s]+")
+# The lexical ranking and the character n-gram ranking of resident questions (ranker.py) are
+# fused by reciprocal rank: a measure scores 1/(FUSION_K + rank) in each of the two rankings
+# where it is among the first FUSION_DEPTH; ties go to the lexical score. Chosen by
+# cross-validation over the tuning sets (ranker trained on three, measured on the fourth).
+FUSION_K = 60
+FUSION_DEPTH = 10
+_PLACEHOLDER_RE = re.compile(r"\{[^{}]*\}")
 # "没" and "不" ask only at a clause's end ("能申请不"); inside one they say no ("腿脚也不利索").
 _WEAK_CUES = {"没", "不"}
 _ASKING_ENDS = ("不", "没", "没有", "吗", "么", "呢", "嘛")
@@ -106,7 +114,10 @@ class PolicyIndex:
         vocabulary: Vocabulary,
         asks: Mapping[tuple[str, str], Sequence[str]] | None = None,
         gists: Gists | None = None,
+        questions: Mapping[Key, Sequence[str]] | None = None,
     ) -> None:
+        """`questions`: resident questions by (document number, clause) for the n-gram ranker
+        (ranker.load_examples); the documents and gists alone without them."""
         self.documents = list(documents)
         self.gists = gists
         self.vocabulary = vocabulary
@@ -157,15 +168,26 @@ class PolicyIndex:
         # A word the documents never use weighs like a typical word, not like the rarest one:
         # residents add words of their own ("到卡上") that should not sink a clear question.
         self._unseen_idf = float(np.median(list(self._idf.values()))) if self._idf else 1.0
+        said = [[line.say for line in (entry.gist, *entry.answers)] if (entry := gists.measure(d.doc_id, m.clause))
+                 else [] for d, m in self.entries] if gists is not None else [[] for _ in self.entries]
+        self._ranker = NgramRanker(
+            self.entries,
+            [[*own, *(_PLACEHOLDER_RE.sub(" ", line) for line in lines)] for own, lines in zip(self._asks, said, strict=True)],
+            questions or {},
+            lambda text: vocabulary.correct(strip_regions(text)),
+        )
         self._regions = np.array([d.region for d, _ in self.entries], dtype=object)
         self._valid_until = [d.measure_valid_until(m) for d, m in self.entries]
         self._region_masks: dict[str | None, np.ndarray] = {}
 
     @classmethod
-    def from_directory(cls, policy_dir: Path, data_dir: Path) -> "PolicyIndex":
+    def from_directory(cls, policy_dir: Path, data_dir: Path,
+                       questions: Mapping[Key, Sequence[str]] | None = None) -> "PolicyIndex":
+        """`questions`: the ranker's resident questions; by default the tuning sets'."""
         gists = load_gists(data_dir)
         asks = {key: entry.asks for key, entry in gists.measures.items()}
-        return cls(load_corpus(policy_dir), load_vocabulary(data_dir), asks, gists)
+        return cls(load_corpus(policy_dir), load_vocabulary(data_dir), asks, gists,
+                   load_examples() if questions is None else questions)
 
     def entry(self, doc_id: str, clause: str) -> tuple[PolicyDocument, Measure] | None:
         return self._by_clause.get((doc_id, clause))
@@ -222,13 +244,19 @@ class PolicyIndex:
             scores = scores + focus_weight * focus_scores
         else:
             focus_terms = None
-        scores = scores * self._mask(region)
-        top = _top_indices(scores, max(top_k * 3, 10))
+        mask = self._mask(region)
+        scores = scores * mask
+        resembles = self._ranker.scores(query)
+        if focus_terms is not None and focus:
+            resembles = resembles + focus_weight * self._ranker.scores(focus)
+        resembles = np.where(mask > 0, resembles, -1.0)
+        resembling = [int(i) for i in _top_indices(resembles, FUSION_DEPTH) if resembles[i] > 0]
+        top = list(dict.fromkeys([*map(int, _top_indices(scores, max(top_k * 3, FUSION_DEPTH))), *resembling]))
         question = self.question(query, terms)
-        hits = []
+        found: list[tuple[int, SearchHit]] = []
         for index in top:
             if scores[index] <= 0:
-                break
+                continue
             document, measure = self.entries[index]
             valid_until = self._valid_until[index]
             expired = valid_until is not None and as_of > valid_until
@@ -239,16 +267,21 @@ class PolicyIndex:
             if focus_terms is not None:
                 share = max(share, self.coverage(focus_terms, measure))
             score *= (COVERAGE_FLOOR + share) ** COVERAGE_RERANK
-            hits.append(
-                SearchHit(document, measure, score, valid_until, expired, tuple(map(float, own)))
-            )
-        hits.sort(key=lambda h: h.score, reverse=True)
-        hits = hits[:top_k]
+            found.append((index, SearchHit(document, measure, score, valid_until, expired, tuple(map(float, own)))))
+        found.sort(key=lambda item: item[1].score, reverse=True)
+        hits = [hit for _, hit in found]
+        # Whether the documents answer at all is the lexical search's call (its best measure's
+        # score and coverage); which measure answers best is the fused ranking's.
         coverage = self.coverage(terms, hits[0].measure) if hits else 0.0
         if hits and focus_terms is not None:
             # A story's own details are not in any measure: what it asks must be.
             coverage = max(coverage, self.coverage(focus_terms, hits[0].measure))
         answered = bool(hits) and hits[0].score >= MIN_SCORE and coverage >= MIN_COVERAGE
+        if hits:
+            # The fused ranking picks the best measure; the others follow in lexical order (the
+            # measures offered beside it are the ones sharing the question's words).
+            best = _fused(found, resembling)[0]
+            hits = [best, *(hit for hit in hits if hit is not best)][:top_k]
         return SearchResult(query, region, tuple(hits), answered, terms, coverage)
 
     def _scores(self, query: str, terms: QueryTerms, known: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -400,6 +433,20 @@ def searchable_text(measure: Measure) -> str:
 def split_sentences(text: str) -> list[str]:
     """Sentences and semicolon-separated clauses, punctuation kept."""
     return [part for part in _SENTENCE_RE.findall(text) if part.strip()]
+
+
+def _fused(found: list[tuple[int, SearchHit]], resembling: list[int]) -> list[SearchHit]:
+    """The hits, as (entry index, hit) sorted by lexical score, in order of reciprocal-rank
+    fusion with the n-gram ranking `resembling` (entry indices, most alike first)."""
+    ngram_rank = {index: rank for rank, index in enumerate(resembling[:FUSION_DEPTH])}
+
+    def fused(position: int, index: int) -> float:
+        score = 1.0 / (FUSION_K + position + 1) if position < FUSION_DEPTH else 0.0
+        rank = ngram_rank.get(index)
+        return score + (1.0 / (FUSION_K + rank + 1) if rank is not None else 0.0)
+
+    ranked = sorted(enumerate(found), key=lambda item: (fused(item[0], item[1][0]), item[1][1].score), reverse=True)
+    return [hit for _, (_, hit) in ranked]
 
 
 def _top_indices(scores: np.ndarray, k: int) -> Iterable[int]:

@@ -21,6 +21,7 @@ from bot.knowledge.answer import AMOUNT_CUES, Composer, MeasureRef, citation, qu
 from bot.knowledge.corpus import load_corpus
 from bot.knowledge.gists import Gists, load_gists
 from bot.knowledge.outside import outside_topic
+from bot.knowledge.ranker import load_examples
 from bot.knowledge.search import MIN_COVERAGE, PolicyIndex, SearchHit, SearchResult, split_sentences, strip_regions
 from bot.knowledge.terms import load_vocabulary
 from bot.regions import COVERED_PROVINCES, Region, display_name, find_regions, get_region
@@ -252,7 +253,7 @@ class LiveService:
         gists = load_gists(data_dir)
         asks = {key: entry.asks for key, entry in gists.measures.items()}
         documents = [*load_corpus(policy_dir), *self._read_documents()]
-        return PolicyService(PolicyIndex(documents, load_vocabulary(data_dir), asks, gists), gists)
+        return PolicyService(PolicyIndex(documents, load_vocabulary(data_dir), asks, gists, load_examples()), gists)
 
     def reset(self) -> None:
         with self._lock:

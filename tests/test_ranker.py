@@ -1,0 +1,48 @@
+"""The character n-gram ranker of resident questions and its fusion with the lexical search."""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from bot.knowledge.ranker import TRAINING_SETS, NgramRanker, load_examples
+from bot.knowledge.search import PolicyIndex
+from bot.regions import get_region
+
+TODAY = dt.date(2026, 11, 23)
+
+
+def test_the_ranker_learns_from_tuning_sets_only() -> None:
+    assert TRAINING_SETS and all(path.exists() for path in TRAINING_SETS)
+    assert not any("holdout" in path.name for path in TRAINING_SETS)
+
+
+def test_examples_by_measure_leave_out_a_set_and_skip_a_missing_one(tmp_path: Path) -> None:
+    own = tmp_path / "set.yml"
+    own.write_text("questions:\n  - q: 低保几号发\n    doc: 晋民发〔2022〕38号\n    clause: 第4条\n    fact: x\n",
+                   encoding="utf-8")
+    assert load_examples([own, tmp_path / "missing.yml"]) == {("晋民发〔2022〕38号", "第4条"): ["低保几号发"]}
+    assert load_examples([own], exclude=[own]) == {}
+
+
+def test_a_measure_scores_by_its_nearest_example(policy_index: PolicyIndex) -> None:
+    entries = policy_index.entries[:3]
+    (_, first), (second_doc, second), _ = entries
+    ranker = NgramRanker(entries, [[], [], []], {(second_doc.doc_number, second.clause): ["额们这搭的钱咋还不到"]},
+                         lambda text: text)
+    scores = ranker.scores("额们这搭的钱咋还没到")
+    assert scores.argmax() == 1 and 0 < scores[1] <= 1
+    assert not ranker.scores("，。 ").any()  # nothing to compare: no measure resembles it
+
+
+def test_residents_wording_finds_a_measure_sharing_few_words_with_it(policy_index: PolicyIndex) -> None:
+    """'户口不在这' is how residents put 取消户籍地申请限制; the resident questions carry it."""
+    question = "俺是河南的 在长治打工 没活干了又回不去家 能在长治这边申请救助不 户口不在这"
+    result = policy_index.search(question, get_region("山西省长治市"), as_of=TODAY)
+    assert result.answered and result.best is not None
+    assert (result.best.document.doc_number, result.best.measure.clause) == ("晋民发〔2022〕38号", "第10条")
+
+
+def test_without_resident_questions_the_lexical_search_still_answers(policy_index: PolicyIndex) -> None:
+    bare = PolicyIndex(policy_index.documents, policy_index.vocabulary)
+    result = bare.search("宁夏城市低保标准是多少", get_region("宁夏回族自治区"), as_of=TODAY)
+    assert result.answered and result.best is not None and result.best.measure.clause == "第2条"

@@ -19,7 +19,11 @@ for ever. Two faults follow, both seen in the cluster's kill test:
   once can lose one (RasaHQ/rasa#9213).
 
 Here a waiting or holding process renews its own ticket while it is alive, so only a dead
-process's ticket expires; a waiter whose ticket expired anyway (its event loop stalled longer
+process's ticket expires. The renewing is done by a thread of its own, every third of the
+lifetime, not by the event loop: a turn that keeps Rasa's event loop busy for longer than the
+lifetime (a slow prediction on a loaded machine) still keeps its lock, so the lifetime can be
+short (TICKET_LOCK_LIFETIME 5 s in the cluster, was 15 s) and a killed process's conversation
+waits at most that long; a waiter whose ticket expired anyway (its event loop stalled longer
 than the lifetime) takes a new one at the end of the queue instead of waiting for ever; and every
 change is made in a Redis transaction (WATCH/MULTI) that is retried when another process changed
 the lock in between. The lock's key expires a while after its last ticket would.
@@ -29,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 from collections import deque
 from contextlib import asynccontextmanager
@@ -44,6 +49,59 @@ KEY_GRACE_SECONDS = 60
 COUNTER_SECONDS = 24 * 3600
 
 
+class Renewer:
+    """A thread that renews the tickets of this process, waiting or held, every third of their
+    lifetime, whatever the event loop is doing. It runs while there are tickets to renew."""
+
+    def __init__(self, renew: Callable[[str, int, float], bool]) -> None:
+        self._renew = renew
+        # (conversation, ticket) → (lifetime, when it is next renewed, on time.monotonic())
+        self._tickets: dict[tuple[str, int], tuple[float, float]] = {}
+        self._changed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def keep(self, conversation_id: str, ticket: int, lock_lifetime: float) -> None:
+        """Renews the ticket from a third of its lifetime on (it was just issued)."""
+        with self._changed:
+            self._tickets[(conversation_id, ticket)] = (lock_lifetime, time.monotonic() + lock_lifetime / 3)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="lock-renewer", daemon=True)
+                self._thread.start()
+            self._changed.notify()
+
+    def drop(self, conversation_id: str, ticket: int) -> None:
+        with self._changed:
+            self._tickets.pop((conversation_id, ticket), None)
+
+    def kept(self) -> list[tuple[str, int]]:
+        with self._changed:
+            return list(self._tickets)
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                if not self._tickets:
+                    self._thread = None
+                    return
+                now = time.monotonic()
+                due = [(key, lifetime) for key, (lifetime, at) in self._tickets.items() if at <= now]
+                if not due:
+                    self._changed.wait(min(at for _lifetime, at in self._tickets.values()) - now)
+                    continue
+                for key, lifetime in due:
+                    self._tickets[key] = (lifetime, now + lifetime / 3)
+            for (conversation_id, ticket), lifetime in due:
+                try:
+                    kept = self._renew(conversation_id, ticket, lifetime)
+                except Exception as error:  # Redis away: tried again a third of the lifetime later
+                    logger.warning("lock of conversation %s not renewed (%s)", conversation_id, type(error).__name__)
+                    continue
+                if not kept:
+                    logger.warning("lock of conversation %s: ticket %s expired before it was renewed",
+                                   conversation_id, ticket)
+                    self.drop(conversation_id, ticket)
+
+
 class KeptTicketLockStore(RedisLockStore):
     def __init__(self, endpoint_config: Any = None, **kwargs: Any) -> None:
         settings = dict(endpoint_config.kwargs) if endpoint_config is not None else {}
@@ -51,6 +109,7 @@ class KeptTicketLockStore(RedisLockStore):
         if endpoint_config is not None and endpoint_config.url:
             settings.setdefault("host", endpoint_config.url)
         super().__init__(**settings)
+        self.renewer = Renewer(self.renew)
 
     # --- every change of a lock in one Redis transaction ---------------------------------------
 
@@ -119,47 +178,33 @@ class KeptTicketLockStore(RedisLockStore):
     async def lock(
         self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = 1,
     ) -> AsyncGenerator[TicketLock, None]:
-        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        ticket = [self.issue_ticket(conversation_id, lock_lifetime)]  # the current one
         try:
-            ticket, held = await self._wait_for_turn(conversation_id, ticket, lock_lifetime, wait_time_in_seconds)
-            keeper = asyncio.ensure_future(self._keep(conversation_id, ticket, lock_lifetime))
-            try:
-                yield held
-            finally:
-                keeper.cancel()
+            yield await self._wait_for_turn(conversation_id, ticket, lock_lifetime, wait_time_in_seconds)
         finally:
-            self.cleanup(conversation_id, ticket)
+            self.renewer.drop(conversation_id, ticket[0])
+            self.cleanup(conversation_id, ticket[0])
 
     async def _wait_for_turn(
-        self, conversation_id: str, ticket: int, lock_lifetime: float, wait_time_in_seconds: float,
-    ) -> tuple[int, TicketLock]:
-        """The ticket that was served (a new one if the first expired) and the lock."""
+        self, conversation_id: str, current: list[int], lock_lifetime: float, wait_time_in_seconds: float,
+    ) -> TicketLock:
+        """The lock once `current[0]` is served (a new ticket, put in `current`, if the first
+        expired). The ticket is renewed by the renewer thread from the start, while it waits and
+        while it is held."""
+        ticket = current[0]
+        self.renewer.keep(conversation_id, ticket, lock_lifetime)
         while True:
             lock = self.get_lock(conversation_id)
             if lock is not None and lock.now_serving == ticket:
-                return ticket, lock
+                return lock
             if lock is None or lock._ticket_for_ticket_number(ticket) is None:  # noqa: SLF001
-                # Its ticket expired while it waited (or Redis lost the lock): a new one, at the
-                # end of the queue, so that a process being served now is not overtaken.
+                # Its ticket expired while it waited (Redis away longer than the lifetime, or
+                # Redis lost the lock): a new one, at the end of the queue, so that a process
+                # being served now is not overtaken.
                 logger.warning("lock of conversation %s: ticket %s expired while waiting; taking a new one",
                                conversation_id, ticket)
-                ticket = self.issue_ticket(conversation_id, lock_lifetime)
+                self.renewer.drop(conversation_id, ticket)
+                ticket = current[0] = self.issue_ticket(conversation_id, lock_lifetime)
+                self.renewer.keep(conversation_id, ticket, lock_lifetime)
                 continue
-            if not self.renew(conversation_id, ticket, lock_lifetime):
-                continue  # expired just now: taken again above
             await asyncio.sleep(wait_time_in_seconds)
-
-    async def _keep(self, conversation_id: str, ticket: int, lock_lifetime: float) -> None:
-        """Renews the held ticket every third of its lifetime, while the turn goes on."""
-        while True:
-            await asyncio.sleep(lock_lifetime / 3)
-            try:
-                kept = await asyncio.to_thread(self.renew, conversation_id, ticket, lock_lifetime)
-            except Exception as error:  # Redis away: the turn goes on; the ticket may expire
-                logger.warning("lock of conversation %s not renewed (%s)", conversation_id, type(error).__name__)
-                continue
-            if not kept:
-                logger.warning("lock of conversation %s: held ticket %s expired (the turn took longer than "
-                               "%s s without renewing)", conversation_id, ticket, lock_lifetime)
-                return
-

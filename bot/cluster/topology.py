@@ -26,9 +26,11 @@ REGISTRY_DB = "intake"
 # few connections suffice; Rasa's default (50 + 100 per process) would exhaust PostgreSQL.
 SQL_POOL_SIZE = 3
 SQL_MAX_OVERFLOW = 5
-# Longer than the slowest custom action; a process killed while holding a conversation's lock
-# delays that conversation's next message by at most this long.
-TICKET_LOCK_LIFETIME_SECONDS = 15
+# A live process renews its tickets from a thread of its own every third of this
+# (bot.channels.lock_store), whatever its event loop is doing, so a turn may take longer; a
+# process killed while holding a conversation's lock delays that conversation's next message by
+# at most this long (it was 15 s before the renewing moved off the event loop).
+TICKET_LOCK_LIFETIME_SECONDS = 5
 # Sanic's idle timeout on the action servers, longer than the longest lag of a busy Rasa between
 # opening a connection and writing the call into it (Rasa's own limit on a call is 300 s); with
 # Sanic's default of 5 s such calls were cut off (bot.channels.action_calls).

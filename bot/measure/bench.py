@@ -9,6 +9,8 @@
 - Intake registration throughput on SQLite and PostgreSQL with 20 concurrent clients (bot.measure.bench_intake).
 - Hotline suggestion latency with 20 concurrent calls and their operators' panels (bot.measure.bench_hotline).
 - Staff console page times with 10,000 applications on SQLite and PostgreSQL (bot.measure.bench_console).
+- The wait of a conversation whose Rasa process was killed holding its lock, with the lock
+  lifetime of before (15 s) and the cluster's now (bot.channels.lock_store).
 - Scale-out (bot.measure.bench_scale): a stock Rasa bot, this assistant in one process and as the
   cluster, in one run: throughput, chatting capacity, 200 residents at once, WeChat bursts.
 Every server is started here on free loopback ports and stopped at the end. Each part prints how
@@ -21,6 +23,7 @@ figures quoted in the README come from the full `make bench`.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import random
 import statistics
@@ -36,6 +39,7 @@ import psutil
 import requests
 
 from bot.channels.services import action_endpoint_yaml, actions_command, rasa_command, rest_headers, service_secrets
+from bot.cluster import topology
 from bot.measure import bench_console, bench_hotline, bench_intake, bench_scale, bench_wechat
 from bot.core import migrate
 from bot.knowledge.corpus import Measure, PolicyDocument, load_corpus, write_document
@@ -144,6 +148,8 @@ def main() -> None:
         bench_console.report(rounds=15 if quick else bench_console.ROUNDS)
     with timed("region matching"):
         report_region_matching()
+    with timed("lock store"):
+        report_lock_after_kill()
     with timed("scale-out"):
         bench_scale.report(quick=quick)
 
@@ -208,6 +214,31 @@ def single_process(measures: int, rounds: int, quick: bool) -> None:
             process.terminate()
         for process in processes:
             process.wait(timeout=20)
+
+
+def report_lock_after_kill(lifetimes: tuple[int, ...] = (15, topology.TICKET_LOCK_LIFETIME_SECONDS)) -> None:
+    """How long the next message of a conversation waits when the Rasa process holding its lock
+    was killed: a ticket never renewed nor released, and a waiter polling as Rasa does (every
+    second), on a real Redis, with the lifetime of before (15 s) and the cluster's now."""
+    from bot.channels.lock_store import KeptTicketLockStore
+    from bot.core.testing import RedisServer
+    from rasa.utils.endpoints import EndpointConfig
+
+    with tempfile.TemporaryDirectory(prefix="bench-lock-") as work, RedisServer(Path(work)) as server:
+        store = KeptTicketLockStore(endpoint_config=EndpointConfig(
+            url="127.0.0.1", port=server.port, db=1, key_prefix="bench"))
+        for lifetime in lifetimes:
+            conversation = f"killed-{lifetime}"
+            store.issue_ticket(conversation, lifetime)  # the killed process's
+            began = time.monotonic()
+
+            async def next_message() -> None:
+                async with store.lock(conversation, lock_lifetime=lifetime):
+                    pass
+
+            asyncio.run(next_message())
+            print(f"a conversation behind a killed Rasa process waits {time.monotonic() - began:.1f} s "
+                  f"with TICKET_LOCK_LIFETIME {lifetime} s", flush=True)
 
 
 def report_region_matching() -> None:

@@ -228,6 +228,15 @@ def propose(actor: StaffUser, notice_id: int, *, factory: Optional[sessionmaker]
     return row
 
 
+def _review_note(actor: StaffUser, note: str | None, *, required: bool = False) -> str | None:
+    """A reviewer's note on one line, cut to MAX_REVIEW_NOTE (None when empty); a rejection needs one."""
+    _check_actor(actor)
+    note = " ".join((note or "").split())[:MAX_REVIEW_NOTE]
+    if required and not note:
+        raise InvalidField("note", "驳回时请写明理由。")
+    return note or None
+
+
 def _pending_for_review(session: Any, actor: StaffUser, notice_id: int) -> tuple[PolicyNotice, PolicyDocument]:
     row = _row(session, notice_id)
     if row.status != NOTICE_PENDING:
@@ -243,8 +252,7 @@ def approve(actor: StaffUser, notice_id: int, *, note: str | None = None,
             factory: Optional[sessionmaker] = None) -> PolicyNotice:
     """A second supervisor of the region approves the proposal: the notice is published, and every
     worker's index takes it within a second."""
-    _check_actor(actor)
-    note = " ".join((note or "").split())[:MAX_REVIEW_NOTE] or None
+    note = _review_note(actor, note)
     with transaction(factory) as session:
         row, document = _pending_for_review(session, actor, notice_id)
         _check_new_number(session, row, document)
@@ -262,10 +270,7 @@ def approve(actor: StaffUser, notice_id: int, *, note: str | None = None,
 
 def reject(actor: StaffUser, notice_id: int, note: str, *, factory: Optional[sessionmaker] = None) -> PolicyNotice:
     """A second supervisor sends the proposal back with a reason; nothing is published."""
-    _check_actor(actor)
-    note = " ".join((note or "").split())[:MAX_REVIEW_NOTE]
-    if not note:
-        raise InvalidField("note", "驳回时请写明理由。")
+    note = _review_note(actor, note, required=True)
     with transaction(factory) as session:
         row, document = _pending_for_review(session, actor, notice_id)
         now = utcnow()
@@ -359,8 +364,7 @@ def approve_change(actor: StaffUser, notice_id: int, *, note: str | None = None,
                    factory: Optional[sessionmaker] = None) -> PolicyNotice:
     """A second supervisor of the region approves the proposed change: the notice is unpublished,
     or marked superseded/expired, and every worker's index follows within a second."""
-    _check_actor(actor)
-    note = " ".join((note or "").split())[:MAX_REVIEW_NOTE]
+    note = _review_note(actor, note)
     with transaction(factory) as session:
         row, change = _change_for_review(session, actor, notice_id)
         if change["kind"] == "unpublish":
@@ -380,10 +384,7 @@ def approve_change(actor: StaffUser, notice_id: int, *, note: str | None = None,
 def reject_change(actor: StaffUser, notice_id: int, note: str, *,
                   factory: Optional[sessionmaker] = None) -> PolicyNotice:
     """A second supervisor turns the proposed change down with a reason; the notice stays as it is."""
-    _check_actor(actor)
-    note = " ".join((note or "").split())[:MAX_REVIEW_NOTE]
-    if not note:
-        raise InvalidField("note", "驳回时请写明理由。")
+    note = _review_note(actor, note, required=True)
     with transaction(factory) as session:
         row, change = _change_for_review(session, actor, notice_id)
         row.pending_change, row.updated_at = None, utcnow()

@@ -7,6 +7,7 @@ bot.standards.notices."""
 from __future__ import annotations
 
 from functools import partial
+from typing import Any, Callable
 
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -110,25 +111,38 @@ async def _act(request: Request, notice_id: int, action: partial, done: str) -> 
     return flash_redirect(f"{PAGE}/{notice_id}", done)
 
 
-@bp.post("/notices/<notice_id:int>/approve")
-@staff_only(*SUPERVISORS)
-async def notice_approve(request: Request, notice_id: int) -> HTTPResponse:
-    action = partial(notices.approve, request.ctx.user, notice_id, note=request.form.get("note") or "")
-    return await _act(request, notice_id, action, "审核通过，已发布：助手的问答几秒内即可检索到这份通知。")
+def _review_routes(path: str, approve: Callable[..., Any], reject: Callable[..., Any],
+                   withdraw: Callable[..., Any], done: dict[str, str]) -> None:
+    """审核通过 / 驳回 (a second supervisor) and 撤回 (the proposer) of what `path` proposes: the
+    notice's publication ("") or a change to a published notice ("/change")."""
+    name = "notice" + path.replace("/", "_")
+
+    @bp.post(f"/notices/<notice_id:int>{path}/approve", name=f"{name}_approve")
+    @staff_only(*SUPERVISORS)
+    async def approve_route(request: Request, notice_id: int) -> HTTPResponse:
+        action = partial(approve, request.ctx.user, notice_id, note=request.form.get("note") or "")
+        return await _act(request, notice_id, action, done["approve"])
+
+    @bp.post(f"/notices/<notice_id:int>{path}/reject", name=f"{name}_reject")
+    @staff_only(*SUPERVISORS)
+    async def reject_route(request: Request, notice_id: int) -> HTTPResponse:
+        action = partial(reject, request.ctx.user, notice_id, request.form.get("note") or "")
+        return await _act(request, notice_id, action, done["reject"])
+
+    @bp.post(f"/notices/<notice_id:int>{path}/withdraw", name=f"{name}_withdraw")
+    @staff_only(*SUPERVISORS)
+    async def withdraw_route(request: Request, notice_id: int) -> HTTPResponse:
+        return await _act(request, notice_id, partial(withdraw, request.ctx.user, notice_id), done["withdraw"])
 
 
-@bp.post("/notices/<notice_id:int>/reject")
-@staff_only(*SUPERVISORS)
-async def notice_reject(request: Request, notice_id: int) -> HTTPResponse:
-    action = partial(notices.reject, request.ctx.user, notice_id, request.form.get("note") or "")
-    return await _act(request, notice_id, action, "已驳回，提交人可按理由修改后再提交。")
-
-
-@bp.post("/notices/<notice_id:int>/withdraw")
-@staff_only(*SUPERVISORS)
-async def notice_withdraw(request: Request, notice_id: int) -> HTTPResponse:
-    return await _act(request, notice_id, partial(notices.withdraw, request.ctx.user, notice_id),
-                      "已撤回审核，可修改后再提交。")
+_review_routes("", notices.approve, notices.reject, notices.withdraw, {
+    "approve": "审核通过，已发布：助手的问答几秒内即可检索到这份通知。",
+    "reject": "已驳回，提交人可按理由修改后再提交。",
+    "withdraw": "已撤回审核，可修改后再提交。"})
+_review_routes("/change", notices.approve_change, notices.reject_change, notices.withdraw_change, {
+    "approve": "审核通过，已生效：助手几秒内即按新的状态回答。",
+    "reject": "已驳回这项变更，通知保持原样。",
+    "withdraw": "已撤回这项变更的提议。"})
 
 
 @bp.post("/notices/<notice_id:int>/unpublish")
@@ -146,24 +160,3 @@ async def notice_end(request: Request, notice_id: int) -> HTTPResponse:
     action = partial(notices.propose_change, request.ctx.user, notice_id, "end", reason=form.get("reason") or "",
                      on=form.get("ended_on") or "", note=form.get("note") or "")
     return await _act(request, notice_id, action, CHANGE_PROPOSED)
-
-
-@bp.post("/notices/<notice_id:int>/change/approve")
-@staff_only(*SUPERVISORS)
-async def notice_change_approve(request: Request, notice_id: int) -> HTTPResponse:
-    action = partial(notices.approve_change, request.ctx.user, notice_id, note=request.form.get("note") or "")
-    return await _act(request, notice_id, action, "审核通过，已生效：助手几秒内即按新的状态回答。")
-
-
-@bp.post("/notices/<notice_id:int>/change/reject")
-@staff_only(*SUPERVISORS)
-async def notice_change_reject(request: Request, notice_id: int) -> HTTPResponse:
-    action = partial(notices.reject_change, request.ctx.user, notice_id, request.form.get("note") or "")
-    return await _act(request, notice_id, action, "已驳回这项变更，通知保持原样。")
-
-
-@bp.post("/notices/<notice_id:int>/change/withdraw")
-@staff_only(*SUPERVISORS)
-async def notice_change_withdraw(request: Request, notice_id: int) -> HTTPResponse:
-    return await _act(request, notice_id, partial(notices.withdraw_change, request.ctx.user, notice_id),
-                      "已撤回这项变更的提议。")

@@ -187,3 +187,42 @@ def test_error_pages_are_chinese_everywhere(browser: webdriver.Chrome, console: 
     assert api.status_code == 404 and "没有找到" in api.json()["error"]
     wrong = requests.put(f"{console.url}/chat", timeout=10)
     assert wrong.status_code == 405 and "请求方式" in wrong.text
+
+
+def uncovered(driver: webdriver.Chrome, css: str) -> bool:
+    """The element's centre is inside the window and nothing (a banner, a flash) lies over it."""
+    return driver.execute_script(
+        "var e = document.querySelector(arguments[0]); var r = e.getBoundingClientRect();"
+        "var x = r.left + r.width / 2, y = r.top + r.height / 2;"
+        "if (r.width === 0 || y < 0 || y > innerHeight || x < 0 || x > innerWidth) return false;"
+        "var top = document.elementFromPoint(x, y); return top === e || e.contains(top);", css)
+
+
+def test_on_a_phone_the_ticket_keeps_send_in_view_and_lists_stay_inside_the_screen(
+        browser: webdriver.Chrome, console: Console) -> None:
+    """Found walking the console at 390×844 (issue 15): the ticket's two columns were squeezed side
+    by side (the conversation a sliver) and the lists ran off the page's right edge; at 1366×768 a
+    supervisor's standing calendar warning floated over the ticket's 接手 button."""
+    ticket = open_handoff(console.factory, "甲镇", text="我想问一下低保的事情")
+    for i in range(20):
+        tickets.record_resident_message(ticket.conversation_id, f"第{i}条补充：家里老人住院，孩子上学，收入很少。",
+                                        "web", utcnow(), factory=console.factory)
+    register_application(console.factory, "甲镇", name="郑秀芳")
+    for who in ("jia", "boss"):
+        log_in(browser, console, who)
+        browser.set_window_size(1366, 768)
+        browser.get(f"{console.url}/console/tickets/{ticket.id}")
+        assert uncovered(browser, "#reply-form button[type=submit]"), who
+        assert uncovered(browser, "form[action$='/claim'] button"), who
+    log_in(browser, console, "jia")
+    browser.set_window_size(390, 844)
+    width = browser.execute_script("return window.innerWidth;")
+    browser.get(f"{console.url}/console/tickets/{ticket.id}")
+    pane = browser.execute_script("return document.getElementById('conversation-pane').getBoundingClientRect().width;")
+    assert pane > width * 0.7, "the conversation takes the screen's width"
+    assert uncovered(browser, "#reply-text") and uncovered(browser, "#reply-form button[type=submit]")
+    browser.save_screenshot("/tmp/console-ticket-phone.png")
+    for path in ("/console/queue/all", "/console/handoffs", "/console/due"):
+        browser.get(f"{console.url}{path}")
+        assert browser.execute_script("return document.documentElement.scrollWidth;") <= width, path
+    browser.save_screenshot("/tmp/console-queue-phone.png")

@@ -112,7 +112,7 @@ async def live_page(request: Request) -> HTTPResponse:
     if user.role != "operator":
         recent = await db(calls.recent_calls, user)
         return render(request, "hotline/calls.html", title="12345来电", active="hotline", calls=recent,
-                      status_names=STATUS_NAMES, outcome_names=calls.OUTCOME_NAMES)
+                      status_names=STATUS_NAMES, outcome_names=calls.OUTCOME_NAMES, mask_mobile=mask_mobile)
     return render(request, "hotline/panel.html", title="来电工作台", active="hotline", call_id="",
                   programs=PROGRAM_NAMES)
 

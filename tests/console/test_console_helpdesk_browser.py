@@ -170,6 +170,11 @@ def test_a_supervisor_reads_the_audit_log_and_the_dashboard(browser: webdriver.C
     assert sum(series) >= 1
     assert browser.find_elements(By.CSS_SELECTOR, "#chart-daily canvas")
     assert "乙镇" in browser.find_element(By.ID, "district-figures").text
+    # By 乡镇: new, accepted, closed and overdue; by staff member: accepted, closed and overdue.
+    names = browser.execute_script(
+        "return ['chart-districts', 'chart-staff'].map(function (id) { return echarts.getInstanceByDom("
+        "document.getElementById(id)).getOption().series.map(function (s) { return s.name; }); });")
+    assert names == [["新登记", "已受理", "已办结", "当前超期"], ["受理", "办结", "当前超期"]]
     browser.save_screenshot("/tmp/console-dashboard.png")
     scripts = [s.get_attribute("src") for s in browser.find_elements(By.TAG_NAME, "script") if s.get_attribute("src")]
     assert all(src.startswith(console.url) for src in scripts)  # nothing from a CDN
@@ -208,6 +213,7 @@ def test_on_a_phone_the_ticket_keeps_send_in_view_and_lists_stay_inside_the_scre
         tickets.record_resident_message(ticket.conversation_id, f"第{i}条补充：家里老人住院，孩子上学，收入很少。",
                                         "web", utcnow(), factory=console.factory)
     register_application(console.factory, "甲镇", name="郑秀芳")
+    browser.get(f"{console.url}/console/")  # the session cookie's path: log_in can delete it from here
     for who in ("jia", "boss"):
         log_in(browser, console, who)
         browser.set_window_size(1366, 768)

@@ -296,3 +296,13 @@ def test_opening_a_call_is_audited(hotline: Hotline) -> None:
         entries = session.scalars(select(AuditEntry).where(AuditEntry.action == "view_hotline_call",
                                                            AuditEntry.object_id == call_id)).all()
     assert [entry.actor_name for entry in entries] == ["主管张华"]
+
+
+def test_the_supervisors_list_of_calls_shows_the_caller_masked(hotline: Hotline) -> None:
+    """A supervisor tells the calls apart by the caller's number, masked as everywhere else."""
+    platform = hotline.platform("hw01")
+    call_id = f"m-{uuid.uuid4().hex[:10]}"
+    assert platform.start(call_id, time.time() - 30, caller_number="13734591234").status_code == 201
+    page = hotline.staff("boss").get("/console/hotline").text
+    row = page[page.index(call_id):]
+    assert "137****1234" in row[:400] and "13734591234" not in page

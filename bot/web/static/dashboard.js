@@ -30,17 +30,23 @@
              series("超期未办结", "overdue")]
   });
 
-  var districts = data.districts.slice(0, 20);
-  chart("chart-districts", {
-    tooltip: {trigger: "axis", axisPointer: {type: "shadow"}},
-    legend: {top: 0},
-    grid: {left: 90, right: 20, top: 36, bottom: 20},
-    xAxis: {type: "value", minInterval: 1},
-    yAxis: {type: "category", data: districts.map(function (d) { return d.district; }), inverse: true},
-    series: ["new", "closed", "overdue"].map(function (key, i) {
-      return {name: ["新登记", "已办结", "当前超期"][i], type: "bar", data: districts.map(function (d) { return d[key]; })};
-    })
-  });
+  // Bars per 乡镇 or per staff member (the first 20, as the tables sort them), one series a figure.
+  function bars(id, rows, label, figures) {
+    chart(id, {
+      tooltip: {trigger: "axis", axisPointer: {type: "shadow"}},
+      legend: {top: 0},
+      grid: {left: 10, right: 20, top: 36, bottom: 20, containLabel: true},
+      xAxis: {type: "value", minInterval: 1},
+      yAxis: {type: "category", data: rows.map(label), inverse: true},
+      series: figures.map(function (f) {
+        return {name: f[1], type: "bar", data: rows.map(function (row) { return row[f[0]]; })};
+      })
+    });
+  }
+  bars("chart-districts", data.districts.slice(0, 20), function (d) { return d.district; },
+       [["new", "新登记"], ["accepted", "已受理"], ["closed", "已办结"], ["overdue", "当前超期"]]);
+  bars("chart-staff", data.staff.slice(0, 20), function (p) { return p.name + "（" + p.username + "）"; },
+       [["accepted", "受理"], ["closed", "办结"], ["overdue", "当前超期"]]);
 
   chart("chart-programs", {
     tooltip: {trigger: "item"},

@@ -10,6 +10,7 @@ import pytest
 from bot.measure.evaluation import (
     COLLOQUIAL,
     COLLOQUIAL_2,
+    COLLOQUIAL_3,
     HELD_OUT_QUESTIONS,
     HELD_OUT_QUESTIONS_2,
     PARAPHRASES,
@@ -176,7 +177,8 @@ def test_eval_reports_held_out_set_2_apart(policy_service: PolicyService, capsys
     assert "MISS" not in printed
 
 
-@pytest.mark.parametrize("path", [QUESTIONS, PARAPHRASES, COLLOQUIAL, COLLOQUIAL_2, HELD_OUT_QUESTIONS,
+@pytest.mark.parametrize("path", [QUESTIONS, PARAPHRASES, COLLOQUIAL, COLLOQUIAL_2, COLLOQUIAL_3,
+                                  HELD_OUT_QUESTIONS,
                                   HELD_OUT_QUESTIONS_2])
 def test_eval_facts_are_word_for_word_in_their_clause(policy_index: PolicyIndex, path: Path) -> None:
     clauses = {(d.doc_number, m.clause): squeeze(m.text) for d, m in policy_index.entries}

@@ -33,7 +33,7 @@ from bot.settings import PROJECT_ROOT
 TRAINING_SETS = tuple(
     PROJECT_ROOT / "tests" / "eval" / name
     for name in ("policy_questions.yml", "policy_paraphrases.yml", "policy_colloquial.yml",
-                 "policy_colloquial2.yml")
+                 "policy_colloquial2.yml", "policy_colloquial3.yml")
 )
 NGRAMS = (1, 3)
 MIN_CLAUSE_CHARS = 6  # a clause shorter than this names too little to be an example of its own

@@ -1,7 +1,7 @@
 """`make eval`: how well the assistant answers, measured on the project's own question sets.
 
 - Policy answers: every question in tests/eval/policy_questions.yml, policy_paraphrases.yml,
-  policy_colloquial.yml and policy_colloquial2.yml (tuning sets; and, reported apart, the
+  policy_colloquial.yml, policy_colloquial2.yml and policy_colloquial3.yml (tuning sets; and, reported apart, the
   held-out tests/eval/policy_questions_holdout.yml and policy_questions_holdout2.yml) goes
   through the same service the chat action uses; it counts as right when the first reply is an
   answer citing the expected document (or another document whose cited measure states the same
@@ -62,6 +62,8 @@ COLLOQUIAL = PROJECT_ROOT / "tests" / "eval" / "policy_colloquial.yml"
 # A second colloquial tuning set, written before the char n-gram ranker (issue 11): long stories
 # with the question buried, speech-to-text slips, no region, dialect, two parts.
 COLLOQUIAL_2 = PROJECT_ROOT / "tests" / "eval" / "policy_colloquial2.yml"
+# A third, written after the ranker landed, about the measures with fewest resident questions.
+COLLOQUIAL_3 = PROJECT_ROOT / "tests" / "eval" / "policy_colloquial3.yml"
 FIRST_REPLY_MAX_CHARS = 300
 HOLDOUT = PROJECT_ROOT / "tests" / "nlu" / "holdout.yml"
 HOTLINE_CALLS = PROJECT_ROOT / "tests" / "eval" / "hotline_calls.yml"
@@ -375,6 +377,7 @@ def main() -> None:
     paraphrases = policy_set_scores(service, PARAPHRASES)
     colloquial = policy_set_scores(service, COLLOQUIAL)
     colloquial_2 = policy_set_scores(service, COLLOQUIAL_2)
+    colloquial_3 = policy_set_scores(service, COLLOQUIAL_3)
     held_out = policy_set_scores(service, HELD_OUT_QUESTIONS)
     held_out_2 = policy_set_scores(service, HELD_OUT_QUESTIONS_2)
     report_policy_set("policy questions (tests/eval/policy_questions.yml):", tuning, " (target >= 90%)")
@@ -386,6 +389,8 @@ def main() -> None:
     report_cross_validated(COLLOQUIAL)
     report_policy_set("colloquial questions, second set (policy_colloquial2.yml, tuning):", colloquial_2)
     report_cross_validated(COLLOQUIAL_2)
+    report_policy_set("colloquial questions, third set (policy_colloquial3.yml, tuning):", colloquial_3)
+    report_cross_validated(COLLOQUIAL_3)
     report_policy_set("held-out policy questions, set 1 (policy_questions_holdout.yml):", held_out)
     report_policy_set("held-out policy questions, set 2 (policy_questions_holdout2.yml, never tuned on):",
                       held_out_2, " (target >= 92%; top-1 target >= 85%)")
@@ -393,7 +398,8 @@ def main() -> None:
     print(f"screening outcomes agreeing with the project's cases: {agreed}/{total} = {agreed / total:.1%}")
     report_hotline(service, args.verbose)
     if args.verbose:
-        list_misses([*tuning.replies, *paraphrases.replies, *colloquial.replies, *colloquial_2.replies])
+        list_misses([*tuning.replies, *paraphrases.replies, *colloquial.replies, *colloquial_2.replies,
+                     *colloquial_3.replies])
     if args.list_holdout2_misses:
         list_misses(held_out_2.replies)
     if not args.skip_nlu:

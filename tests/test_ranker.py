@@ -46,3 +46,13 @@ def test_without_resident_questions_the_lexical_search_still_answers(policy_inde
     bare = PolicyIndex(policy_index.documents, policy_index.vocabulary)
     result = bare.search("宁夏城市低保标准是多少", get_region("宁夏回族自治区"), as_of=TODAY)
     assert result.answered and result.best is not None and result.best.measure.clause == "第2条"
+
+
+def test_residents_words_answer_when_the_documents_share_few_of_them(policy_index: PolicyIndex) -> None:
+    """Lexically the measure covers too little of the question to answer it; the question is much
+    like residents' questions about it. A question about nothing in the documents stays unanswered."""
+    question = "家里人被拉去隔离了 屋里剩下老的小的没人挣钱 这个能给啥救助"
+    result = policy_index.search(question, get_region("宁夏回族自治区银川市"), as_of=TODAY)
+    assert result.answered and result.best is not None and result.best.measure.clause == "第7条"
+    for unanswerable in ("我想办护照 去哪办", "高龄津贴八十岁一个月给多少"):
+        assert not policy_index.search(unanswerable, get_region("山西省太原市"), as_of=TODAY).answered

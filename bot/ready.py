@@ -1,4 +1,5 @@
-"""Waits until every local service answers, prints the URLs, then stays up (for honcho)."""
+"""Waits until every local service answers (the Rasa server once it has warmed up, so that the
+first message is answered as fast as the next), prints the URLs, then stays up (for honcho)."""
 from __future__ import annotations
 
 import signal
@@ -24,7 +25,7 @@ def main() -> None:
     settings = get_settings()
     web = f"http://{settings.web_host}:{settings.web_port}"
     checks = {
-        "Rasa 服务": f"{settings.rasa_url}/",
+        "Rasa 服务": f"{settings.rasa_url}/webhooks/rest/",  # 200 once warmed up (bot.channels.warmup)
         "动作服务": "http://127.0.0.1:5055/health",
         "网页": f"{web}/healthz",
     }

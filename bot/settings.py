@@ -37,6 +37,9 @@ class Settings:
     # How long the web app waits for Rasa's answer to a chat message before telling the resident
     # it is still coming (the page then fetches the late answer with the same message id).
     chat_wait_seconds: int = field(default_factory=lambda: _env_int("CHAT_WAIT_SECONDS", 30))
+    # A Rasa process warms its first turn up before it says it is ready (bot.channels.warmup);
+    # WARM_UP=0 skips it (make bench measures the first turn both ways).
+    warm_up: bool = field(default_factory=lambda: os.environ.get("WARM_UP", "1") != "0")
     # "Today" for date-aware answers; overridable so that tests and demos can pin a date.
     today_override: str = field(default_factory=lambda: os.environ.get("ASSISTANT_TODAY", ""))
     max_message_chars: int = field(default_factory=lambda: _env_int("MAX_MESSAGE_CHARS", 500))
@@ -83,7 +86,7 @@ ENV_NAMES = (
     "DATA_DIR", "POLICY_DIR", "VAR_DIR", "RASA_URL", "RASA_TOKEN", "WEB_HOST", "WEB_PORT", "ASSISTANT_TODAY",
     "MAX_MESSAGE_CHARS", "MAX_CHANNEL_CHARS", "REDIS_URL", "WECHAT_TOKEN", "WECHAT_APPID", "WECHAT_APPSECRET",
     "WECHAT_AES_KEY", "WECHAT_MODE", "WECHAT_API_BASE", "WECHAT_TURNS_AT_ONCE", "HOTLINE_SECRET", "ACTION_SECRET",
-    "NOTICE_MAX_BYTES", "CHAT_WAIT_SECONDS",
+    "NOTICE_MAX_BYTES", "CHAT_WAIT_SECONDS", "WARM_UP",
 )
 _ENV_KEYS = tuple(os.fsencode(name) for name in ENV_NAMES)
 _built: tuple[tuple, Settings] | None = None

@@ -210,7 +210,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         "actions": Service(actions_command(action_port), f"http://127.0.0.1:{action_port}/health",
                            workdir / "actions.log"),
         "rasa": Service(rasa_command(rasa_port, MODEL, endpoints, PROJECT_ROOT / "credentials.yml"),
-                        f"http://127.0.0.1:{rasa_port}/", workdir / "rasa.log"),
+                        f"http://127.0.0.1:{rasa_port}/webhooks/rest/", workdir / "rasa.log"),
         "web": Service([str(VENV_BIN / "python"), "-m", "bot.web"],
                        f"http://127.0.0.1:{web_port}/healthz", workdir / "web.log"),
     }

@@ -34,6 +34,7 @@ from bot import replies
 from bot.channels.options import with_option
 from bot.channels.replay import handle_once
 from bot.channels.shared_secret import error, refusal
+from bot.channels.warmup import readiness, warm_up
 from bot.settings import get_settings
 from bot.wechat.store import ChannelStore, channel_store
 
@@ -65,9 +66,17 @@ class OnceRestInput(RestInput):
             route runs: the answer in Chinese, as every other refusal."""
             app.error_handler.add(PayloadTooLarge, _too_large)
 
+        @webhook.listener("after_server_start")
+        async def warm(app: Any, _loop: Any) -> None:
+            """The process's first turn is warmed before it says it is ready (bot.channels.warmup)."""
+            app.add_task(warm_up(getattr(app.ctx, "agent", None)))
+
         @webhook.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+            """The readiness check: 503 until the process has warmed up."""
+            if not readiness.ready:
+                return response.json({"status": "warming_up"}, status=503)
+            return response.json({"status": "ok", "warmed_up_seconds": round(readiness.seconds or 0, 1)})
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

@@ -3,10 +3,13 @@ under a directory of their own, several Rasa servers, action servers and web wor
 front. Used by `make run-cluster`, the cluster tests and `make bench`."""
 from __future__ import annotations
 
+import csv
 import os
 import secrets
 import shutil
 import sys
+import time
+import urllib.request
 from pathlib import Path
 from types import TracebackType
 
@@ -40,6 +43,26 @@ def free_ports(count: int) -> tuple[int, ...]:
     while len(ports) < count:
         ports.add(free_port())
     return tuple(ports)
+
+
+BACKENDS = ("rasa_servers", "action_servers", "web_workers")
+
+
+def balanced(stats_csv_url: str) -> bool:
+    """True when HAProxy's statistics (CSV) show every checked server of BACKENDS up."""
+    try:
+        with urllib.request.urlopen(stats_csv_url, timeout=2) as resp:
+            text = resp.read().decode()
+    except OSError:
+        return False
+    rows = list(csv.reader(text.lstrip("# ").splitlines()))
+    if not rows:
+        return False
+    head = rows[0]
+    proxy, server, status = head.index("pxname"), head.index("svname"), head.index("status")
+    checked = [row for row in rows[1:] if len(row) > status and row[proxy] in BACKENDS
+               and row[server] not in ("FRONTEND", "BACKEND") and not row[server].endswith("-anyway")]
+    return bool(checked) and all(row[status].startswith("UP") for row in checked)
 
 
 class Cluster:
@@ -101,7 +124,18 @@ class Cluster:
         for child in self._children(endpoints, haproxy_cfg, logs):
             self.supervisor.add(child)
         self.supervisor.start(self.start_timeout)
+        self.wait_balanced(self.start_timeout)
         return self
+
+    def wait_balanced(self, timeout: float) -> None:
+        """Until HAProxy's own checks have found every Rasa, action and web process up: a process
+        answering its check is not yet one HAProxy sends requests to (2 checks, 2 s apart), and a
+        request sent before then went to the unchecked backups."""
+        deadline = time.monotonic() + timeout
+        while not balanced(f"http://127.0.0.1:{self.topology.ports.stats}/;csv"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"HAProxy did not find every process up within {timeout:.0f} s")
+            time.sleep(0.3)
 
     def _create_databases(self) -> None:
         connection = psycopg2.connect(host="127.0.0.1", port=self.postgres.port, user="postgres", dbname="postgres")
@@ -124,7 +158,7 @@ class Cluster:
         ]
         children += [
             Child(f"rasa{i}", rasa_command(port, self.model, endpoints, PROJECT_ROOT / "credentials.yml"),
-                  env, logs / f"rasa{i}.log", f"http://127.0.0.1:{port}/")
+                  env, logs / f"rasa{i}.log", f"http://127.0.0.1:{port}{topo.READY_PATH}")
             for i, port in enumerate(t.rasa_ports, 1)
         ]
         children += [

@@ -20,6 +20,8 @@ LOCK_STORE_DB = 1
 LOCK_KEY_PREFIX = "jiuzhu"
 # The one path of the Rasa servers the public entry forwards.
 WECHAT_PATH = "/webhooks/wechat/webhook"
+# A Rasa server's readiness: 200 once it has warmed up (bot.channels.warmup), 503 before.
+READY_PATH = "/webhooks/rest/"
 TRACKER_DB = "rasa_tracker"
 REGISTRY_DB = "intake"
 # Each Rasa process runs the tracker store's (synchronous) queries on its one event loop, so a
@@ -177,7 +179,8 @@ frontend rasa
 backend rasa_servers
     balance hash var(txn.conversation)
     hash-type consistent
-    option httpchk GET /
+    # Ready once warmed up (bot.channels.warmup): a process's first turn is no slower than the next.
+    option httpchk GET {READY_PATH}
     http-response set-header X-Served-By %[srv_name]
 {rasa}
 

@@ -11,6 +11,7 @@
 - Staff console page times with 10,000 applications on SQLite and PostgreSQL (bot.measure.bench_console).
 - The wait of a conversation whose Rasa process was killed holding its lock, with the lock
   lifetime of before (15 s) and the cluster's now (bot.channels.lock_store).
+- The first message a fresh Rasa process answers once ready, warmed up or not (bot.channels.warmup).
 - Scale-out (bot.measure.bench_scale): a stock Rasa bot, this assistant in one process and as the
   cluster, in one run: throughput, chatting capacity, 200 residents at once, WeChat bursts.
 Every server is started here on free loopback ports and stopped at the end. Each part prints how
@@ -150,6 +151,8 @@ def main() -> None:
         report_region_matching()
     with timed("lock store"):
         report_lock_after_kill()
+    with timed("first message after a start"):
+        report_first_turn()
     with timed("scale-out"):
         bench_scale.report(quick=quick)
 
@@ -214,6 +217,55 @@ def single_process(measures: int, rounds: int, quick: bool) -> None:
             process.terminate()
         for process in processes:
             process.wait(timeout=20)
+
+
+def wait_ready(url: str, timeout: float = 300) -> None:
+    """Until `url` answers 200 (a readiness check answers 503 before)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"{url} did not become ready")
+
+
+def report_first_turn() -> None:
+    """The first two messages a fresh Rasa process (with a fresh action server) answers once its
+    readiness check says ready: with WARM_UP=0 (ready once the model is loaded, as before) and
+    warmed up (bot.channels.warmup). WeChat's budget for a passive reply is 4 s."""
+    for label, warm in (("not warmed up (WARM_UP=0, as before)", "0"), ("warmed up (now)", "1")):
+        work = Path(tempfile.mkdtemp(prefix="bench-warm-"))
+        rasa_port, action_port = free_port(), free_port()
+        (work / "endpoints.yml").write_text(
+            action_endpoint_yaml(f"http://127.0.0.1:{action_port}/webhook")
+            + f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {work / 'tracker.db'}\n")
+        database = f"sqlite:///{work / 'intake.db'}"
+        migrate.upgrade(database)
+        env = {**os.environ, "SANIC_HOST": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "2", "DATABASE_URL": database,
+               "WARM_UP": warm, **service_secrets()}
+        env.pop("REDIS_URL", None)
+        processes = [start(actions_command(action_port), env, work / "actions.log")]
+        try:
+            wait_for(f"http://127.0.0.1:{action_port}/health")
+            began = time.monotonic()
+            processes.append(start(rasa_command(rasa_port, MODEL, work / "endpoints.yml",
+                                                PROJECT_ROOT / "credentials.yml", api=False), env, work / "rasa.log"))
+            rasa_url = f"http://127.0.0.1:{rasa_port}"
+            wait_ready(f"{rasa_url}/webhooks/rest/")
+            ready = time.monotonic() - began
+            seconds = []
+            for question in ("宁夏低保标准是多少", "特困人员有什么条件"):
+                sent = time.perf_counter()
+                requests.post(f"{rasa_url}/webhooks/rest/webhook", headers=rest_headers(env), timeout=120,
+                              json={"sender": "bench-first-turn", "message": question}).raise_for_status()
+                seconds.append(time.perf_counter() - sent)
+            print(f"Rasa process {label}: ready {ready:.1f} s after start; first message {seconds[0]:.2f} s, "
+                  f"second {seconds[1]:.2f} s (WeChat's passive reply: 4 s)", flush=True)
+        finally:
+            bench_scale._stop(processes)  # noqa: SLF001
 
 
 def report_lock_after_kill(lifetimes: tuple[int, ...] = (15, topology.TICKET_LOCK_LIFETIME_SECONDS)) -> None:

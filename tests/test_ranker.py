@@ -56,3 +56,12 @@ def test_residents_words_answer_when_the_documents_share_few_of_them(policy_inde
     assert result.answered and result.best is not None and result.best.measure.clause == "第7条"
     for unanswerable in ("我想办护照 去哪办", "高龄津贴八十岁一个月给多少"):
         assert not policy_index.search(unanswerable, get_region("山西省太原市"), as_of=TODAY).answered
+
+
+def test_an_index_with_other_questions_rebuilds_only_its_ranker(policy_index: PolicyIndex) -> None:
+    question = "俺是河南的 在长治打工 没活干了又回不去家 能在长治这边申请救助不 户口不在这"
+    bare = policy_index.with_questions({})
+    assert bare.entries is policy_index.entries and bare._ranker is not policy_index._ranker
+    assert bare._ranker.scores(question).max() < 0.9 < policy_index._ranker.scores(question).max()  # it is a tuning question
+    result = bare.search("宁夏城市低保标准是多少", get_region("宁夏回族自治区"), as_of=TODAY)
+    assert result.answered and result.best is not None and result.best.measure.clause == "第2条"

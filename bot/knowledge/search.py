@@ -1,6 +1,7 @@
 """Region- and date-aware BM25 search over the measures of the policy corpus."""
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 import re
@@ -175,14 +176,7 @@ class PolicyIndex:
         # A word the documents never use weighs like a typical word, not like the rarest one:
         # residents add words of their own ("到卡上") that should not sink a clear question.
         self._unseen_idf = float(np.median(list(self._idf.values()))) if self._idf else 1.0
-        said = [[line.say for line in (entry.gist, *entry.answers)] if (entry := gists.measure(d.doc_id, m.clause))
-                 else [] for d, m in self.entries] if gists is not None else [[] for _ in self.entries]
-        self._ranker = NgramRanker(
-            self.entries,
-            [[*own, *(_PLACEHOLDER_RE.sub(" ", line) for line in lines)] for own, lines in zip(self._asks, said, strict=True)],
-            questions or {},
-            lambda text: vocabulary.correct(strip_regions(text)),
-        )
+        self._ranker = self._new_ranker(questions or {})
         self._regions = np.array([d.region for d, _ in self.entries], dtype=object)
         self._valid_until = [d.measure_valid_until(m) for d, m in self.entries]
         self._region_masks: dict[str | None, np.ndarray] = {}
@@ -195,6 +189,21 @@ class PolicyIndex:
         asks = {key: entry.asks for key, entry in gists.measures.items()}
         return cls(load_corpus(policy_dir), load_vocabulary(data_dir), asks, gists,
                    load_examples() if questions is None else questions)
+
+    def _new_ranker(self, questions: Mapping[Key, Sequence[str]]) -> NgramRanker:
+        gists = self.gists
+        said = [[line.say for line in (entry.gist, *entry.answers)] if (entry := gists.measure(d.doc_id, m.clause))
+                else [] for d, m in self.entries] if gists is not None else [[] for _ in self.entries]
+        own = [[*asks, *(_PLACEHOLDER_RE.sub(" ", line) for line in lines)]
+               for asks, lines in zip(self._asks, said, strict=True)]
+        return NgramRanker(self.entries, own, questions, lambda text: self.vocabulary.correct(strip_regions(text)))
+
+    def with_questions(self, questions: Mapping[Key, Sequence[str]]) -> "PolicyIndex":
+        """The same index with the n-gram ranker learning from other resident questions (to
+        measure a tuning set with a ranker that never saw it): only the ranker is rebuilt."""
+        other = copy.copy(self)
+        other._ranker = self._new_ranker(questions)
+        return other
 
     def entry(self, doc_id: str, clause: str) -> tuple[PolicyDocument, Measure] | None:
         return self._by_clause.get((doc_id, clause))

@@ -43,10 +43,9 @@ from bot.eligibility import facts_from_request, screen
 from bot.hotline.assist import Line, assess
 from bot.measure import conversations
 from bot.knowledge.ranker import load_examples
-from bot.knowledge.search import PolicyIndex
 from bot.knowledge.service import PolicyService, ReplyKind, get_policy_service
 from bot.regions import get_region
-from bot.settings import PROJECT_ROOT, get_settings
+from bot.settings import PROJECT_ROOT
 
 QUESTIONS = PROJECT_ROOT / "tests" / "eval" / "policy_questions.yml"
 # Written independently and never used for tuning data/knowledge/expansions.yml.
@@ -171,8 +170,7 @@ def policy_set_scores(service: PolicyService, path: Path = QUESTIONS) -> PolicyS
 def cross_validated_scores(path: Path) -> PolicyScores:
     """A tuning set measured with the n-gram ranker trained without it (bot/knowledge/ranker.py
     learns residents' wording from the tuning sets, so their own figures are in-sample)."""
-    settings = get_settings()
-    index = PolicyIndex.from_directory(settings.policy_dir, settings.data_dir, load_examples(exclude=[path]))
+    index = get_policy_service().index.with_questions(load_examples(exclude=[path]))
     return policy_set_scores(PolicyService(index), path)
 
 

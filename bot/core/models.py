@@ -219,10 +219,10 @@ class Applicant(Base):
 class StatusChange(Base):
     __tablename__ = "status_changes"
     __table_args__ = (
-        # The dashboard: the changes of a range of days with what it counts of them, from the index
-        # alone; each application's first 受理 (kept by the triggers of bot.core.precounted).
-        Index("ix_status_changes_day", "day", "to_status", "from_status", "application_id", "actor_id",
-              "since_registered", "created_at"),
+        # The dashboard: the changes of a range of days with all it counts of them, from this index
+        # alone (the values are kept by the triggers of bot.core.precounted).
+        Index("ix_status_changes_day", "day", "to_status", "from_status", "first_accept", "district", "actor_id",
+              "since_registered", "accepted_after"),
         Index("ix_status_changes_first_accept", "application_id", "to_status", "created_at"),
     )
 
@@ -236,10 +236,14 @@ class StatusChange(Base):
     actor_name = Column(String(64), nullable=False)  # staff name, or 居民/系统
     note = Column(Text, nullable=True)
     created_at = Column(DateTime, nullable=False, default=utcnow)
-    # Kept by database triggers (bot.core.precounted): the local day of created_at and the days
-    # since the application's registration.
+    # Kept by database triggers (bot.core.precounted): the local day of created_at, the days since
+    # the application's registration, and copied from the application: its 乡镇（街道）, the days
+    # from its registration to its first 受理, and whether this change is that first 受理.
     day = Column(Integer, nullable=True)
     since_registered = Column(Float, nullable=True)
+    district = Column(String(64), nullable=True)
+    accepted_after = Column(Float, nullable=True)
+    first_accept = Column(Boolean, nullable=True)
 
     application = relationship(Application, back_populates="history")
 

@@ -1,10 +1,16 @@
 """Values the dashboard reads instead of computing them for every status change of its range
 (issue 15: a year's figures counted afresh after a change took ~1 s per page).
 
-- `status_changes.day`: the local day (bot.core.sqldays.local_day) of the change;
-- `status_changes.since_registered`: days from the application's registration to the change;
-- `applications.first_accepted_at`: the application's first 受理 (the earliest change to 已受理);
-- `applications.accepted_after`: days from its registration to that first 受理.
+On each status change:
+- `day`: the local day (bot.core.sqldays.local_day) of the change;
+- `since_registered`: days from the application's registration to the change;
+- `district`: the application's current 乡镇（街道）;
+- `accepted_after`: days from the application's registration to its first 受理 (or NULL);
+- `first_accept`: whether it is the application's first 受理 (the earliest change to 已受理).
+On each application: `first_accepted_at` (its first 受理) and `accepted_after`.
+
+So a range's 受理 and 办结 are read from one index of status_changes alone, without visiting each
+application's row (whose screening snapshot can run over several pages).
 
 Database triggers keep them, so every writer is covered: the registry's ORM code, a plain
 statement, a bulk import or a migration. Each value is the same SQL expression the direct count
@@ -22,55 +28,77 @@ from sqlalchemy.engine import Connection
 from bot.core.models import ACCEPTED
 from bot.core.sqldays import UTC_OFFSET_HOURS
 
+# ---- SQLite ----
+
 _SQLITE_DAY = f"CAST(julianday({{at}}, '{UTC_OFFSET_HOURS:+d} hours') - 2440587.5 AS INTEGER)"
 _SQLITE_FIRST = ("(SELECT min(s.created_at) FROM status_changes s "
                  f"WHERE s.application_id = applications.id AND s.to_status = '{ACCEPTED}')")
+# The application's first 受理 and the days to it.
 _SQLITE_SET_FIRST = (f"UPDATE applications SET first_accepted_at = {_SQLITE_FIRST}, "
                      f"accepted_after = (julianday({_SQLITE_FIRST}) - julianday(applications.created_at)) "
                      "WHERE id = {app}")
-_SQLITE_SET_CHANGE = ("UPDATE status_changes SET day = " + _SQLITE_DAY.format(at="NEW.created_at") + ", "
-                      "since_registered = (SELECT (julianday(NEW.created_at) - julianday(a.created_at)) "
-                      "FROM applications a WHERE a.id = NEW.application_id) WHERE id = NEW.id")
+# What every change of the application copies from it.
+_SQLITE_COPY = ("UPDATE status_changes SET "
+                "district = (SELECT a.district FROM applications a WHERE a.id = {app}), "
+                "accepted_after = (SELECT a.accepted_after FROM applications a WHERE a.id = {app}), "
+                f"first_accept = (to_status = '{ACCEPTED}' AND created_at IS "
+                "(SELECT a.first_accepted_at FROM applications a WHERE a.id = {app})) "
+                "WHERE application_id = {app}")
+_SQLITE_OWN = ("UPDATE status_changes SET day = " + _SQLITE_DAY.format(at="NEW.created_at") + ", "
+               "since_registered = (SELECT (julianday(NEW.created_at) - julianday(a.created_at)) "
+               "FROM applications a WHERE a.id = NEW.application_id) WHERE id = NEW.id")
 
 SQLITE_TRIGGERS = {
     "status_changes_precount_insert": f"""
         CREATE TRIGGER status_changes_precount_insert AFTER INSERT ON status_changes BEGIN
-            {_SQLITE_SET_CHANGE};
+            {_SQLITE_OWN};
             {_SQLITE_SET_FIRST.format(app="NEW.application_id")} AND NEW.to_status = '{ACCEPTED}';
+            {_SQLITE_COPY.format(app="NEW.application_id")} AND (id = NEW.id OR NEW.to_status = '{ACCEPTED}');
         END""",
     "status_changes_precount_update": f"""
         CREATE TRIGGER status_changes_precount_update
         AFTER UPDATE OF created_at, to_status, application_id ON status_changes BEGIN
-            {_SQLITE_SET_CHANGE};
+            {_SQLITE_OWN};
             {_SQLITE_SET_FIRST.format(app="OLD.application_id")};
             {_SQLITE_SET_FIRST.format(app="NEW.application_id")};
+            {_SQLITE_COPY.format(app="OLD.application_id")};
+            {_SQLITE_COPY.format(app="NEW.application_id")};
         END""",
     "status_changes_precount_delete": f"""
         CREATE TRIGGER status_changes_precount_delete AFTER DELETE ON status_changes
         WHEN OLD.to_status = '{ACCEPTED}' BEGIN
             {_SQLITE_SET_FIRST.format(app="OLD.application_id")};
+            {_SQLITE_COPY.format(app="OLD.application_id")};
         END""",
-    "applications_precount_registered": """
-        CREATE TRIGGER applications_precount_registered AFTER UPDATE OF created_at ON applications BEGIN
+    "applications_precount_registered": f"""
+        CREATE TRIGGER applications_precount_registered AFTER UPDATE OF created_at, district ON applications BEGIN
             UPDATE status_changes SET since_registered = (julianday(created_at) - julianday(NEW.created_at))
                 WHERE application_id = NEW.id;
             UPDATE applications SET accepted_after = (julianday(first_accepted_at) - julianday(NEW.created_at))
                 WHERE id = NEW.id;
+            {_SQLITE_COPY.format(app="NEW.id")};
         END""",
 }
+
+# ---- PostgreSQL ----
 
 _PG_DAYS = "(EXTRACT(EPOCH FROM ({later} - {first})) / 86400.0)"
 _PG_SET_FIRST = ("UPDATE applications a SET first_accepted_at = f.at, accepted_after = "
                  + _PG_DAYS.format(later="f.at", first="a.created_at")
                  + f" FROM (SELECT min(created_at) AS at FROM status_changes WHERE application_id = {{app}} "
                    f"AND to_status = '{ACCEPTED}') f WHERE a.id = {{app}};")
+_PG_COPY = ("UPDATE status_changes s SET district = a.district, accepted_after = a.accepted_after, "
+            f"first_accept = COALESCE(s.to_status = '{ACCEPTED}' AND s.created_at = a.first_accepted_at, false) "
+            "FROM applications a WHERE a.id = {app} AND s.application_id = {app};")
 
 POSTGRESQL = [
     f"""CREATE FUNCTION status_change_precount() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         NEW.day := CAST(NEW.created_at + INTERVAL '{UTC_OFFSET_HOURS} hours' AS DATE) - DATE '1970-01-01';
-        NEW.since_registered := (SELECT {_PG_DAYS.format(later="NEW.created_at", first="a.created_at")}
-                                 FROM applications a WHERE a.id = NEW.application_id);
+        SELECT {_PG_DAYS.format(later="NEW.created_at", first="a.created_at")}, a.district, a.accepted_after
+          INTO NEW.since_registered, NEW.district, NEW.accepted_after
+          FROM applications a WHERE a.id = NEW.application_id;
+        NEW.first_accept := false;
         RETURN NEW;
     END $$""",
     """CREATE TRIGGER status_changes_precount BEFORE INSERT OR UPDATE OF created_at, application_id
@@ -79,9 +107,11 @@ POSTGRESQL = [
     BEGIN
         IF TG_OP <> 'INSERT' THEN
             {_PG_SET_FIRST.format(app="OLD.application_id")}
+            {_PG_COPY.format(app="OLD.application_id")}
         END IF;
-        IF TG_OP <> 'DELETE' AND (TG_OP = 'UPDATE' OR NEW.to_status = '{ACCEPTED}') THEN
+        IF TG_OP = 'UPDATE' OR (TG_OP = 'INSERT' AND NEW.to_status = '{ACCEPTED}') THEN
             {_PG_SET_FIRST.format(app="NEW.application_id")}
+            {_PG_COPY.format(app="NEW.application_id")}
         END IF;
         RETURN NULL;
     END $$""",
@@ -94,10 +124,11 @@ POSTGRESQL = [
             WHERE application_id = NEW.id;
         UPDATE applications SET accepted_after = {_PG_DAYS.format(later="first_accepted_at", first="NEW.created_at")}
             WHERE id = NEW.id;
+        {_PG_COPY.format(app="NEW.id")}
         RETURN NULL;
     END $$""",
-    """CREATE TRIGGER applications_precount_registered AFTER UPDATE OF created_at ON applications
-       FOR EACH ROW WHEN (OLD.created_at IS DISTINCT FROM NEW.created_at)
+    """CREATE TRIGGER applications_precount_registered AFTER UPDATE OF created_at, district ON applications
+       FOR EACH ROW WHEN (OLD.created_at IS DISTINCT FROM NEW.created_at OR OLD.district IS DISTINCT FROM NEW.district)
        EXECUTE FUNCTION application_registered_precount()""",
 ]
 POSTGRESQL_DROP = [
@@ -132,6 +163,7 @@ def backfill(connection: Connection) -> None:
             "since_registered = (SELECT (julianday(status_changes.created_at) - julianday(a.created_at)) "
             "FROM applications a WHERE a.id = status_changes.application_id)")
         connection.exec_driver_sql(_SQLITE_SET_FIRST.format(app="applications.id"))
+        connection.exec_driver_sql(_SQLITE_COPY.format(app="status_changes.application_id"))
         return
     connection.exec_driver_sql(
         f"UPDATE status_changes s SET day = CAST(s.created_at + INTERVAL '{UTC_OFFSET_HOURS} hours' AS DATE) "
@@ -142,3 +174,5 @@ def backfill(connection: Connection) -> None:
         + _PG_DAYS.format(later="f.at", first="a.created_at")
         + f" FROM (SELECT application_id, min(created_at) AS at FROM status_changes WHERE to_status = '{ACCEPTED}' "
           "GROUP BY application_id) f WHERE a.id = f.application_id")
+    connection.exec_driver_sql(_PG_COPY.format(app="s.application_id").replace(
+        "WHERE a.id = s.application_id AND s.application_id = s.application_id;", "WHERE a.id = s.application_id"))

@@ -98,12 +98,12 @@ def count_figures(user: StaffUser, span: Range, *, factory: sessionmaker | None 
     visible = _visible_to(user)
     first_day, last_day = day_number(span.first), day_number(span.last)
     registered = [*visible, Application.created_at >= start, Application.created_at < end]
-    # The range's 受理 and 办结 from ix_status_changes_day, with the values the database keeps for
-    # them (bot.core.precounted): a 受理 counts when it is the application's first.
-    counted = [StatusChange.day >= first_day, StatusChange.day <= last_day,
+    # The range's 受理 and 办结 from ix_status_changes_day alone, with the values the database keeps
+    # on each (bot.core.precounted): a 受理 counts when it is the application's first.
+    counted = [*_visible_changes(user), StatusChange.day >= first_day, StatusChange.day <= last_day,
                StatusChange.to_status.in_((ACCEPTED, *FINISHED)),
                StatusChange.from_status.is_distinct_from(StatusChange.to_status),
-               (StatusChange.to_status != ACCEPTED) | (StatusChange.created_at == Application.first_accepted_at)]
+               (StatusChange.to_status != ACCEPTED) | StatusChange.first_accept.is_(True)]
     new_day = local_day(Application.created_at) - first_day
     overdue_now = [*visible, _not_final(), Application.due_date < span.last]
     with reading(factory) as session:
@@ -113,11 +113,10 @@ def count_figures(user: StaffUser, span: Range, *, factory: sessionmaker | None 
             .where(*registered).group_by(Application.district, cast(Application.programs, Text))).all()
         new_by_day = run(select(new_day, func.count()).where(*registered).group_by(new_day)).all()
         changes = run(
-            (_changes_directly(span) if direct else
-             select(StatusChange.to_status, StatusChange.day - first_day, StatusChange.actor_id,
-                    Application.district, StatusChange.since_registered, Application.accepted_after)
-             .join(Application, Application.id == StatusChange.application_id).where(*counted))
-            .where(*visible)).all()
+            _changes_directly(span).where(*visible) if direct else
+            select(StatusChange.to_status, StatusChange.day - first_day, StatusChange.actor_id,
+                   StatusChange.district, StatusChange.since_registered, StatusChange.accepted_after)
+            .where(*counted)).all()
         overdue_by_district = run(
             select(Application.district, func.count()).where(*overdue_now).group_by(Application.district)).all()
         overdue_by_person = run(
@@ -156,6 +155,14 @@ def count_figures(user: StaffUser, span: Range, *, factory: sessionmaker | None 
             daily_new[offset] += count
     return _tally(span, districts, people, daily_new, programs, changes,
                   _overdue_trend(span, starts, ends), staff)
+
+
+def _visible_changes(user: StaffUser) -> list[Any]:
+    """registry._visible_to for status changes, by the 乡镇 each keeps of its application."""
+    visible = _visible_to(user)
+    if not visible or user.active is False or user.role != "intake" or not user.district:
+        return visible
+    return [StatusChange.district == user.district]
 
 
 def _changes_directly(span: Range) -> Select:

@@ -65,14 +65,15 @@ def test_what_is_due_is_counted_from_an_index_alone(sqlite_factory: sessionmaker
 
 
 def test_the_dashboard_reads_the_changes_of_its_range_from_an_index(sqlite_factory: sessionmaker) -> None:
-    """The range's changes come from ix_status_changes_day with the values kept for them; the
-    application is read by its key, and no change looks up its application's first 受理."""
+    """The range's changes come from ix_status_changes_day alone, with the values kept on each: no
+    application row is read, and no change looks up its application's first 受理."""
     from bot.core.models import StatusChange
 
     span = reports.Range.of(dt.date(2026, 1, 1), dt.date(2026, 12, 1), dt.date(2026, 12, 1))
     first, last = day_number(span.first), day_number(span.last)
-    statement = select(StatusChange.to_status, StatusChange.actor_id, StatusChange.since_registered).where(
-        StatusChange.day >= first, StatusChange.day <= last)
+    statement = select(StatusChange.to_status, StatusChange.actor_id, StatusChange.since_registered,
+                       StatusChange.district, StatusChange.accepted_after).where(
+        StatusChange.day >= first, StatusChange.day <= last, StatusChange.first_accept.is_(True))
     plan = sqlite_plan(sqlite_factory, statement)
     assert "COVERING INDEX ix_status_changes_day" in plan, plan
     statements: list[str] = []
@@ -88,6 +89,7 @@ def test_the_dashboard_reads_the_changes_of_its_range_from_an_index(sqlite_facto
         event.remove(engine, "before_cursor_execute", seen)
     changes = next(sql for sql in statements if "FROM status_changes" in sql)
     assert "min(" not in changes.lower() and "julianday(status_changes" not in changes, changes
+    assert "applications" not in changes, changes
 
 
 MOMENTS = [dt.datetime(2026, 12, 2, 15, 59, 59), dt.datetime(2026, 12, 2, 16, 0, 0),

@@ -1,8 +1,7 @@
-"""The dashboard counted afresh without computing anything per status change (issue 15): each
-change keeps its local day and the days since the application's registration, each application
-its first 受理 and the days to it, all kept by database triggers (bot.core.precounted) so that
-every writer is covered, and filled in here for the rows already there. The range's changes are
-read from one covering index by day.
+"""The dashboard counted afresh without computing anything per status change (issue 15): the
+columns for each change's local day and days since the application's registration, and each
+application's first 受理 and the days to it; the covering index by day. Their values and the
+database triggers that keep them come with 0012_dashboard_changes_alone (bot.core.precounted).
 
 A migration that changes applications, status changes or staff accounts raises the dashboard's
 `applications` counter (bot.core.versions), as this one does: the web workers' kept figures
@@ -18,7 +17,7 @@ from typing import Sequence, Union
 import sqlalchemy as sa
 from alembic import op
 
-from bot.core import precounted, versions
+from bot.core import versions
 
 revision: str = '0011_dashboard_precount'
 down_revision: Union[str, None] = '0010_notice_changes'
@@ -32,8 +31,8 @@ def upgrade() -> None:
     op.add_column('status_changes', sa.Column('day', sa.Integer(), nullable=True))
     op.add_column('status_changes', sa.Column('since_registered', sa.Float(), nullable=True))
     connection = op.get_bind()
-    precounted.backfill(connection)
-    precounted.create_triggers(connection)
+    # The values and the triggers that keep them are made by 0012_dashboard_changes_alone (it
+    # replaces what this revision made on 2026-12-03 where it already ran).
     op.drop_index('ix_status_changes_created', table_name='status_changes')
     op.create_index('ix_status_changes_day', 'status_changes',
                     ['day', 'to_status', 'from_status', 'application_id', 'actor_id', 'since_registered',
@@ -43,7 +42,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     connection = op.get_bind()
-    precounted.drop_triggers(connection)
     op.drop_index('ix_status_changes_day', table_name='status_changes')
     op.create_index('ix_status_changes_created', 'status_changes',
                     ['created_at', 'to_status', 'from_status', 'application_id', 'actor_id'], unique=False)

@@ -232,3 +232,15 @@ def test_on_a_phone_the_ticket_keeps_send_in_view_and_lists_stay_inside_the_scre
         browser.get(f"{console.url}{path}")
         assert browser.execute_script("return document.documentElement.scrollWidth;") <= width, path
     browser.save_screenshot("/tmp/console-queue-phone.png")
+
+
+def test_an_administrators_twelve_tabs_fit_one_line_at_1366(browser: webdriver.Chrome, console: Console) -> None:
+    """At 1366×768 (with the page's scroll bar) the tabs of the widest role stay on one row."""
+    browser.get(f"{console.url}/console/")
+    log_in(browser, console, "admin")
+    browser.set_window_size(1366, 768)
+    browser.get(f"{console.url}/console/dashboard")
+    rows = browser.execute_script(
+        "return new Set(Array.from(document.querySelectorAll('nav.tabs a')).map(function (a) {"
+        " return Math.round(a.getBoundingClientRect().top); })).size;")
+    assert len(browser.find_elements(By.CSS_SELECTOR, "nav.tabs a")) >= 12 and rows == 1

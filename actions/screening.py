@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import entity_value, latest_intent, message_is_new, message_text
 from bot import replies
+from bot.knowledge.service import get_policy_service
 from bot.questionnaire.answers import (
     NOT_UNDERSTOOD,
     UNKNOWN,
@@ -242,6 +243,12 @@ class ActionOfferScreening(Action):
             return [*fact_events(facts), SlotSet("screening_now", True)]  # the rules start it
         lines = []
         if latest_intent(tracker) != "start_screening":
+            # A question inside the story about a program the documents do not cover
+            # ("家里老人没了，有丧葬费没") is answered first; the offer follows the answer.
+            service = get_policy_service()
+            uncovered = service.outside_reply(text, service.resolve_region(text, tracker.get_slot("region")))
+            if uncovered is not None:
+                dispatcher.utter_message(text=uncovered.text)
             lines.append(replies.text("questionnaire.offer_after_story"))
         if facts:
             lines.append(replies.text("questionnaire.offer_noted", facts=facts_text(facts)))

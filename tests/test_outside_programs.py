@@ -48,6 +48,31 @@ def test_every_topic_has_its_reply() -> None:
     from bot.knowledge.outside import load_topics
     from bot.settings import get_settings
     topics = load_topics(get_settings().data_dir)
-    assert topics and all(patterns for patterns in topics.values())
+    assert topics and all(topic.patterns for topic in topics.values())
     for name in topics:
         assert replies.text(f"outside.{name}")
+
+
+@pytest.mark.parametrize("question, region", [
+    ("孤儿基本生活费一个月多少", "山西省运城市"),
+    ("运城孤儿基本生活费多少", None),
+    ("事实无人抚养儿童的生活费咋领", "山西省"),
+])
+def test_orphan_allowance_outside_ningxia_is_named_as_uncovered(
+        policy_service: PolicyService, question: str, region: str | None) -> None:
+    """The Shanxi documents name 孤儿 only in passing: no 特困 standard quoted for it (issue 11)."""
+    reply = policy_service.reply(question, region)
+    assert reply.kind == ReplyKind.OUTSIDE, reply.text
+    assert "孤儿基本生活费" in reply.text and "民政部门" in reply.text and "12345" in reply.text
+    assert "特困" not in reply.text and not re.search(r"\d+元", reply.text)
+
+
+def test_orphan_allowance_in_ningxia_is_still_quoted(policy_service: PolicyService) -> None:
+    reply = policy_service.reply("孤儿基本生活费一个月多少", "宁夏回族自治区")
+    assert reply.kind == ReplyKind.ANSWER and "1000元" in reply.text and "宁政办规发〔2022〕7号" in reply.text
+
+
+def test_an_uncovered_program_inside_a_story(policy_service: PolicyService) -> None:
+    reply = policy_service.outside_reply("家里老人没了，有丧葬费没", None)
+    assert reply is not None and reply.kind == ReplyKind.OUTSIDE and "丧葬费" in reply.text
+    assert policy_service.outside_reply("家里老人没了，日子过不下去了", None) is None

@@ -114,9 +114,9 @@ class PolicyService:
         region = self.resolve_region(question, remembered_region)
         if region is not None and not region.covered:
             return PolicyReply(ReplyKind.REGION_NOT_COVERED, region_not_covered_text(region), region)
-        topic = self.outside(question)
-        if topic is not None:  # not another program's measure: these documents do not cover it
-            return PolicyReply(ReplyKind.OUTSIDE, replies.text(f"outside.{topic}"), region)
+        uncovered = self.outside_reply(question, region)
+        if uncovered is not None:  # not another program's measure: these documents do not cover it
+            return uncovered
         # A question of two parts: each part is searched with its own clauses in front (the
         # whole message still counts: "特困的供养金呢" is about when money is paid, as the first).
         parts = self.index.two_parts(question)
@@ -132,9 +132,18 @@ class PolicyService:
         kind = ReplyKind.ANSWER if answer.answered else ReplyKind.NOT_FOUND
         return PolicyReply(kind, answer.text, region, result, answer.measure, answer.related)
 
-    def outside(self, question: str) -> str | None:
+    def outside_reply(self, question: str, region: Region | None) -> PolicyReply | None:
+        """The reply to a question about a program these documents do not cover, if it is one
+        (also when it sits inside a story: "家里老人没了，有丧葬费没")."""
+        topic = self.outside(question, region)
+        if topic is None:
+            return None
+        return PolicyReply(ReplyKind.OUTSIDE, replies.text(f"outside.{topic}"), region)
+
+    def outside(self, question: str, region: Region | None = None) -> str | None:
         """The program outside the documents the question is about (高龄津贴, 丧葬费…), if any."""
-        return outside_topic(self.index.vocabulary.correct(question), get_settings().data_dir)
+        return outside_topic(self.index.vocabulary.correct(question), get_settings().data_dir,
+                             region.province if region else None)
 
     def detail(self, remembered: Mapping[str, Any] | None, as_of: dt.date | None = None) -> str:
         """The full clause of the last answer and its related measures, or what to ask first."""

@@ -12,7 +12,7 @@ from actions.handoff import NOT_UNDERSTOOD_BEFORE_HANDOFF, hand_off, not_underst
 from bot.knowledge.service import PolicyReply, ReplyKind, get_policy_service
 from bot import replies
 from bot.questionnaire.questions import distinct_regions
-from actions.screening import offer_accepted, offer_buttons, start_after_offer
+from actions.screening import ActionOfferScreening, offer_accepted, offer_buttons, start_after_offer
 from bot.questionnaire.flow import answers_from_slots
 
 DETAIL_PAYLOAD = "/ask_policy_detail"
@@ -117,6 +117,20 @@ class ActionPolicyDetail(Action):
         return []
 
 
+# Intents that lead to the offer of the questionnaire; a message the NLU was unsure of between them
+# (or with one of them first) is offered it rather than told it was not understood.
+OFFER_INTENTS = ("start_screening", "tell_hardship")
+UNSURE_OFFER_CONFIDENCE = 0.3
+
+
+def unsure_between_offers(tracker: Tracker) -> bool:
+    if entity_value(tracker, "input_issue") or (tracker.active_loop or {}).get("name"):
+        return False
+    ranking = [r for r in tracker.latest_message.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
+    return bool(ranking) and ranking[0].get("name") in OFFER_INTENTS \
+        and float(ranking[0].get("confidence") or 0) >= UNSURE_OFFER_CONFIDENCE
+
+
 class ActionDefaultFallback(Action):
     """Says what went wrong with the message; a policy question the NLU missed still gets answered."""
 
@@ -128,6 +142,8 @@ class ActionDefaultFallback(Action):
     ) -> List[Dict[Text, Any]]:
         if offer_accepted(tracker):  # "好，测一下" to the offer of the questionnaire
             return start_after_offer(dispatcher)
+        if unsure_between_offers(tracker):  # "…我老了啥也不懂，你帮我看看": offered, not "没明白"
+            return ActionOfferScreening().run(dispatcher, tracker, domain)
         # Like Rasa's own fallback, the message is taken back, so the dialogue waits for the
         # next one instead of predicting again from a state no rule covers.
         events = self.reply(dispatcher, tracker)

@@ -263,7 +263,11 @@ def offer_buttons() -> List[Dict[str, str]]:
 
 
 # Actions after which an offer of the questionnaire may stand (screening_now is False then).
-OFFERING_ACTIONS = ("action_offer_screening", "action_screening_correct", "action_answer_policy")
+OFFERING_ACTIONS = ("action_offer_screening", "action_screening_correct", "action_answer_policy",
+                    "action_default_fallback")
+# Actions between the offer and the reply that say nothing to the resident (a new session after a
+# long pause carries the slots over: the offer still stands).
+_NOT_REPLIES = ("action_listen", "action_session_start", "action_unlikely_intent")
 
 
 def offer_accepted(tracker: Tracker, said_yes: bool = False) -> bool:
@@ -277,7 +281,7 @@ def offer_accepted(tracker: Tracker, said_yes: bool = False) -> bool:
             if seen_user:
                 return False
             seen_user = True
-        elif seen_user and event.get("event") == "action" and event.get("name") != "action_listen":
+        elif seen_user and event.get("event") == "action" and event.get("name") not in _NOT_REPLIES:
             if event.get("name") not in OFFERING_ACTIONS:
                 return False
             return said_yes or accepts_offer(message_text(tracker))

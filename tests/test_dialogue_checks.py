@@ -1,0 +1,52 @@
+"""Issue 11, defects found by a user check, over the real REST channel: a question about a program
+the documents do not cover inside a story of hardship; every offer of the questionnaire taken by a
+plain yes and declined by a plain no; applying after the result in the resident's words; 孤儿基本生活费
+for 运城 not answered with the 特困 standard; a resident asking for a relative, and answers about
+another relative."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Servers
+from tests.test_conversation_repairs import asked, new_sender, tracker
+
+pytestmark = pytest.mark.e2e
+
+STORY = "俺家日子过不下去了，老伴瘫在床上好几年了"
+
+
+def test_an_uncovered_program_asked_inside_a_story_is_answered_before_the_offer(servers: Servers) -> None:
+    sender = new_sender("funeral")
+    messages = servers.messages(sender, "家里老人没了，有丧葬费没")
+    assert "没有规定丧葬费" in messages[0]["text"] and "12345" in messages[0]["text"]  # the answer first
+    assert "依据" not in messages[0]["text"]  # not another program's measure
+    assert "开始吗" in messages[-1]["text"]  # then the questionnaire offered
+    assert asked(servers, sender) is None
+
+
+@pytest.mark.parametrize("yes", ["好", "中", "行", "嗯", "能成", "那你问吧"])
+@pytest.mark.parametrize("opening", [STORY, "家里老人没了，有丧葬费没", "我能申请啥", "宁夏低保标准是多少钱"])
+def test_every_offer_is_taken_by_a_plain_yes(servers: Servers, opening: str, yes: str) -> None:
+    sender = new_sender("yes")
+    offer = servers.messages(sender, opening)[-1]
+    assert "开始吗" in offer["text"] and offer["buttons"]
+    servers.talk(sender, yes)
+    state = tracker(servers, sender)
+    assert (state.get("active_loop") or {}).get("name") == "screening_form", state["latest_message"]
+
+
+@pytest.mark.parametrize("no", ["先不用", "不用了", "不了"])
+def test_an_offer_is_declined_by_a_plain_no_and_a_later_yes_does_not_start_it(servers: Servers, no: str) -> None:
+    sender = new_sender("no")
+    servers.talk(sender, STORY)
+    reply = "\n".join(servers.talk(sender, no))
+    assert "还有什么可以帮您" in reply
+    assert asked(servers, sender) is None
+    servers.talk(sender, "好")
+    assert asked(servers, sender) is None
+
+
+def test_orphan_allowance_for_yuncheng_is_not_the_tekun_standard(servers: Servers) -> None:
+    text = "\n".join(servers.talk(new_sender("orphan"), "运城孤儿基本生活费一个月多少"))
+    assert "没有规定孤儿基本生活费" in text and "民政部门" in text
+    assert "特困人员供养标准" not in text

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import Servers
-from tests.test_conversation_repairs import asked, new_sender, tracker
+from tests.test_conversation_repairs import answer_until, asked, new_sender, start_questionnaire, tracker
 
 pytestmark = pytest.mark.e2e
 
@@ -50,3 +50,15 @@ def test_orphan_allowance_for_yuncheng_is_not_the_tekun_standard(servers: Server
     text = "\n".join(servers.talk(new_sender("orphan"), "运城孤儿基本生活费一个月多少"))
     assert "没有规定孤儿基本生活费" in text and "民政部门" in text
     assert "特困人员供养标准" not in text
+
+
+@pytest.mark.parametrize("apply", ["能在这申请不", "那就在这登记吧", "我要申请"])
+def test_asking_to_apply_after_the_result_starts_the_application(servers: Servers, apply: str) -> None:
+    sender = new_sender("apply")
+    start_questionnaire(servers, sender)
+    result = answer_until(servers, sender)
+    assert any("初步判断" in m.get("text", "") for m in result)
+    replies = "\n".join(servers.talk(sender, apply))
+    assert "再见" not in replies
+    state = tracker(servers, sender)
+    assert (state.get("active_loop") or {}).get("name") == "application_form", state["latest_message"]

@@ -51,6 +51,9 @@ BLOCKED_PHRASES = (
     "响应县",
     "供应县",
     "振兴县",
+    "老汉中",  # 老汉中风了 (陕西汉中)
+    "家中卫",  # 家中卫生 (宁夏中卫)
+    "您安康",  # 祝您安康 (陕西安康)
 )
 
 # Characters allowed between two parts of one place name ("山西省 运城市").

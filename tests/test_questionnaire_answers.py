@@ -211,3 +211,70 @@ def test_answers_are_not_only_questions(text: str) -> None:
 )
 def test_rough_amounts_people_listed_and_no_longer(path: str, text: str, expected: object) -> None:
     assert read_answer(path, text) == expected
+
+
+@pytest.mark.parametrize(
+    "path, text, expected",
+    [
+        # a correction inside the answer: the last figure
+        ("household.size", "四口，哦不对，闺女出嫁了，现在三口", 3),
+        ("household.monthly_income", "两千，不对，两千五左右", 2500),
+        ("household.size", "原来三口人，儿子结婚搬出去了，老伴也走了，现在家里就剩我一个", 1),
+        # people counted or listed
+        ("household.size", "仨，俺俩带一个孙子", 3),
+        ("household.size", "我、老伴还有孙女", 3),
+        ("household.size", "就她一个", 1),
+        ("household.size", "我一个人，没成家", 1),
+        # rough amounts and "not sure"
+        ("applicant.medical_out_of_pocket_yearly", "一年千数块", 1000),
+        ("applicant.medical_out_of_pocket_yearly", "没啥", 0),
+        ("applicant.medical_out_of_pocket_yearly", "没算过", UNKNOWN),
+        ("household.monthly_income", "说不上来，有时候有有时候没", UNKNOWN),
+        ("household.low_income_family", "这个记不得了", UNKNOWN),
+        # dialect and rhetorical answers
+        ("applicant.disability", "莫得", NONE),
+        ("applicant.disability", "他耳朵聋了，没去办证", NONE),
+        ("applicant.unemployment_insured", "工地上哪给交那个", False),
+        ("applicant.unemployment_insured", "上班时候好像交过，现在退休了也用不上", True),
+        ("applicant.seriously_ill", "身体还凑合", False),
+        ("applicant.seriously_ill", "没听说有大病", False),
+        ("applicant.has_able_supporter", "两个闺女都嫁出去了，各顾各的", False),
+        # work named as income; months said in days or never
+        ("applicant.has_income_source", "在饭馆洗碗，一个月一千八", True),
+        ("applicant.has_income_source", "在饭店当服务员", True),
+        ("applicant.unemployed_months", "从工地回来快五个月了", 5),
+        ("applicant.unemployed_months", "就这几天", 0),
+        ("applicant.unemployed_months", "一直没有", 24),
+        ("applicant.unemployed_months", "从来没上过班", 0),
+        # emergencies
+        ("applicant.emergency", "没有啥突发的", NONE),
+        ("applicant.emergency", "老母亲上个月摔了一跤，住了半个月院", "sudden_illness"),
+        ("applicant.emergency", "老伴刚走了", "other"),
+        # a birth year for the age, "七十有三"
+        ("applicant.age", "今年七十有三", 73),
+        ("household.size", "两口子加俩娃", 4),
+        ("household.size", "老两口带个孙子", 3),
+        ("household.size", "三代人六口", 6),
+        ("household.monthly_income", "一分钱收入都没有", 0),
+        ("residence", "山沟沟里", "rural"),
+        ("household.on_dibao", "吃着呢", True),
+        ("applicant.has_income_source", "靠儿女给点", False),
+        ("applicant.medical_out_of_pocket_yearly", "医保都报了", 0),
+        ("applicant.seriously_ill", "有点小毛病", False),
+    ],
+)
+def test_answers_of_the_third_round(path: str, text: str, expected: object) -> None:
+    assert read_answer(path, text) == expected
+
+
+def test_a_yes_with_a_no_word_in_it_and_a_district_named_城区() -> None:
+    from bot.questionnaire.application import find_district, yes_or_no
+    assert yes_or_no("没错") is True and yes_or_no("没问题") is True and yes_or_no("不对") is False
+    assert find_district("灵武市城区街道") == "城区街道" and find_district("运城市盐湖区北城街道") == "北城街道"
+
+
+def test_a_birth_year_for_the_age() -> None:
+    from bot.settings import get_settings
+    age = get_settings().today().year - 1958
+    assert read_answer("applicant.age", "1958年出生的") == age
+    assert read_answer("applicant.age", "五八年生人") == age

@@ -14,13 +14,14 @@ import cn2an
 
 from bot.numbers import PER_YEAR, NumberMatch, extract_numbers
 from bot.regions import normalize_region
+from bot.settings import get_settings
 from bot.text import normalize_text
 
 NOT_UNDERSTOOD = object()
 # Dialect and spoken forms read as the common words before an answer is read (山西: 甚, 知不道;
 # 宁夏/西北: 莫有, 没得; 俩/仨 for 两个/三个).
 DIALECT = (
-    ("莫有", "没有"), ("木有", "没有"), ("没得", "没有"), ("冇", "没有"), ("知不道", "不知道"),
+    ("莫有", "没有"), ("木有", "没有"), ("莫得", "没有"), ("没得", "没有"), ("冇", "没有"), ("知不道", "不知道"),
     ("是个甚", "是个啥"), ("做甚", "做啥"), ("甚么", "什么"), ("说甚", "说啥"),
 )
 _FEW_PEOPLE_RE = re.compile(r"(俩|仨)(?=人|口|个)")
@@ -29,7 +30,8 @@ UNKNOWN = "unknown"  # "不清楚": asked and answered, but the fact stays unkno
 
 # "不清楚", "不知道": the resident does not know (kept as unknown, never as "no").
 _UNKNOWN_RE = re.compile(
-    r"不清楚|不知道|不晓得|不了解|说不清|说不好|不确定|没数|搞不清|弄不清|记不清|不太懂|不懂|不好说|跳过"
+    r"不清楚|不知道|不晓得|不了解|说不清|说不好|不确定|没数|搞不清|弄不清|记不清|不太懂|不懂|不好说|跳过|"
+    r"说不上来|说不准|说不来|没算过|算不清|算不来|有时候有有时候没|时有时无|记不得|记不住|忘了"
 )
 # A question about the question ("啥叫低收入家庭？", "养老金算不算收入").
 _ASKS_BACK_RE = re.compile(
@@ -43,9 +45,9 @@ _QUESTION_END_RE = re.compile(r"[?？]\s*$|意思|是说啥|说的是啥|是个�
 _INCOME_SOURCES_RE = re.compile(
     r"养老金|退休金|退休工资|工资|租金|房租|地租|补贴|补助|抚恤金|低保|打零工|零工|打工|上班|挣钱|种地|经营|生意|分红|"
     r"种[\u4e00-\u9fa5]{1,2}(?:地|菜|树|果|粮)?|养(?:了)?(?:几|一些|些|点)?(?:头|只|群|箱|窝)?[羊猪牛鸡鸭鱼蜂]|放羊|放牛|务农|摆摊|卖|帮工|拉货|跑车|开车|开三轮|开出租|"
-    r"网上卖|保姆|保洁|打扫|看大门|当保安"
+    r"网上卖|保姆|保洁|打扫|看大门|当保安|洗碗|服务员|饭馆|饭店|餐馆|帮厨|外卖|快递|搬运|装卸|工地|厂里|干活挣"
 )
-_NEGATED_BEFORE = re.compile(r"(?:没有|没|无|不领|不拿|算不上|不算|不是)\S{0,2}$")
+_NEGATED_BEFORE = re.compile(r"(?:没有|没|无|不领|不拿|算不上|不算|不是)(?:听说|发现|查出|查出来)?\S{0,2}$")
 _DOUBLE_NEGATIVE_RE = re.compile(r"不算没|不是没|并不是没|也不是没")
 _CONTRAST_RE = re.compile(r"但是|但|可是|(?:(?<=[，,。 ])|^)不过|就是|只是")  # not the 不过 of 顾不过来
 _FAMILY_RE = re.compile(
@@ -55,22 +57,22 @@ _FAMILY_RE = re.compile(
 _CN_COUNT = r"[\d一二两三四五六七八九十]+"
 
 _NEGATIVE_RE = re.compile(r"没有|没|不是|不能|不会|不行|无|否|不算|不用|未|不")
-_POSITIVE_RE = re.compile(r"有|是|对|能|可以|嗯|行|会|参加|交了|交过|交着|在交|领了|领过|办过|算|中|没错|当然")
+_POSITIVE_RE = re.compile(r"有|是|对|能|可以|嗯|行|会|参加|交了|交过|交着|在交|领了|领过|领着|吃着|在吃|在领|办过|算|中|没错|当然")
 _NO_INCOME_RE = re.compile(
     r"没有收入|没收入|没有进项|没进项|零收入|一分钱都没|没啥收入|没什么收入|不挣钱|没钱|"
-    r"(?:啥|什么)(?:收入|钱|进项)?(?:也|都)没|一分(?:钱)?(?:也|都)?没"
+    r"(?:啥|什么)(?:收入|钱|进项)?(?:也|都)没|一分(?:钱)?(?:也|都)?没|一分钱.{0,4}(?:也|都)没"
 )
 # "千把块", "万把块": about a thousand, ten thousand.
-_ABOUT_RE = re.compile(r"(?<![\d一二两三四五六七八九十])(百|千|万)把")
+_ABOUT_RE = re.compile(r"(?<![\d一二两三四五六七八九十])(百|千|万)(?:把|数)")
 # Hardly any medical spending ("基本不花钱", "没咋看病"): none.
-_NO_MEDICAL_RE = re.compile(r"不花(?:什么|啥)?钱|没花(?:什么|啥)?钱|没(?:咋|怎么|去)?看(?:过)?病|不(?:咋|怎么)看病|不吃药")
+_NO_MEDICAL_RE = re.compile(r"(?:都|全)报了|全报销|不花(?:什么|啥)?钱|没花(?:什么|啥)?钱|没(?:咋|怎么|去)?看(?:过)?病|不(?:咋|怎么)看病|不吃药")
 _SUPPORTER_UNABLE_RE = re.compile(
     r"顾不上|管不了|管不上|没能力|没有能力|养不起|自己都困难|自己都难|指望不上|不管|不来往|不联系|都没了|去世|过世|没儿没女|孤寡|"
-    r"走了|不在了|没了|靠不上|顾不了|自身难保|也困难|也难|也穷|没工作|残疾|有病|瘫|紧巴|各过各|"
+    r"走了|不在了|没了|靠不上|顾不了|各顾各|自身难保|也困难|也难|也穷|没工作|残疾|有病|瘫|紧巴|各过各|"
     r"都老了|老了|岁数大|年纪大|[七八九]十多|还小|太小|上学|念书|读书|未成年|没成年|顾不住|也紧|自己都|自己也|下岗|失业"
 )
 _URBAN_RE = re.compile(r"城市|城镇|城里|县城|市里|市区|镇上|小区|城区|街道")
-_RURAL_RE = re.compile(r"农村|村里|乡下|村上|农民|种地|村子|乡里")
+_RURAL_RE = re.compile(r"农村|村里|乡下|村上|农民|种地|村子|乡里|山沟|山里|沟里|庄子上")
 DISABILITY_KINDS = (
     ("multiple", re.compile(r"多重")),
     ("intellectual", re.compile(r"智力|智障|脑瘫")),
@@ -83,9 +85,9 @@ DISABILITY_KINDS = (
 EMERGENCIES = (
     ("fire", re.compile(r"火灾|着火|失火|烧了|火")),
     ("traffic_accident", re.compile(r"车祸|交通事故|撞")),
-    ("sudden_illness", re.compile(r"突发|急病|重病|住院|抢救|手术|癌|中风|脑梗|脑出血|心梗|病倒")),
+    ("sudden_illness", re.compile(r"突发|急病|重病|住院|住了.{0,5}院|抢救|手术|癌|中风|脑梗|脑出血|心梗|病倒")),
     ("disaster", re.compile(r"灾|洪水|发大水|水淹|淹了|被淹|地震|冰雹|泥石流|塌了|倒塌|旱|冻了|风刮")),
-    ("other", re.compile(r"摔伤|摔坏|受伤|骨折|砸伤|工伤|出事|去世|过世|病故|丧事")),
+    ("other", re.compile(r"摔伤|摔坏|摔了|摔倒|跌倒|受伤|骨折|砸伤|工伤|出事|去世|过世|病故|丧事|刚(?:刚)?(?:走|没|去世|过世)")),
 )
 
 
@@ -105,8 +107,12 @@ def _bool(text: str) -> Any:
     return _plain_bool(text)
 
 
+# A rhetorical no ("工地上哪给交那个", "哪有人管").
+_RHETORICAL_NO_RE = re.compile(r"哪(?:儿|里)?(?:给|有|会|能|交|来|舍得|顾得上|管)")
+
+
 def _plain_bool(text: str) -> Any:
-    if _NEGATIVE_RE.search(text):
+    if _RHETORICAL_NO_RE.search(text) or _NEGATIVE_RE.search(text):
         return False
     if _POSITIVE_RE.search(text):
         return True
@@ -141,18 +147,30 @@ def _count(word: str) -> int | None:
 
 def parse_household_size(text: str) -> Any:
     text = _FEW_PEOPLE_RE.sub(lambda m: "两" if m.group(1) == "俩" else "三", text)
-    if re.search(r"(就|只有|只)(我|俺|咱)(一个|自己)|^(我|俺|她|他|老人|就)?一个人?$|一个人过|自己一个人|自个儿|独居|光棍|孤身|一个人住|就我自己|就俺自己", text):
+    text = re.sub(r"^仨(?=[，,。\s]|$)", "三", text)
+    now = re.search(r"(?:现在|如今|目前)(.+)$", text)
+    if now and (size := parse_household_size(now.group(1))) is not NOT_UNDERSTOOD:
+        return size  # "原来三口人……现在家里就剩我一个"
+    if re.search(r"剩(?:下)?(?:我|俺|她|他)(?:一个|自己)|(就|只有|只)(我|俺|咱|她|他)(一个|自己)|^(?:就)?(?:我|俺|她|他|老人)?(?:自己)?一个人?(?:[，,。\s]|$)|一个人过|自己一个人|自个儿|独居|光棍|孤身|一个人住|就我自己|就俺自己", text):
         return 1
     # The number the answer starts with ("四口，俺两口子俩娃"; "三个人"), before any other.
-    leading = re.match(rf"^(?:俺家|我家|咱家|家里|一共|总共|全家|就|有)*({_CN_COUNT})\s*(?:口|个|人)(?!子)", text)
+    leading = re.match(rf"^(?:俺家|我家|咱家|家里|一共|总共|全家|就|有)*({_CN_COUNT})\s*(?:(?:口人|个人|口|个|人)(?!子)|(?=[，,。\s]|$))", text)
+    now = re.search(rf"(?:现在|如今|目前)(?:是|就|只有|剩)?({_CN_COUNT})\s*(?:口|个人|人)", text)
+    if now and (size := _count(now.group(1))) and 1 <= size <= 30:
+        return size  # "原来四口，现在三口"
     if leading and (size := _count(leading.group(1))) and 1 <= size <= 30:
         return size
-    if re.search(r"老两口|两口子|俺俩|我俩|我们俩|我们两个|夫妻俩|娘俩|母子俩|父子俩|爷俩|娘儿俩", text) and not _numbers(
-        text, "household_size", "number"
-    ):
+    couple = re.search(r"老两口|两口子|俺俩|我俩|我们俩|我们两个|夫妻俩|娘俩|母子俩|父子俩|爷俩|娘儿俩", text)
+    more = re.search(r"(?:加|带|还有|和|跟|领)(?:着)?(俩|两个|一个|个|仨|三个)", text[couple.end():]) if couple else None
+    if couple and more:  # "两口子加俩娃", "老两口带个孙子"
+        return 2 + {"俩": 2, "两个": 2, "一个": 1, "个": 1, "仨": 3, "三个": 3}[more.group(1)]
+    if couple and not _numbers(text, "household_size", "number"):
         return 2
     size = _first_number(text, ("household_size",), 1, 30)
-    listed = re.match(r"^(?:就)?(?:我|俺)(?:和|跟|与|带着|领着)(.+)$", text)
+    mouths = re.search(rf"({_CN_COUNT})\s*口(?!子)", text)
+    if size is NOT_UNDERSTOOD and mouths and (count := _count(mouths.group(1))) and 1 <= count <= 30:
+        size = count  # "三代人六口"
+    listed = re.match(r"^(?:就)?(?:我|俺)(?:和|跟|与|带着|领着|、|，|,)(.+)$", text)
     if size is NOT_UNDERSTOOD and listed:  # "我和老伴还有孙女": me and each one named
         named = _FAMILY_RE.findall(listed.group(1))
         if named:
@@ -167,7 +185,7 @@ _FEW_VALUES = {"百": 300, "千": 3000, "万": 30000}
 
 def _money(text: str, per_year: bool) -> Any:
     """The first amount; a yearly one ("一年一万") as a monthly figure, or the other way round."""
-    if _NO_INCOME_RE.search(text) or text.strip() in ("没有", "没", "无", "0", "零", "没有钱", "一分没有"):
+    if _NO_INCOME_RE.search(text) or text.strip("，,。！!啊呀吧 ") in ("没有", "没", "无", "0", "零", "没有钱", "一分没有", "没啥", "没什么", "没花", "没花钱"):
         return 0
     text = _ABOUT_RE.sub(lambda m: "一" + m.group(1), text)
     few = _FEW_RE.search(text)
@@ -202,7 +220,22 @@ def parse_yearly_money(text: str) -> Any:
     return value
 
 
+_BIRTH_YEAR_RE = re.compile(r"((?:19|20)?[0-9]{2}|[一二三四五六七八九零〇]{2,4})年(?:出生|生|的人|的|生人|人)")
+_AND_UNITS_RE = re.compile(r"([一二三四五六七八九]?十)有([一二三四五六七八九])")
+
+
 def parse_age(text: str) -> Any:
+    """The age; a birth year said instead ("1958年出生的", "五八年生人") counts from this year."""
+    text = _AND_UNITS_RE.sub(r"\1\2", text)  # "七十有三"
+    born = _BIRTH_YEAR_RE.search(text)
+    if born:
+        digits = born.group(1).translate(str.maketrans("一二三四五六七八九零〇", "12345678900"))
+        if digits.isdigit():
+            year = int(digits)
+            year += 1900 if year < 100 else 0
+            age = get_settings().today().year - year
+            if 0 <= age <= 120:
+                return age
     return _first_number(text, ("age",), 0, 120)
 
 
@@ -219,9 +252,15 @@ _NOT_OUT_OF_WORK_RE = re.compile(
 def parse_months(text: str) -> Any:
     if re.search(r"半年", text):
         return 6
+    if re.search(r"(?:就|才|刚)?(?:这|那)?几天|刚(?:刚)?(?:没|停)", text) and not _numbers(text, "months"):
+        return 0  # days, not months
+    if re.search(r"(?:一直|从来|从)没(?:有)?(?:过)?(?:收入|进项|挣过钱|钱)?$|就没有过", text) and not _NOT_OUT_OF_WORK_RE.search(text):
+        return 24  # never had any: at least two years
+    months = _first_number(text, ("months",), 0, 240)
+    if months is not NOT_UNDERSTOOD and re.search(r"个月|月", text):
+        return months  # "从工地回来快五个月了"
     if text.strip() in ("没有", "没", "无", "不是", "有收入") or _has_income_source(text) or _ALWAYS_EARNING_RE.search(text):
         return 0
-    months = _first_number(text, ("months",), 0, 240)
     if months is NOT_UNDERSTOOD and re.search(r"好几年|好些年|多年|几年了", text):
         return 24  # at least two years
     if months is NOT_UNDERSTOOD and _NOT_OUT_OF_WORK_RE.search(text):
@@ -233,7 +272,7 @@ def parse_disability(text: str) -> Any:
     kind = next((k for k, pattern in DISABILITY_KINDS if pattern.search(text)), None)
     grades = _numbers(text, "disability_grade", "number")
     grade = next((int(m.value) for m in grades if 1 <= m.value <= 4), None)
-    if re.search(r"没(有)?(办|领|评)?(过)?(残疾)?证|不残疾|没残疾|没有残疾|没(?:有)?(?:评|鉴定|办)(?:过)?残", text):
+    if re.search(r"没(有)?(去)?(办|领|评)?(过)?(残疾)?证|不残疾|没残疾|没有残疾|没(?:有)?(?:评|鉴定|办)(?:过)?残", text):
         return NONE
     if kind is None and grade is None:
         if re.search(r"没有|没|不残疾|健康|好好的|无", text):
@@ -246,13 +285,13 @@ def parse_disability(text: str) -> Any:
 
 _SERIOUS_ILLNESS_RE = re.compile(
     r"癌|尿毒症|透析|白血病|肿瘤|瘫痪|偏瘫|中风|脑梗|脑出血|心脏病|重病|大病|器官移植|精神病|植物人|搭了?桥|支架|"
-    r"股骨头坏死|肝硬化|肾衰|帕金森|红斑狼疮|再生障碍"
+    r"股骨头坏死|肝硬化|肾衰|帕金森|红斑狼疮|再生障碍|痴呆|阿尔茨海默"
 )
-_HEALTHY_RE = re.compile(r"身体(?:还|挺|都|也)?(?:行|好|可以|中|不错|硬朗)|好着呢|健康|没(?:啥|什么)病")
+_HEALTHY_RE = re.compile(r"身体(?:还|挺|都|也)?(?:行|好|可以|中|不错|硬朗|凑合|过得去)|好着呢|健康|没(?:啥|什么)病|还凑合")
 
 
 # Long-standing but not "serious" in the rules' sense (the explanation says 高血压 is not).
-_CHRONIC_RE = re.compile(r"高血压|血压高|糖尿病|血糖高|慢性病|关节炎|风湿|腰间盘|腰椎间盘|颈椎|胃病|腿疼|腰疼|老毛病|小病")
+_CHRONIC_RE = re.compile(r"高血压|血压高|糖尿病|血糖高|慢性病|关节炎|风湿|腰间盘|腰椎间盘|颈椎|胃病|腿疼|腰疼|老毛病|小毛病|小病")
 
 
 # Was on 低保 once, not now ("前几年吃过，后来取消了").
@@ -313,15 +352,32 @@ def _has_income_source(text: str) -> bool:
     return False
 
 
+# Living on what children or relatives give is not an income source of one's own.
+_SUPPORTED_BY_RE = re.compile(r"^(?:就|全|都)?靠(?:儿女|儿子|闺女|女儿|孩子|娃|亲戚|子女|家里人|别人)")
+
+
 def parse_income_source(text: str) -> Any:
+    if _SUPPORTED_BY_RE.search(text) and not _has_income_source(text):
+        return False
     if _has_income_source(text) or _DOUBLE_NEGATIVE_RE.search(text):
         return True
+    if re.search(r"一个月|每月|一月|一年", text) and isinstance(amount := parse_money(text), (int, float)) and amount > 0:
+        return True  # "一个月一千八"
     if _NO_INCOME_RE.search(text):
         return False
     return _bool(text)
 
 
+def parse_insured(text: str) -> Any:
+    """Paid into unemployment insurance: "交过" wins over what follows ("现在退休了也用不上")."""
+    if re.search(r"(?<![没不未])(?:交过|交了|交着|在交|参加过|参保了|给交过|给交了)", text) and not re.search(r"没(?:有)?(?:给)?交|没参加|未参", text):
+        return True
+    return _bool(text)
+
+
 def parse_emergency(text: str) -> Any:
+    if re.match(r"^(?:没有|没|无|也没)(?:啥|什么|甚)?(?:突发|突然|急)?(?:的)?(?:事|情况|困难)?(?:的)?[啊呀吧，。！\s]*$", text):
+        return NONE  # "没有啥突发的"
     kind = next((k for k, pattern in EMERGENCIES if pattern.search(text)), None)
     if kind:
         return kind
@@ -356,7 +412,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "applicant.has_income_source": parse_income_source,
     "applicant.has_able_supporter": parse_supporter,
     "applicant.unemployed_months": parse_months,
-    "applicant.unemployment_insured": _bool,
+    "applicant.unemployment_insured": parse_insured,
     "applicant.is_migrant_worker": parse_migrant,
     "applicant.is_unemployed_graduate": parse_graduate,
     "applicant.medical_out_of_pocket_yearly": parse_yearly_money,
@@ -392,12 +448,22 @@ def says_unknown(text: str) -> bool:
     return bool(_UNKNOWN_RE.search(plain_words(text)))
 
 
+# A correction inside the answer ("四口，哦不对，现在三口", "两千，不对，两千五左右"): what follows counts.
+_SELF_CORRECTION_RE = re.compile(r"[，,。\s]*(?:哦|噢|啊|哎)?(?:不对不对|不对|说错了|说错|不是不是|我说错了|记错了|应该是|改一下)[，,。\s]*")
+
+
 def read_answer(path: str, text: str) -> Any:
     """The answer to the question asked in the chat: a value, UNKNOWN ("不清楚"), or NOT_UNDERSTOOD.
 
     A figure or a kind named beside "不清楚" wins ("具体不清楚，大概两千"); a yes/no question
-    answered "不知道" is unknown, never "no"."""
+    answered "不知道" is unknown, never "no". A figure corrected in the same answer is the last one."""
     text = plain_words(text)
+    if path in NUMERIC_PATHS or path == "residence":
+        parts = [part for part in _SELF_CORRECTION_RE.split(text) if part.strip()]
+        if len(parts) > 1 and _SELF_CORRECTION_RE.search(text).start() > 0:
+            corrected = read_answer(path, parts[-1])
+            if corrected is not NOT_UNDERSTOOD:
+                return corrected
     if path == "region":
         return parse_answer(path, text)  # never "unknown": the rules need a place
     if says_unknown(text):

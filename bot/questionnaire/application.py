@@ -49,6 +49,8 @@ NAME_CUES = re.compile(
 NAME_TAIL = re.compile(r"[。，,.!！~～\s]*(?:吧|啊|呀|哈|哦|嘞|呢)?[。，,.!！~～\s]*$")
 DISTRICT_RE = re.compile(r"[\u4e00-\u9fa5]{1,12}?(?:街道办事处|街道办|街道|镇|乡|苏木)")
 DISTRICT_PREFIX = re.compile(r"^.*(?:省|自治区|市|区|县|旗|住在|住|在|是|属于)")
+DISTRICT_PLACE_PREFIX = re.compile(r"^.*(?:省|自治区|市|县|旗|住在|住|在|是|属于)")
+DISTRICT_SUFFIX = re.compile(r"街道办事处|街道办|街道|镇|乡|苏木")
 DISTRICT_MESSAGE = "请告诉我您所在的乡镇或街道的名称，比如“解州镇”“北城街道”，我们会把申请交给那里的社会救助窗口。"
 
 PROGRAMS_QUESTION = "您想申请哪一项救助？可以说：低保、单人保、特困供养、临时救助、失业人员临时救助、未就业大学生临时救助。"
@@ -93,7 +95,12 @@ def programs_question(suggested: list[str]) -> str:
     return f"根据刚才的初步判断，您可以申请：{names}。就申请这些吗？回复“是”，或直接说要申请哪一项。"
 
 
+# Yes said with a no word in it ("没错", "没问题", "不错", "错不了").
+YES_IDIOMS = re.compile(r"没错|没有错|没问题|不错|错不了|不会错")
+
+
 def yes_or_no(text: str) -> Optional[bool]:
+    text = YES_IDIOMS.sub("对", text)
     if any(word in text for word in NO_WORDS):
         return False
     if any(word in text for word in YES_WORDS):
@@ -106,7 +113,9 @@ def find_district(text: str) -> Optional[str]:
     if not matches:
         return None
     name = DISTRICT_PREFIX.sub("", matches[-1])
-    return name if len(name) >= 2 else None
+    if DISTRICT_SUFFIX.fullmatch(name):  # "城区街道": 城区 is the name, not a county's 区
+        name = DISTRICT_PLACE_PREFIX.sub("", matches[-1])
+    return name if len(name) >= 2 and not DISTRICT_SUFFIX.fullmatch(name) else None
 
 
 def parse_field(field: str, text: str, suggested: list[str]) -> Any:

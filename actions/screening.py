@@ -13,8 +13,11 @@ from actions.common import entity_value, latest_intent, message_is_new, message_
 from bot import replies
 from bot.knowledge.service import get_policy_service
 from bot.questionnaire.answers import (
+    NONE,
     NOT_UNDERSTOOD,
     UNKNOWN,
+    about_someone_else,
+    asked_for,
     asks_back,
     leaves,
     mentioned_facts,
@@ -48,6 +51,25 @@ SKIP_AFTER = 3  # the third unreadable answer to one question skips it (kept as 
 EXPLAIN_PAYLOAD = "/explain_result"
 
 
+SUBJECT_SLOT = "sc_subject"
+# Questions about the applicant whose answer may be about another relative ("婆婆瘫在床上"): the
+# value the applicant is then taken to have.
+NOT_THE_APPLICANTS = {"applicant.disability": NONE, "applicant.seriously_ill": False}
+
+
+def asked_for_earlier(tracker: Tracker) -> Optional[str]:
+    """The relative the resident said they ask for, in this conversation's messages since the last
+    result (the latest one said)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") == "action_screening_result":
+            return None
+        if event.get("event") == "user":
+            kind = asked_for(event.get("text") or "")
+            if kind is not None:
+                return kind
+    return None
+
+
 def fact_events(facts: Dict[str, Any]) -> List[Dict[Text, Any]]:
     return [SlotSet(SLOT_FOR_PATH[path], value) for path, value in facts.items()]
 
@@ -77,15 +99,32 @@ class ValidateScreeningForm(FormValidationAction):
         intent = latest_intent(tracker)
         text = message_text(tracker)
         requested = tracker.get_slot("requested_slot")
+        subject = asked_for(text) or tracker.get_slot(SUBJECT_SLOT)
         if requested not in PATH_FOR_SLOT:
-            return fact_events(mentioned_facts(text))
+            return [*self.subject_named(dispatcher, tracker, subject),
+                    *fact_events(mentioned_facts(text, subject))]
         path = PATH_FOR_SLOT[requested]
         # First read as the answer to the question asked; a command to stop or a person wins
         # only when the message says so ("七十二了" is an age, not "stop").
         value = NOT_UNDERSTOOD if only_asks_back(text) else read_answer(path, text)
+        # "我男人是残疾，二级", "婆婆瘫在床上": about another relative, not the applicant.
+        other = about_someone_else(text, subject) if path in NOT_THE_APPLICANTS else None
+        if other is not None:
+            value = NOT_THE_APPLICANTS[path]
         if intent in LEAVING_INTENTS and (leaves(text) or value is NOT_UNDERSTOOD):
             return None
-        facts = mentioned_facts(text)
+        subject_events = self.subject_named(dispatcher, tracker, subject)
+        if other is not None:
+            who = replies.text(f"questionnaire.subject.names.{other}")
+            dispatcher.utter_message(text=replies.text("questionnaire.subject.someone_else", who=who))
+        events = self.read(dispatcher, tracker, requested, path, value, text, subject)
+        return None if events is None else [*subject_events, *events]
+
+    def read(self, dispatcher: CollectingDispatcher, tracker: Tracker, requested: str, path: str, value: Any,
+             text: str, subject: Optional[str]) -> Optional[List[Dict[Text, Any]]]:
+        """Slot events for the answer `value` (or NOT_UNDERSTOOD) to the question asked."""
+        intent = latest_intent(tracker)
+        facts = mentioned_facts(text, subject)
         if value is NOT_UNDERSTOOD and asks_back(text):
             dispatcher.utter_message(text=replies.text(f"questionnaire.explain.{requested}"))
             return [SlotSet(requested, None)]
@@ -110,19 +149,30 @@ class ValidateScreeningForm(FormValidationAction):
             return [SlotSet(requested, UNKNOWN), SlotSet(MISREAD_SLOT, None)]
         return [SlotSet(requested, None), SlotSet(MISREAD_SLOT, {"slot": requested, "count": count})]
 
-    def start(self, tracker: Tracker) -> List[Dict[Text, Any]]:
-        """On activation: a region the resident has not confirmed among several is asked again."""
+    @staticmethod
+    def subject_named(dispatcher: CollectingDispatcher, tracker: Tracker, kind: Optional[str]) -> List[Dict[Text, Any]]:
+        """The relative the resident asks for, when newly named: said once, then remembered."""
+        if kind is None or kind == tracker.get_slot(SUBJECT_SLOT):
+            return []
+        who = replies.text(f"questionnaire.subject.names.{kind}")
+        dispatcher.utter_message(text=replies.text("questionnaire.subject.intro", who=who))
+        return [SlotSet(SUBJECT_SLOT, kind)]
+
+    def start(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> List[Dict[Text, Any]]:
+        """On activation: a region the resident has not confirmed among several is asked again;
+        the relative asked for earlier ("我是替我妈问的") is named as the applicant."""
+        events: List[Dict[Text, Any]] = []
         named = distinct_regions(tracker.get_slot("regions_named") or [])
         if tracker.get_slot("region") and len(named) > 1 and not tracker.get_slot("region_confirmed"):
-            return [SlotSet("region", None)]
-        return []
+            events.append(SlotSet("region", None))
+        return [*events, *self.subject_named(dispatcher, tracker, asked_for_earlier(tracker))]
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         events: List[Dict[Text, Any]] = []
         if not tracker.get_slot("requested_slot"):
-            events = self.start(tracker)
+            events = self.start(dispatcher, tracker)
             tracker.add_slots(events)
         # Read the message only when it is new: when the form resumes after an interruption
         # (a policy question), the latest message was already handled by another action.
@@ -237,7 +287,8 @@ class ActionOfferScreening(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         text = message_text(tracker)
-        facts = {path: value for path, value in mentioned_facts(text).items()
+        subject = asked_for(text) or tracker.get_slot(SUBJECT_SLOT)
+        facts = {path: value for path, value in mentioned_facts(text, subject).items()
                  if answers_from_slots(tracker.slots).get(path) is None}
         if latest_intent(tracker) == "start_screening" and wants_screening_now(text):
             return [*fact_events(facts), SlotSet("screening_now", True)]  # the rules start it
@@ -324,7 +375,7 @@ class ActionScreeningCorrect(Action):
         before = {p: v for p, v in answers_from_slots(tracker.slots).items() if p != "region"}
         if not before:
             return ActionOfferScreening().run(dispatcher, tracker, domain)
-        facts = mentioned_facts(message_text(tracker))
+        facts = mentioned_facts(message_text(tracker), tracker.get_slot(SUBJECT_SLOT))
         if not facts:
             dispatcher.utter_message(text=replies.text("questionnaire.correction.nothing_to_correct"))
             return [SlotSet("screening_now", None)]

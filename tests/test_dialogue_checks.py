@@ -46,12 +46,6 @@ def test_an_offer_is_declined_by_a_plain_no_and_a_later_yes_does_not_start_it(se
     assert asked(servers, sender) is None
 
 
-def test_orphan_allowance_for_yuncheng_is_not_the_tekun_standard(servers: Servers) -> None:
-    text = "\n".join(servers.talk(new_sender("orphan"), "运城孤儿基本生活费一个月多少"))
-    assert "没有规定孤儿基本生活费" in text and "民政部门" in text
-    assert "特困人员供养标准" not in text
-
-
 @pytest.mark.parametrize("apply", ["能在这申请不", "那就在这登记吧", "我要申请"])
 def test_asking_to_apply_after_the_result_starts_the_application(servers: Servers, apply: str) -> None:
     sender = new_sender("apply")
@@ -62,3 +56,27 @@ def test_asking_to_apply_after_the_result_starts_the_application(servers: Server
     assert "再见" not in replies
     state = tracker(servers, sender)
     assert (state.get("active_loop") or {}).get("name") == "application_form", state["latest_message"]
+
+
+def test_orphan_allowance_for_yuncheng_is_not_the_tekun_standard(servers: Servers) -> None:
+    text = "\n".join(servers.talk(new_sender("orphan"), "运城孤儿基本生活费一个月多少"))
+    assert "没有规定孤儿基本生活费" in text and "民政部门" in text
+    assert "特困人员供养标准" not in text
+
+
+def test_a_resident_asking_for_their_mother_is_asked_about_her(servers: Servers) -> None:
+    sender = new_sender("mother")
+    servers.talk(sender, "我是替我妈问的，她七十多了，一个人在村里")
+    replies = "\n".join(servers.talk(sender, "好"))
+    assert "申请人”就是您母亲" in replies
+    assert tracker(servers, sender)["slots"]["sc_subject"] == "mother"
+
+
+def test_an_answer_about_another_relative_is_not_the_applicants(servers: Servers) -> None:
+    sender = new_sender("husband")
+    start_questionnaire(servers, sender)
+    answer_until(servers, sender, stop_at="sc_disability")
+    replies = "\n".join(servers.talk(sender, "我男人是残疾，二级"))
+    assert "您丈夫的情况" in replies and "申请人本人" in replies
+    assert asked(servers, sender) != "sc_disability"  # read, not asked again
+    assert tracker(servers, sender)["slots"]["sc_disability"] == "none"

@@ -497,8 +497,82 @@ def wants_screening_now(text: str) -> bool:
     return bool(_SCREEN_NOW_RE.search(normalize_text(text)))
 
 
-def mentioned_facts(text: str) -> dict[str, Any]:
-    """Facts stated in so many words, whatever was asked: for corrections and volunteered facts."""
+# The person the questionnaire is about, when it is not the resident ("我是替我妈问的"): relatives
+# by kind, the words for each (longest first where one contains another).
+RELATIVES = (
+    ("mother_in_law", "婆婆|丈母娘|岳母"),
+    ("father_in_law", "公公|老丈人|岳父"),
+    ("grandmother", "奶奶|姥姥|外婆"),
+    ("grandfather", "爷爷|姥爷|外公"),
+    ("mother", "妈妈|老妈|母亲|老娘|妈|娘"),
+    ("father", "爸爸|老爸|父亲|老爹|爸|爹"),
+    ("husband", "老公|丈夫|男人|老头子|老头儿|当家的|孩子他爸|娃他爹|娃他爸"),
+    ("wife", "老婆子|老婆|媳妇|妻子|孩子他妈|娃他妈"),
+    ("spouse", "老伴儿|老伴|爱人"),
+    ("son", "儿子|大儿|二儿|小儿子"),
+    ("child", "娃娃|孩子|小孩|娃"),
+    ("daughter", "女儿|闺女|姑娘"),
+    ("grandchild", "孙子|孙女|外孙女|外孙"),
+    ("sibling", "哥哥|姐姐|弟弟|妹妹|哥|姐|弟|妹"),
+    ("relative", "叔叔|舅舅|姑姑|大伯|伯伯|叔|舅|姑|姨|亲戚"),
+    ("neighbour", "邻居|街坊"),
+)
+_RELATIVE_WORDS = "|".join(words for _kind, words in RELATIVES)
+_RELATIVE_KIND = [(kind, re.compile(f"^(?:{words})$")) for kind, words in RELATIVES]
+_ASKING = r"(?:问问|问一下|问|打听|咨询|申请|测测|测一下|测|查查|查一下|登记|报|看看|看一下|瞧瞧|算算)"
+_FOR_SOMEONE_RE = (
+    # "我是替我妈问的", "帮俺爹看看", "给我婆婆申请", "代邻居老人打听"
+    re.compile(rf"(?:替|帮|给|为|代)(?:我|俺|咱)?(?:家)?(?:的)?({_RELATIVE_WORDS})(?:家)?(?:老人|老太太|老爷子)?(?:来)?{_ASKING}"),
+    # "我妈让我问问", "俺娘叫俺来打听"
+    re.compile(rf"({_RELATIVE_WORDS})(?:让|叫|托)(?:我|俺)(?:来)?{_ASKING}"),
+    # "我妈能申请低保不", "俺爹这情况能吃低保吗"
+    re.compile(rf"^(?:我|俺|咱)(?:家)?(?:的)?({_RELATIVE_WORDS})[^，,。；我俺]{{0,12}}(?:能|可以|够)(?:不能)?(?:申请|吃|领|办|享受)"),
+)
+# An answer that starts by naming a relative ("我男人是残疾，二级", "婆婆瘫在床上") is about that
+# relative; "我也…" / "俺自己也…" says the applicant has it too.
+_ABOUT_RELATIVE_RE = re.compile(rf"^(?:我|俺|咱)?(?:家)?(?:的)?(?:那个|那口子)?({_RELATIVE_WORDS})(?!俩|儿俩|仨)")
+_SELF_TOO_RE = re.compile(r"(?:我|俺|咱|自己|本人)(?:自己)?也")
+
+
+def relative_kind(word: str) -> str | None:
+    return next((kind for kind, pattern in _RELATIVE_KIND if pattern.match(word)), None)
+
+
+def asked_for(text: str) -> str | None:
+    """The kind of relative the resident asks for ("我是替我妈问的": "mother"), if they say so."""
+    text = plain_words(text)
+    for pattern in _FOR_SOMEONE_RE:
+        match = pattern.search(text)
+        if match:
+            return relative_kind(match.group(1))
+    return None
+
+
+def about_someone_else(text: str, subject: str | None = None) -> str | None:
+    """The relative an answer is about when it is not the person the questionnaire is about
+    (`subject`: the relative asked for; None, the resident)."""
+    text = plain_words(text)
+    match = _ABOUT_RELATIVE_RE.match(text)
+    if match is None or _SELF_TOO_RE.search(text):
+        return None
+    kind = relative_kind(match.group(1))
+    return kind if kind != subject else None
+
+
+def _clause_about_someone_else(text: str, position: int, subject: str | None) -> bool:
+    """The clause around `position` names a relative, and not the resident ("老伴今年七十五")."""
+    start = max(text.rfind(mark, 0, position) for mark in "，,。；;") + 1
+    ends = [i for i in (text.find(mark, position) for mark in "，,。；;") if i >= 0]
+    clause = text[start: min(ends) if ends else len(text)]
+    match = re.search(rf"(?:(?:我|俺|咱)(?:家)?(?:的)?)?({_RELATIVE_WORDS})", clause)
+    if match is None or re.search(r"我|俺|自己|本人", clause[: match.start()] + clause[match.end():]):
+        return False
+    return relative_kind(match.group(1)) != subject
+
+
+def mentioned_facts(text: str, subject: str | None = None) -> dict[str, Any]:
+    """Facts stated in so many words, whatever was asked: for corrections and volunteered facts.
+    An age said of a relative is not the applicant's, unless the questionnaire is about them."""
     text = plain_words(text)
     facts: dict[str, Any] = {}
     region = normalize_region(text)
@@ -508,7 +582,8 @@ def mentioned_facts(text: str) -> dict[str, Any]:
         if match.kind == "household_size":
             facts["household.size"] = match.value
         elif match.kind == "age" and 0 <= match.value <= 120:
-            facts["applicant.age"] = match.value
+            if not _clause_about_someone_else(text, match.start, subject):
+                facts["applicant.age"] = match.value
         elif match.kind == "money" and re.search(r"收入|挣|工资|进项|一个月|每月|月", text):
             # "一年也就收入一万来块" is a yearly figure: the fact is monthly.
             facts["household.monthly_income"] = (

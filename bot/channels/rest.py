@@ -56,6 +56,7 @@ class OnceRestInput(RestInput):
         self.store = store or (channel_store() if get_settings().redis_url else None)
         self._answers: Dict[Tuple[str, str], asyncio.Future] = {}
         self._turns: Set[asyncio.Task] = set()  # running turns, kept from the garbage collector
+        self._warming: Optional[asyncio.Task] = None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint("rest_once_webhook", __name__)
@@ -69,7 +70,7 @@ class OnceRestInput(RestInput):
         @webhook.listener("after_server_start")
         async def warm(app: Any, _loop: Any) -> None:
             """The process's first turn is warmed before it says it is ready (bot.channels.warmup)."""
-            app.add_task(warm_up(getattr(app.ctx, "agent", None)))
+            self._warming = asyncio.get_running_loop().create_task(warm_up(getattr(app.ctx, "agent", None)))
 
         @webhook.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:

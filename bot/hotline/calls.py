@@ -25,6 +25,7 @@ import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Callable, Mapping, Optional
 
 from sqlalchemy import delete, func, select, update
@@ -110,12 +111,17 @@ def _ref(call: HotlineCall) -> CallRef:
 def _use_nonce(session: Session, nonce: str) -> None:
     """Keeps the nonce; Replayed when it was kept before. One statement (INSERT … ON CONFLICT
     DO NOTHING), where reading and then writing took two and the ORM's unit of work."""
-    insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}[session.get_bind().dialect.name]
-    kept = session.execute(insert(ChannelReceipt.__table__)
-                           .values(channel=RECEIPT_CHANNEL, key=nonce, received_at=utcnow())
-                           .on_conflict_do_nothing())
+    kept = session.execute(_nonce_insert(session.get_bind().dialect.name),
+                           {"channel": RECEIPT_CHANNEL, "key": nonce, "received_at": utcnow()})
     if kept.rowcount == 0:
         raise Replayed()
+
+
+@lru_cache(maxsize=None)
+def _nonce_insert(dialect: str) -> Any:
+    """The statement, built once per dialect (building it cost more than running it)."""
+    insert = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}[dialect]
+    return insert(ChannelReceipt.__table__).on_conflict_do_nothing()
 
 
 def _call(session: Session, call_id: str, *, lock: bool = False) -> HotlineCall:
@@ -250,12 +256,12 @@ def _add_utterance(call_id: str, operator_id: str, speaker: str, text: str, spok
             raise Conflict("该通话已经结束，不再接收新的语句；已记录的内容不受影响。")
         if spoken_at < call.started_at - EARLY_SKEW:
             raise InvalidField("ts", "该语句的时间（ts）早于通话开始的时间，请核对后重发。")
-        duplicate = session.scalar(select(HotlineUtterance.id).where(
-            HotlineUtterance.call_pk == call.id, HotlineUtterance.utterance_key == key)) is not None
-        late = False
+        same, latest = session.execute(  # the retry check and the latest time, in one query
+            select(func.count(HotlineUtterance.id).filter(HotlineUtterance.utterance_key == key),
+                   func.max(HotlineUtterance.spoken_at))
+            .where(HotlineUtterance.call_pk == call.id)).one()
+        duplicate, late = same > 0, False
         if not duplicate:
-            latest = session.scalar(select(func.max(HotlineUtterance.spoken_at))
-                                    .where(HotlineUtterance.call_pk == call.id))
             late = latest is not None and spoken_at < latest
             current = draft is not None and draft.revision == call.utterance_count and call.outcome is None
             fresh = current and draft.state is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from bot.knowledge import service as service_module
 from bot.knowledge.ranker import TRAINING_SETS, NgramRanker, load_examples
 from bot.knowledge.search import PolicyIndex
 from bot.regions import get_region
@@ -14,6 +15,37 @@ TODAY = dt.date(2026, 11, 23)
 def test_the_ranker_learns_from_tuning_sets_only() -> None:
     assert TRAINING_SETS and all(path.exists() for path in TRAINING_SETS)
     assert not any("holdout" in path.name for path in TRAINING_SETS)
+
+
+def test_the_product_reads_its_questions_from_data_not_tests(monkeypatch) -> None:
+    """A deployment without tests/ gets the same ranker: building the policy service opens no file
+    under tests/ (the tuning sets live in data/knowledge/questions/)."""
+    import builtins
+
+    from bot.settings import PROJECT_ROOT, get_settings
+
+    opened: list[Path] = []
+    real_open, real_path_open = builtins.open, Path.open
+
+    def recording_open(file, *args, **kwargs):
+        if isinstance(file, (str, Path)):
+            opened.append(Path(file).resolve())
+        return real_open(file, *args, **kwargs)
+
+    def recording_path_open(self, *args, **kwargs):
+        opened.append(self.resolve())
+        return real_path_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", recording_open)
+    monkeypatch.setattr(Path, "open", recording_path_open)
+    settings = get_settings()
+    service = service_module._service_for.__wrapped__(settings.policy_dir, settings.data_dir)  # not the cached one
+    monkeypatch.undo()
+    tests_dir = (PROJECT_ROOT / "tests").resolve()
+    assert any(path.parent.name == "questions" for path in opened)
+    assert not [path for path in opened if path.is_relative_to(tests_dir)]
+    assert all(path.resolve().is_relative_to((PROJECT_ROOT / "data").resolve()) for path in TRAINING_SETS)
+    assert service.index.entries
 
 
 def test_examples_by_measure_leave_out_a_set_and_skip_a_missing_one(tmp_path: Path) -> None:

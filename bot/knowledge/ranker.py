@@ -6,8 +6,8 @@ characters with other residents' questions about the same measure. This ranker k
 measure, example texts labelled with it:
 - the measure's own sentences and their clauses, and its headings;
 - how residents ask about it and what its direct answers say (data/knowledge/gists.yml);
-- the questions of the tuning sets written from the documents (TRAINING_SETS; never a held-out
-  set), each labelled with the measure it expects.
+- the questions of the tuning sets written from the documents (data/knowledge/questions/,
+  TRAINING_SETS; never a held-out set), each labelled with the measure it expects.
 A question scores each measure by the cosine similarity, over TF-IDF weighted character 1–3
 grams, of its nearest example. search.py fuses this ranking with its own by reciprocal rank.
 
@@ -28,10 +28,13 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from bot.knowledge.corpus import Measure, PolicyDocument
 from bot.settings import PROJECT_ROOT
 
-# The question sets the ranker learns residents' wording from: the tuning sets only. A held-out
-# set (tests/eval/*holdout*) must never be here (tests/test_ranker.py checks).
+# The question sets the ranker learns residents' wording from: the tuning sets only, kept with the
+# product's data (data/knowledge/questions/, one file per set; make eval measures each of them,
+# cross-validated). Nothing under tests/ is read at runtime, and a held-out set
+# (tests/eval/*holdout*) must never be here (tests/test_ranker.py checks both).
+QUESTIONS_DIR = PROJECT_ROOT / "data" / "knowledge" / "questions"
 TRAINING_SETS = tuple(
-    PROJECT_ROOT / "tests" / "eval" / name
+    QUESTIONS_DIR / name
     for name in ("policy_questions.yml", "policy_paraphrases.yml", "policy_colloquial.yml",
                  "policy_colloquial2.yml", "policy_colloquial3.yml")
 )
@@ -46,8 +49,7 @@ Key = tuple[str, str]  # (document number, clause), as the question sets name a 
 
 
 def load_examples(paths: Iterable[Path] = TRAINING_SETS, exclude: Iterable[Path] = ()) -> dict[Key, list[str]]:
-    """The questions of the sets by the measure they expect (a set that is missing is skipped:
-    a deployment without tests/ ranks by the documents and gists.yml alone)."""
+    """The questions of the sets by the measure they expect (a set that is missing is skipped)."""
     skip = {Path(path).resolve() for path in exclude}
     examples: dict[Key, list[str]] = {}
     for path in paths:

@@ -21,7 +21,7 @@ from bot.knowledge.terms import QueryTerms, Vocabulary, load_vocabulary, sound_t
 from bot.regions import Region, find_regions, region_applies
 
 # A hit must reach this BM25 score and cover this share of the query's content (by idf weight)
-# to count as an answer; tuned on tests/eval/policy_questions.yml (answerable and unanswerable).
+# to count as an answer; tuned on data/knowledge/questions/policy_questions.yml (answerable and unanswerable).
 MIN_SCORE = 3.0
 MIN_COVERAGE = 0.2
 EXPIRED_WEIGHT = 0.95

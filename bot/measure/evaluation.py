@@ -1,7 +1,8 @@
 """`make eval`: how well the assistant answers, measured on the project's own question sets.
 
-- Policy answers: every question in tests/eval/policy_questions.yml, policy_paraphrases.yml,
-  policy_colloquial.yml, policy_colloquial2.yml and policy_colloquial3.yml (tuning sets; and, reported apart, the
+- Policy answers: every question in data/knowledge/questions/policy_questions.yml, policy_paraphrases.yml,
+  policy_colloquial.yml, policy_colloquial2.yml and policy_colloquial3.yml (tuning sets, kept in data/
+  because the product's ranker learns from them; and, reported apart, the
   held-out tests/eval/policy_questions_holdout.yml and policy_questions_holdout2.yml) goes
   through the same service the chat action uses; it counts as right when the first reply is an
   answer citing the expected document (or another document whose cited measure states the same
@@ -42,27 +43,27 @@ import yaml
 from bot.eligibility import facts_from_request, screen
 from bot.hotline.assist import Line, assess
 from bot.measure import conversations
-from bot.knowledge.ranker import load_examples
+from bot.knowledge.ranker import QUESTIONS_DIR, load_examples
 from bot.knowledge.service import PolicyService, ReplyKind, get_policy_service
 from bot.regions import get_region
 from bot.settings import PROJECT_ROOT
 
-QUESTIONS = PROJECT_ROOT / "tests" / "eval" / "policy_questions.yml"
+QUESTIONS = QUESTIONS_DIR / "policy_questions.yml"
 # Written independently and never used for tuning data/knowledge/expansions.yml.
 HELD_OUT_QUESTIONS = PROJECT_ROOT / "tests" / "eval" / "policy_questions_holdout.yml"
 # Written by someone who never saw the code or the tuning data (dialect, typos, speech-to-text,
 # stories, two-part questions); never tuned on: its misses are not listed by -v.
 HELD_OUT_QUESTIONS_2 = PROJECT_ROOT / "tests" / "eval" / "policy_questions_holdout2.yml"
 # Paraphrases written from the documents while tuning retrieval and answers (a tuning set).
-PARAPHRASES = PROJECT_ROOT / "tests" / "eval" / "policy_paraphrases.yml"
+PARAPHRASES = QUESTIONS_DIR / "policy_paraphrases.yml"
 # Colloquial questions (dialect, stories, speech-to-text, two parts) written from the documents
 # while making retrieval generalise (issue 11; a tuning set).
-COLLOQUIAL = PROJECT_ROOT / "tests" / "eval" / "policy_colloquial.yml"
+COLLOQUIAL = QUESTIONS_DIR / "policy_colloquial.yml"
 # A second colloquial tuning set, written before the char n-gram ranker (issue 11): long stories
 # with the question buried, speech-to-text slips, no region, dialect, two parts.
-COLLOQUIAL_2 = PROJECT_ROOT / "tests" / "eval" / "policy_colloquial2.yml"
+COLLOQUIAL_2 = QUESTIONS_DIR / "policy_colloquial2.yml"
 # A third, written after the ranker landed, about the measures with fewest resident questions.
-COLLOQUIAL_3 = PROJECT_ROOT / "tests" / "eval" / "policy_colloquial3.yml"
+COLLOQUIAL_3 = QUESTIONS_DIR / "policy_colloquial3.yml"
 FIRST_REPLY_MAX_CHARS = 300
 HOLDOUT = PROJECT_ROOT / "tests" / "nlu" / "holdout.yml"
 HOTLINE_CALLS = PROJECT_ROOT / "tests" / "eval" / "hotline_calls.yml"
@@ -378,7 +379,7 @@ def main() -> None:
     colloquial_3 = policy_set_scores(service, COLLOQUIAL_3)
     held_out = policy_set_scores(service, HELD_OUT_QUESTIONS)
     held_out_2 = policy_set_scores(service, HELD_OUT_QUESTIONS_2)
-    report_policy_set("policy questions (tests/eval/policy_questions.yml):", tuning, " (target >= 90%)")
+    report_policy_set("policy questions (data/knowledge/questions/policy_questions.yml):", tuning, " (target >= 90%)")
     report_cross_validated(QUESTIONS)
     report_policy_set("paraphrases written from the documents (policy_paraphrases.yml, tuning):", paraphrases)
     report_cross_validated(PARAPHRASES)

@@ -12,7 +12,8 @@ from bot.knowledge.answer import FIRST_REPLY_MAX_CHARS, DirectAnswer, unsupporte
 from bot.knowledge.gists import Gists, load_gists
 from bot.knowledge.search import PolicyIndex, SearchHit
 from bot.knowledge.service import PolicyService, ReplyKind
-from bot.measure.evaluation import COLLOQUIAL, COLLOQUIAL_2, COLLOQUIAL_3, PARAPHRASES, QUESTIONS, load_questions
+from bot.knowledge.ranker import TRAINING_SETS
+from bot.measure.evaluation import load_questions
 from bot.settings import PROJECT_ROOT
 
 TODAY = dt.date(2026, 11, 23)
@@ -79,7 +80,7 @@ def test_a_figure_no_source_states_is_never_shown(policy_index: PolicyIndex) -> 
     assert not unsupported_figures(DirectAnswer("给予六个月的渐退期", ("6个月",)))
 
 
-@pytest.mark.parametrize("path", [QUESTIONS, PARAPHRASES, COLLOQUIAL, COLLOQUIAL_2, COLLOQUIAL_3])
+@pytest.mark.parametrize("path", TRAINING_SETS)
 def test_first_replies_are_short_and_start_with_the_direct_answer(policy_service: PolicyService, path) -> None:
     questions = load_questions(path)
     for item in [*questions["questions"], *questions["unanswerable"]]:

@@ -18,7 +18,7 @@ import logging
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 from bot import replies
 from bot.eligibility.parameters import BASES, CATALOGUE, Amount, Lookup, Multiple, ParameterSet, ParameterValue
@@ -44,6 +44,7 @@ SHORT_SENTENCE_CHARS = 30
 # most SECOND_QUOTE_CHARS when another measure answers it.
 SECOND_PART_MAX_CHARS = 130
 SECOND_QUOTE_CHARS = 60
+MIN_REGION_QUOTE_CHARS = 30  # per region, when a question naming none is answered for each
 SENTENCE_ENDING_CHARS = 40  # the closing clause added to a quote cut at a semicolon
 FIGURE_BONUS = 0.3
 # The direct answer (a line of gists.yml) says what the question asked: the sentence it restates
@@ -345,6 +346,36 @@ class Composer:
         lines.append(hint)
         ref = MeasureRef(best.document.doc_id, best.measure.clause)
         return Answer("\n".join(lines), True, direct, ref, self.related(result, region is not None))
+
+    def each_region(self, result: SearchResult, hits: Sequence[SearchHit], as_of: dt.date) -> Answer:
+        """A question that names no region, answered by measures of different regions: what each
+        region's document says, briefly (its direct answer and a short quote with its citation),
+        then which region is the resident's; the whole within the first reply's limit."""
+        question = self.question(result)
+        ask = replies.text("policy.each_region_ask")
+        intro = replies.text("policy.each_region_intro")
+        share = (FIRST_REPLY_MAX_CHARS - len(intro) - len(ask) - 2) // len(hits) - 1
+        lines = [intro]
+        for hit in hits:
+            direct = self.direct_answer(hit, question, None, as_of)
+            said = "" if direct.text.endswith("：") else direct.text
+            cited = f"{hit.document.doc_number}{hit.measure.clause}"
+            place = display_name(hit.document.region)
+            note = (replies.text("policy.each_region_expired", date=format_date(hit.valid_until))
+                    if hit.expired and hit.valid_until else
+                    replies.text("policy.each_region_ended") if hit.expired else "")
+            key = "policy.each_region_line"
+            frame = len(replies.text(key, place=place, note=note, answer="", citation=cited, quote=""))
+            if not said or share - frame - len(said) < MIN_REGION_QUOTE_CHARS:
+                said = ""  # the quote alone says it: room for the words of the document
+                key = "policy.each_region_quoted"
+                frame = len(replies.text(key, place=place, note=note, answer="", citation=cited, quote=""))
+            weight = REASON_ECHO_WEIGHT if direct.echo else GIST_ECHO_WEIGHT if direct.general else ECHO_WEIGHT
+            quote = quote_passage(hit, result.terms, share - frame - len(said), direct.echo or said, weight)
+            lines.append(replies.text(key, place=place, note=note, answer=said, citation=cited, quote=quote))
+        lines.append(ask)
+        refs = tuple(MeasureRef(hit.document.doc_id, hit.measure.clause) for hit in hits)
+        return Answer("\n".join(lines), True, None, refs[0], refs[1:])
 
     def second_part(
         self, result: SearchResult, second: SearchResult | None, direct: DirectAnswer,

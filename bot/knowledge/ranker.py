@@ -36,7 +36,7 @@ QUESTIONS_DIR = PROJECT_ROOT / "data" / "knowledge" / "questions"
 TRAINING_SETS = tuple(
     QUESTIONS_DIR / name
     for name in ("policy_questions.yml", "policy_paraphrases.yml", "policy_colloquial.yml",
-                 "policy_colloquial2.yml", "policy_colloquial3.yml")
+                 "policy_colloquial2.yml", "policy_colloquial3.yml", "policy_noregion.yml")
 )
 NGRAMS = (1, 3)
 MIN_CLAUSE_CHARS = 6  # a clause shorter than this names too little to be an example of its own

@@ -29,6 +29,7 @@ from bot.settings import get_settings
 
 log = logging.getLogger(__name__)
 RELATED_SHARE = 0.6
+MAX_REGIONS = 2  # regions answered at once for a question naming none (the reply's room)
 SECOND_PART_FOCUS_WEIGHT = 2.0
 _FIGURE_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:元|倍|%|个月|日|周岁)")
 COVERED_TEXT = "、".join(COVERED_PROVINCES)
@@ -54,6 +55,8 @@ class PolicyReply:
     result: SearchResult | None = None
     measure: MeasureRef | None = None  # the measure quoted, for the full text on request
     related: tuple[MeasureRef, ...] = ()
+    # A question naming no region answered for each region (NEED_REGION): the measures quoted.
+    each_region: tuple[SearchHit, ...] = ()
 
     def detail_ref(self) -> dict[str, Any] | None:
         """What a conversation remembers to give the full clause later ("详细")."""
@@ -69,10 +72,6 @@ class Turn:
     reply: PolicyReply
     region: str | None  # the region to remember from now on
     pending_question: str | None  # a question waiting for the region, if any
-
-
-def ask_region_text() -> str:
-    return replies.text("policy.ask_region", covered=COVERED_TEXT)
 
 
 def region_not_covered_text(region: Region) -> str:
@@ -122,8 +121,12 @@ class PolicyService:
         parts = self.index.two_parts(question)
         result = (self.search_focused(question, region, parts[0], as_of) if parts
                   else self.search(question, region, as_of=as_of))
-        if region is None and result.answered and self._differs_by_region(result):
-            return PolicyReply(ReplyKind.NEED_REGION, ask_region_text(), None, result)
+        if region is None and result.answered:
+            hits = self._by_region(result)
+            if len(hits) > 1:  # what each region's document says, then which region is theirs
+                answer = self.composer.each_region(result, hits, as_of or today())
+                return PolicyReply(ReplyKind.NEED_REGION, answer.text, None, result, answer.measure,
+                                   answer.related, tuple(hits))
         second = None
         if parts is not None and result.answered:
             second = self.search_focused(question, region, parts[1], as_of)
@@ -188,17 +191,19 @@ class PolicyService:
         remembered = reply.region.name if reply.region else remembered_region
         return Turn(reply, remembered, pending)
 
-    def _differs_by_region(self, result: SearchResult) -> bool:
+    def _by_region(self, result: SearchResult) -> list[SearchHit]:
+        """The best measure of each region that answers the question nearly as well as the best
+        (the best's region first, at most MAX_REGIONS): more than one when the answer depends on
+        the region."""
         best = result.best
         if best is None:
-            return False
-        regions = {
-            hit.document.region
-            for hit in result.hits
-            if hit.score >= best.score * RELATED_SHARE
-            and self.index.coverage(result.terms, hit.measure) >= MIN_COVERAGE
-        }
-        return len(regions) > 1
+            return []
+        chosen: dict[str, SearchHit] = {best.document.region: best}
+        for hit in result.hits:
+            if (hit.document.region not in chosen and hit.score >= best.score * RELATED_SHARE
+                    and self.index.coverage(result.terms, hit.measure) >= MIN_COVERAGE):
+                chosen[hit.document.region] = hit
+        return list(chosen.values())[:MAX_REGIONS]
 
 
 def today() -> dt.date:

@@ -1,7 +1,7 @@
 """`make eval`: how well the assistant answers, measured on the project's own question sets.
 
 - Policy answers: every question in data/knowledge/questions/policy_questions.yml, policy_paraphrases.yml,
-  policy_colloquial.yml, policy_colloquial2.yml and policy_colloquial3.yml (tuning sets, kept in data/
+  policy_colloquial.yml, policy_colloquial2.yml, policy_colloquial3.yml and policy_noregion.yml (tuning sets, kept in data/
   because the product's ranker learns from them; and, reported apart, the
   held-out tests/eval/policy_questions_holdout.yml and policy_questions_holdout2.yml) goes
   through the same service the chat action uses; it counts as right when the first reply is an
@@ -64,6 +64,8 @@ COLLOQUIAL = QUESTIONS_DIR / "policy_colloquial.yml"
 COLLOQUIAL_2 = QUESTIONS_DIR / "policy_colloquial2.yml"
 # A third, written after the ranker landed, about the measures with fewest resident questions.
 COLLOQUIAL_3 = QUESTIONS_DIR / "policy_colloquial3.yml"
+# Questions naming no region about matters more than one region's document settles (issue 11).
+NO_REGION = QUESTIONS_DIR / "policy_noregion.yml"
 FIRST_REPLY_MAX_CHARS = 300
 HOLDOUT = PROJECT_ROOT / "tests" / "nlu" / "holdout.yml"
 HOTLINE_CALLS = PROJECT_ROOT / "tests" / "eval" / "hotline_calls.yml"
@@ -123,15 +125,19 @@ def judge_answerable(service: PolicyService, item: dict[str, Any]) -> Outcome:
     expected = f"{item['doc']} {item.get('clause', '')} “{item['fact']}”"
     styles = tuple(item.get("style") or ())
     chars = len(reply.text)
-    if reply.kind != ReplyKind.ANSWER or reply.result is None or reply.result.best is None:
+    # A question naming no region may be answered for each region (then asked which is theirs):
+    # right when one of the measures quoted is the expected one and the reply quotes the fact.
+    each_region = reply.kind == ReplyKind.NEED_REGION and bool(reply.each_region)
+    if (reply.kind != ReplyKind.ANSWER and not each_region) or reply.result is None or reply.result.best is None:
         parts = tuple(False for _ in item.get("also") or ())
         return Outcome(item["q"], expected, reply.kind.value, False, False, chars, styles, parts)
     best = reply.result.best
-    got = f"{best.document.doc_number} {best.measure.clause}"
-    same_document = best.document.doc_number == item["doc"]
-    same_fact_elsewhere = fact in squeeze(best.measure.text)
+    quoted = reply.each_region or (best,)
+    got = " + ".join(f"{hit.document.doc_number} {hit.measure.clause}" for hit in quoted)
+    same_document = any(hit.document.doc_number == item["doc"] for hit in quoted)
+    same_fact_elsewhere = any(fact in squeeze(hit.measure.text) for hit in quoted)
     right = (same_document or same_fact_elsewhere) and fact in squeeze(reply.text)
-    top1 = same_document and best.measure.clause == item.get("clause")
+    top1 = best.document.doc_number == item["doc"] and best.measure.clause == item.get("clause")
     parts = tuple(
         _cites(reply.text, best.measure.text, part["doc"], squeeze(part["fact"]))
         for part in item.get("also") or ()
@@ -142,11 +148,12 @@ def judge_answerable(service: PolicyService, item: dict[str, Any]) -> Outcome:
 def judge_unanswerable(service: PolicyService, item: dict[str, Any]) -> Outcome:
     reply = service.reply(item["q"], item.get("region"))
     best = reply.result.best if reply.result else None
+    quoted = reply.each_region or ((best,) if best is not None else ())
     # A figure from a measure that has run out is allowed: the reply says so and what to do.
     quoted_figure = (
-        reply.kind == ReplyKind.ANSWER
+        (reply.kind == ReplyKind.ANSWER or bool(reply.each_region))
         and bool(_FIGURE_RE.search(reply.text))
-        and not (best is not None and best.expired)
+        and not (quoted and all(hit.expired for hit in quoted))
     )
     got = reply.kind.value
     if reply.kind == ReplyKind.ANSWER and reply.result and reply.result.best:
@@ -377,6 +384,7 @@ def main() -> None:
     colloquial = policy_set_scores(service, COLLOQUIAL)
     colloquial_2 = policy_set_scores(service, COLLOQUIAL_2)
     colloquial_3 = policy_set_scores(service, COLLOQUIAL_3)
+    no_region = policy_set_scores(service, NO_REGION)
     held_out = policy_set_scores(service, HELD_OUT_QUESTIONS)
     held_out_2 = policy_set_scores(service, HELD_OUT_QUESTIONS_2)
     report_policy_set("policy questions (data/knowledge/questions/policy_questions.yml):", tuning, " (target >= 90%)")
@@ -390,6 +398,8 @@ def main() -> None:
     report_cross_validated(COLLOQUIAL_2)
     report_policy_set("colloquial questions, third set (policy_colloquial3.yml, tuning):", colloquial_3)
     report_cross_validated(COLLOQUIAL_3)
+    report_policy_set("questions naming no region (policy_noregion.yml, tuning):", no_region)
+    report_cross_validated(NO_REGION)
     report_policy_set("held-out policy questions, set 1 (policy_questions_holdout.yml):", held_out)
     report_policy_set("held-out policy questions, set 2 (policy_questions_holdout2.yml, never tuned on):",
                       held_out_2, " (target >= 92%; top-1 target >= 85%)")
@@ -398,7 +408,7 @@ def main() -> None:
     report_hotline(service, args.verbose)
     if args.verbose:
         list_misses([*tuning.replies, *paraphrases.replies, *colloquial.replies, *colloquial_2.replies,
-                     *colloquial_3.replies])
+                     *colloquial_3.replies, *no_region.replies])
     if args.list_holdout2_misses:
         list_misses(held_out_2.replies)
     if not args.skip_nlu:

@@ -192,7 +192,7 @@ def test_stores_going_away_give_apologies_then_answers_again(cluster: Cluster) -
     named before the outage."""
     sender, _conversation = browser(cluster)
     assert "依据" in "\n".join(chat(cluster, sender, "宁夏低保标准是多少"))
-    ask_region = replies.text("policy.ask_region", covered="")[:12]
+    ask_region = replies.text("policy.each_region_ask")
     for store in (cluster.postgres, cluster.redis):
         store.halt()
         try:

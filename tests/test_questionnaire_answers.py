@@ -261,6 +261,22 @@ def test_rough_amounts_people_listed_and_no_longer(path: str, text: str, expecte
         ("applicant.has_income_source", "靠儿女给点", False),
         ("applicant.medical_out_of_pocket_yearly", "医保都报了", 0),
         ("applicant.seriously_ill", "有点小毛病", False),
+        # not yet on 低保, bedridden, working away from home or back, graduates, prison
+        ("household.on_dibao", "正在申请，还没批", False),
+        ("applicant.able_to_work", "瘫在床上", False),
+        ("applicant.is_migrant_worker", "在西安打工", True),
+        ("applicant.is_migrant_worker", "出去过几年，现在回来了", False),
+        ("applicant.is_migrant_worker", "一直在本地", False),
+        ("applicant.is_unemployed_graduate", "今年刚毕业", True),
+        ("applicant.is_unemployed_graduate", "我是大专毕业的，还没找着工作", True),
+        ("applicant.is_unemployed_graduate", "高中毕业", False),
+        ("applicant.has_able_supporter", "儿子坐牢了", False),
+        ("applicant.has_income_source", "收破烂", True),
+        ("applicant.emergency", "家里遭贼了", "other"),
+        ("applicant.unemployed_months", "一直都没收入", 24),
+        ("residence", "县城边上的村子", "rural"),
+        ("household.size", "我们仨", 3),
+        ("household.monthly_income", "没固定收入", UNKNOWN),
     ],
 )
 def test_answers_of_the_third_round(path: str, text: str, expected: object) -> None:

@@ -45,7 +45,8 @@ _QUESTION_END_RE = re.compile(r"[?？]\s*$|意思|是说啥|说的是啥|是个�
 _INCOME_SOURCES_RE = re.compile(
     r"养老金|退休金|退休工资|工资|租金|房租|地租|补贴|补助|抚恤金|低保|打零工|零工|打工|上班|挣钱|种地|经营|生意|分红|"
     r"种[\u4e00-\u9fa5]{1,2}(?:地|菜|树|果|粮)?|养(?:了)?(?:几|一些|些|点)?(?:头|只|群|箱|窝)?[羊猪牛鸡鸭鱼蜂]|放羊|放牛|务农|摆摊|卖|帮工|拉货|跑车|开车|开三轮|开出租|"
-    r"网上卖|保姆|保洁|打扫|看大门|当保安|洗碗|服务员|饭馆|饭店|餐馆|帮厨|外卖|快递|搬运|装卸|工地|厂里|干活挣"
+    r"网上卖|保姆|保洁|打扫|看大门|当保安|洗碗|服务员|饭馆|饭店|餐馆|帮厨|外卖|快递|搬运|装卸|干活挣|"
+    r"收破烂|收废品|捡破烂|扫大街|扫马路|环卫|公益岗"
 )
 _NEGATED_BEFORE = re.compile(r"(?:没有|没|无|不领|不拿|算不上|不算|不是)(?:听说|发现|查出|查出来)?\S{0,2}$")
 _DOUBLE_NEGATIVE_RE = re.compile(r"不算没|不是没|并不是没|也不是没")
@@ -69,7 +70,8 @@ _NO_MEDICAL_RE = re.compile(r"(?:都|全)报了|全报销|不花(?:什么|啥)?�
 _SUPPORTER_UNABLE_RE = re.compile(
     r"顾不上|管不了|管不上|没能力|没有能力|养不起|自己都困难|自己都难|指望不上|不管|不来往|不联系|都没了|去世|过世|没儿没女|孤寡|"
     r"走了|不在了|没了|靠不上|顾不了|各顾各|自身难保|也困难|也难|也穷|没工作|残疾|有病|瘫|紧巴|各过各|"
-    r"都老了|老了|岁数大|年纪大|[七八九]十多|还小|太小|上学|念书|读书|未成年|没成年|顾不住|也紧|自己都|自己也|下岗|失业"
+    r"都老了|老了|岁数大|年纪大|[七八九]十多|还小|太小|上学|念书|读书|未成年|没成年|顾不住|也紧|自己都|自己也|下岗|失业|"
+    r"坐牢|服刑|监狱|判了|进去了"
 )
 _URBAN_RE = re.compile(r"城市|城镇|城里|县城|市里|市区|镇上|小区|城区|街道")
 _RURAL_RE = re.compile(r"农村|村里|乡下|村上|农民|种地|村子|乡里|山沟|山里|沟里|庄子上")
@@ -87,7 +89,7 @@ EMERGENCIES = (
     ("traffic_accident", re.compile(r"车祸|交通事故|撞")),
     ("sudden_illness", re.compile(r"突发|急病|重病|住院|住了.{0,5}院|抢救|手术|癌|中风|脑梗|脑出血|心梗|病倒")),
     ("disaster", re.compile(r"灾|洪水|发大水|水淹|淹了|被淹|地震|冰雹|泥石流|塌了|倒塌|旱|冻了|风刮")),
-    ("other", re.compile(r"摔伤|摔坏|摔了|摔倒|跌倒|受伤|骨折|砸伤|工伤|出事|去世|过世|病故|丧事|刚(?:刚)?(?:走|没|去世|过世)")),
+    ("other", re.compile(r"遭贼|被偷|被骗|漏雨|漏水|房子(?:坏|裂|塌)|摔伤|摔坏|摔了|摔倒|跌倒|受伤|骨折|砸伤|工伤|出事|去世|过世|病故|丧事|刚(?:刚)?(?:走|没|去世|过世)")),
 )
 
 
@@ -132,9 +134,11 @@ def parse_region(text: str) -> Any:
 
 
 def parse_residence(text: str) -> Any:
-    urban, rural = bool(_URBAN_RE.search(text)), bool(_RURAL_RE.search(text))
-    if urban != rural:
+    urban, rural = list(_URBAN_RE.finditer(text)), list(_RURAL_RE.finditer(text))
+    if bool(urban) != bool(rural):
         return "urban" if urban else "rural"
+    if urban and rural and re.search(r"边上|旁边|附近|郊", text):  # "县城边上的村子": where one lives is said last
+        return "urban" if urban[-1].start() > rural[-1].start() else "rural"
     return NOT_UNDERSTOOD
 
 
@@ -160,6 +164,8 @@ def parse_household_size(text: str) -> Any:
         return size  # "原来四口，现在三口"
     if leading and (size := _count(leading.group(1))) and 1 <= size <= 30:
         return size
+    if re.search(r"(?:我们|俺们|咱们|咱|俺|我)仨", text):
+        return 3
     couple = re.search(r"老两口|两口子|俺俩|我俩|我们俩|我们两个|夫妻俩|娘俩|母子俩|父子俩|爷俩|娘儿俩", text)
     more = re.search(r"(?:加|带|还有|和|跟|领)(?:着)?(俩|两个|一个|个|仨|三个)", text[couple.end():]) if couple else None
     if couple and more:  # "两口子加俩娃", "老两口带个孙子"
@@ -206,8 +212,11 @@ def _money(text: str, per_year: bool) -> Any:
 
 
 def parse_money(text: str) -> Any:
-    """A monthly amount (the household's income)."""
-    return _money(text, per_year=False)
+    """A monthly amount (the household's income); "没固定收入" without a figure is not known."""
+    value = _money(text, per_year=False)
+    if value is NOT_UNDERSTOOD and re.search(r"没(?:有)?固定|不固定|有一阵没一阵", text):
+        return UNKNOWN
+    return value
 
 
 def parse_yearly_money(text: str) -> Any:
@@ -254,7 +263,7 @@ def parse_months(text: str) -> Any:
         return 6
     if re.search(r"(?:就|才|刚)?(?:这|那)?几天|刚(?:刚)?(?:没|停)", text) and not _numbers(text, "months"):
         return 0  # days, not months
-    if re.search(r"(?:一直|从来|从)没(?:有)?(?:过)?(?:收入|进项|挣过钱|钱)?$|就没有过", text) and not _NOT_OUT_OF_WORK_RE.search(text):
+    if re.search(r"(?:一直|从来|从)(?:都)?没(?:有)?(?:过)?(?:收入|进项|挣过钱|钱)?$|就没有过", text) and not _NOT_OUT_OF_WORK_RE.search(text):
         return 24  # never had any: at least two years
     months = _first_number(text, ("months",), 0, 240)
     if months is not NOT_UNDERSTOOD and re.search(r"个月|月", text):
@@ -299,8 +308,8 @@ _NO_LONGER_RE = re.compile(r"取消|停了|退出|不吃了|不给了|被停|退
 
 
 def parse_on_dibao(text: str) -> Any:
-    if _NO_LONGER_RE.search(text):
-        return False
+    if _NO_LONGER_RE.search(text) or re.search(r"正在申请|在申请|递了材料|还没批|没批|没批下来|没给批", text):
+        return False  # no longer, or not yet
     return _bool(text)
 
 
@@ -319,9 +328,10 @@ _NOW_RE = re.compile(r"现在(?:也|还)?(?:在|是)(?!不)|一直")
 
 
 def parse_migrant(text: str) -> Any:
-    if (_FORMERLY_RE.search(text) and not _NOW_RE.search(text)) or re.search(r"在家|没出去|没出过", text):
+    if (_FORMERLY_RE.search(text) and not _NOW_RE.search(text)) or re.search(
+            r"在家|没出去|没出过|本地|当地|回来了|回家了|不出去了|打过工", text):
         return False
-    if re.search(r"(?<!不)(?:在外|外出|外地|出去)\S{0,4}打工|农民工", text) and not _NEGATIVE_RE.search(text):
+    if re.search(r"(?<!不)(?:在外|外出|外地|出去)\S{0,4}打工|农民工|在[\u4e00-\u9fa5]{2,5}打工", text) and not _NEGATIVE_RE.search(text):
         return True
     return _bool(text)
 
@@ -368,6 +378,12 @@ def parse_income_source(text: str) -> Any:
     return _bool(text)
 
 
+def parse_able_to_work(text: str) -> Any:
+    if re.search(r"瘫|卧床|躺床|躺在床|起不来|下不了床|不能动|动不了", text):
+        return False
+    return _bool(text)
+
+
 def parse_insured(text: str) -> Any:
     """Paid into unemployment insurance: "交过" wins over what follows ("现在退休了也用不上")."""
     if re.search(r"(?<![没不未])(?:交过|交了|交着|在交|参加过|参保了|给交过|给交了)", text) and not re.search(r"没(?:有)?(?:给)?交|没参加|未参", text):
@@ -391,6 +407,10 @@ def parse_emergency(text: str) -> Any:
 def parse_graduate(text: str) -> Any:
     if re.search(r"早(?:就)?毕业|毕业(?:好|十|二十|几)(?:多|几)?年", text):
         return False  # long since graduated: not a graduate looking for a first job
+    if re.search(r"(?:高中|初中|中专|技校|小学)(?:毕业|没毕业|念完|上完)", text):
+        return False  # not a university
+    if re.search(r"刚毕业|今年毕业|应届|(?:大学|大专|本科|专科|研究生|高职|今年).{0,6}毕业.{0,8}(?:没找|还没工作|没工作|找不到)", text):
+        return True
     return _bool(text)
 
 
@@ -408,7 +428,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
     "applicant.age": parse_age,
     "applicant.disability": parse_disability,
     "applicant.seriously_ill": parse_seriously_ill,
-    "applicant.able_to_work": _bool,
+    "applicant.able_to_work": parse_able_to_work,
     "applicant.has_income_source": parse_income_source,
     "applicant.has_able_supporter": parse_supporter,
     "applicant.unemployed_months": parse_months,

@@ -230,3 +230,17 @@ def test_the_quote_skips_the_measure_lead_phrase(policy_service: PolicyService) 
     assert reply.kind == ReplyKind.ANSWER
     quote = next(line for line in reply.text.splitlines() if CITATION_LINE_RE.match(line))
     assert "第（二十）条" in quote and "扎实做好流浪乞讨人员救助工作" not in quote, reply.text
+
+
+@pytest.mark.parametrize(("question", "region", "facts"), [
+    # two facts in the direct answer, each in its own clause or sentence of the measure
+    ("特困人员每年都要复查吗", "山西省运城市", ["每年核查一次", "对收入来源不固定、家庭成员有劳动能力的低保家庭，每半年核查一次"]),
+    ("住了公租房后来又买了房 要退吗", "山西省太原市", ["确定住房困难标准并及时向社会公布", "必须办理住房保障退出手续"]),
+])
+def test_the_quote_restates_each_fact_of_the_direct_answer(
+    policy_service: PolicyService, question: str, region: str, facts: list[str]
+) -> None:
+    reply = policy_service.reply(question, region, as_of=TODAY)
+    quote = next(line for line in reply.text.splitlines() if line.startswith("依据"))
+    assert all(fact in quote for fact in facts), reply.text
+    assert len(reply.text) <= FIRST_REPLY_MAX_CHARS

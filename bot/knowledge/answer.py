@@ -45,7 +45,11 @@ SHORT_SENTENCE_CHARS = 30
 SECOND_PART_MAX_CHARS = 130
 SECOND_QUOTE_CHARS = 60
 MIN_REGION_QUOTE_CHARS = 30  # per region, when a question naming none is answered for each
-SENTENCE_ENDING_CHARS = 40  # the closing clause added to a quote cut at a semicolon
+SENTENCE_ENDING_CHARS = 40
+# A fact of the direct answer (split at ；。 and "另外") is quoted when a sentence restates this
+# share of its character pairs and the quote so far does not.
+FACT_RESTATED = 0.5
+MIN_FACT_BIGRAMS = 8  # the closing clause added to a quote cut at a semicolon
 FIGURE_BONUS = 0.3
 # The direct answer (a line of gists.yml) says what the question asked: the sentence it restates
 # outweighs one that only shares more of the question's words (tuned on the tuning sets: 1.0 → 1.5).
@@ -61,6 +65,7 @@ RELATED_COVERAGE = 0.5
 MAX_RELATED = 3
 HOTLINE_NUMBER = Fraction(12345)
 _DIGIT_RE = re.compile(r"\d")
+_FACT_SPLIT_RE = re.compile(r"[；;。]|另外")
 _FIGURE_RE = re.compile(
     r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+(?=个?月|倍|级|岁|周岁|元|年|日|号|个季度|季度|次|成)"
 )
@@ -158,6 +163,11 @@ def quote_passage(
             break
         pieces[i] = _cut(parts[i].strip(), terms, sentence_chars, echoed, wants_figure)
         added.append(i)
+    for i in _unquoted_facts(parts, pieces, echo):  # only where it fits beside what is quoted
+        piece = _cut(parts[i].strip(), terms, sentence_chars, echoed, wants_figure)
+        if len(_join(parts, {**pieces, i: piece})) <= max_chars:
+            pieces[i] = piece
+            added.append(i)
     following = order[0] + 1
     if len(pieces) == 1 and len(pieces[order[0]]) < SHORT_SENTENCE_CHARS and following < len(parts):
         pieces[following] = _cut(parts[following].strip(), terms, sentence_chars, echoed, wants_figure)
@@ -177,6 +187,25 @@ def quote_passage(
     if len(quote) > max_chars:
         quote = quote[: max_chars - 2].rstrip("，、；：") + "……"
     return quote
+
+
+def _unquoted_facts(parts: list[str], pieces: dict[int, str], echo: str) -> list[int]:
+    """The sentences that state a fact of the direct answer the quote does not restate yet (a
+    direct answer of two facts, "……列入财政预算；加快建设供养机构", quoted from one sentence only):
+    for each such fact, the sentence restating most of it, when it restates at least
+    FACT_RESTATED of it."""
+    found: list[int] = []
+    for fact in _FACT_SPLIT_RE.split(echo):
+        grams = _bigrams(fact)
+        if len(grams) < MIN_FACT_BIGRAMS:
+            continue
+        quoted = set().union(*(_bigrams(piece) for piece in pieces.values()))
+        if len(grams & quoted) >= len(grams) * FACT_RESTATED:
+            continue
+        share, index = max((len(grams & _bigrams(part)) / len(grams), i) for i, part in enumerate(parts))
+        if share >= FACT_RESTATED and index not in pieces and index not in found:
+            found.append(index)
+    return found
 
 
 def _sentence_ending(parts: list[str], last: int) -> tuple[int, str] | None:

@@ -63,3 +63,24 @@ def test_the_rasa_server_warmed_up_without_saving_a_conversation(servers: Server
         saved = connection.execute("SELECT count(*) FROM events WHERE sender_id = ?", (warmup.SENDER,)).fetchone()
     assert saved == (0,)
     assert "warmed up in" in servers.services["rasa"].log.read_text()
+
+
+def test_the_action_server_builds_its_policy_search_before_it_listens(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its health check answers once the server listens: by then the policy search is built (the
+    first call no slower than the next); with WARM_UP=0 it is not."""
+    import rasa_sdk.__main__ as sdk_main
+
+    from bot.channels import action_server
+    from bot.cluster.topology import ACTION_SERVER_ENV
+    from bot.knowledge import service
+
+    for name, value in ACTION_SERVER_ENV.items():
+        monkeypatch.setenv(name, value)
+    built: list[bool] = []
+    monkeypatch.setattr(sdk_main, "main", lambda: built.append(service.LIVE_SERVICE._service is not None))
+    for warm in ("1", "0"):
+        monkeypatch.setenv("WARM_UP", warm)
+        monkeypatch.setattr(service, "LIVE_SERVICE", service.LiveService(service._notices_version,
+                                                                         service._published_notices))
+        action_server.main()
+    assert built == [True, False]

@@ -22,6 +22,7 @@ from bot.questionnaire.answers import (
     leaves,
     mentioned_facts,
     only_asks_back,
+    partial_disability,
     read_answer,
     wants_screening_now,
 )
@@ -107,6 +108,9 @@ class ValidateScreeningForm(FormValidationAction):
         # First read as the answer to the question asked; a command to stop or a person wins
         # only when the message says so ("七十二了" is an age, not "stop").
         value = NOT_UNDERSTOOD if only_asks_back(text) else read_answer(path, text)
+        if value is NOT_UNDERSTOOD and path == "applicant.disability" and partial_disability(text) \
+                and misread_count(tracker, requested) >= 1:
+            value = UNKNOWN  # the kind or the grade asked for once and still not known: not asked a third time
         # "我男人是残疾，二级", "婆婆瘫在床上": about another relative, not the applicant.
         other = about_someone_else(text, subject) if path in NOT_THE_APPLICANTS else None
         if other is not None:

@@ -7,12 +7,13 @@ from __future__ import annotations
 import difflib
 import json
 import logging
+import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
-from bot.regions import Region, display_name
+from bot.regions import COVERED_PROVINCES, Region, display_name, get_region
 from bot.settings import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -95,3 +96,36 @@ def check_town(name: str, region: Optional[Region], towns: Optional[Towns] = Non
     close = tuple(difflib.get_close_matches(name, list(here), n=MAX_SUGGESTIONS, cutoff=0.4))
     hint = f"相近的有：{'、'.join(close)}。" if close else ""
     return TownCheck("unknown", f"{place}的乡镇（街道）名录中没有“{name}”，请与来电人核对。{hint}", name, "", close)
+
+
+_TOWN_IN_TEXT = re.compile(r"[\u4e00-\u9fa5]{2,8}?(?:街道办事处|街道|镇|乡)")
+
+
+@lru_cache(maxsize=2)
+def _covered_towns(path: Path = TOWNS_FILE) -> dict[str, tuple[str, ...]]:
+    """乡镇/街道 → the counties (canonical region names) of the covered provinces that have one so named."""
+    towns = load_towns(path)
+    found: dict[str, set[str]] = {}
+    for province in COVERED_PROVINCES:
+        for city, counties in (towns or {}).get(province, {}).items():
+            for county, names in counties.items():
+                place = province + ("" if city in ("市辖区", "县") else city) + county
+                for name in names:
+                    found.setdefault(name, set()).add(place)
+    return {name: tuple(sorted(places)) for name, places in found.items()}
+
+
+def county_of_town(text: str) -> Optional[Region]:
+    """The county of a covered province whose 乡镇/街道 the text names ("俺是解州镇的"), when only one
+    county has a town of that name (北城街道 is in several: None)."""
+    index = _covered_towns()
+    for match in _TOWN_IN_TEXT.finditer(text or ""):
+        words = match.group(0)
+        for start in range(len(words) - 2, -1, -1):  # the shortest name that ends the match first
+            places = index.get(words[start:])
+            if places:
+                region = get_region(places[0]) if len(places) == 1 else None
+                if region is not None:
+                    return region
+                break
+    return None

@@ -80,3 +80,14 @@ def test_an_answer_about_another_relative_is_not_the_applicants(servers: Servers
     assert "您丈夫的情况" in replies and "申请人本人" in replies
     assert asked(servers, sender) != "sc_disability"  # read, not asked again
     assert tracker(servers, sender)["slots"]["sc_disability"] == "none"
+
+
+def test_a_disability_said_in_part_is_asked_for_once_then_kept_as_not_known(servers: Servers) -> None:
+    sender = new_sender("partial")
+    start_questionnaire(servers, sender)
+    answer_until(servers, sender, stop_at="sc_disability")
+    servers.talk(sender, "有残疾证，二级")
+    assert asked(servers, sender) == "sc_disability"  # the kind asked for, once
+    servers.talk(sender, "有残疾证，二级")
+    assert asked(servers, sender) != "sc_disability"
+    assert tracker(servers, sender)["slots"]["sc_disability"] == "unknown"

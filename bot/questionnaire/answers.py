@@ -15,6 +15,7 @@ import cn2an
 from bot.numbers import PER_YEAR, NumberMatch, extract_numbers
 from bot.regions import normalize_region
 from bot.settings import get_settings
+from bot.towns import county_of_town
 from bot.text import normalize_text
 
 NOT_UNDERSTOOD = object()
@@ -129,7 +130,8 @@ def _first_number(text: str, kinds: tuple[str, ...], low: float, high: float) ->
 
 
 def parse_region(text: str) -> Any:
-    region = normalize_region(text)
+    """The place named; a 乡镇/街道 alone ("俺是解州镇的") gives its county when only one has it."""
+    region = normalize_region(text) or county_of_town(text)
     return region.name if region else NOT_UNDERSTOOD
 
 
@@ -290,6 +292,14 @@ def parse_disability(text: str) -> Any:
     if kind is None or grade is None:
         return NOT_UNDERSTOOD
     return f"{kind}:{grade}"
+
+
+def partial_disability(text: str) -> bool:
+    """A disability said without its kind or its grade ("有残疾证，二级", "腿有残疾")."""
+    text = plain_words(text)
+    kind = any(pattern.search(text) for _k, pattern in DISABILITY_KINDS)
+    grade = any(1 <= m.value <= 4 for m in _numbers(text, "disability_grade", "number"))
+    return parse_disability(text) is NOT_UNDERSTOOD and (kind or grade or bool(re.search(r"残疾|有证|办过证", text)))
 
 
 _SERIOUS_ILLNESS_RE = re.compile(

@@ -238,6 +238,8 @@ def test_the_asking_clause_of_a_story(policy_index: PolicyIndex) -> None:
     # dialect words through data/knowledge/expansions.yml (要饭 → 乞讨; 揽工, 寻不下活, 莫有)
     ("街上有个要饭的老汉 没吃没住 该找谁管", "山西省太原市", "晋政发〔2014〕35号", "第（二十）条"),
     ("额屋里揽工的儿子寻不下活 厂子停了三个月 莫有收入", "宁夏回族自治区固原市", "宁政办规发〔2022〕7号", "第5条"),
+    # 讨吃的 (山西 for a beggar) → 乞讨: not found without it
+    ("街上有个讨吃的老汉 没处住 该找谁", "山西省太原市", "晋政发〔2014〕35号", "第（二十）条"),
 ])
 def test_colloquial_questions_find_their_measure(
     policy_index: PolicyIndex, question: str, region: str, doc: str, clause: str
@@ -250,6 +252,7 @@ def test_colloquial_questions_find_their_measure(
 @pytest.mark.parametrize(("word", "official"), [
     ("要饭", "乞讨"), ("天旱", "旱灾"), ("盖房", "恢复重建"), ("来看", "探访"), ("送饭", "助餐"),
     ("小卖部", "创业"), ("瘫", "生活不能自理"), ("走后门", "关系保"), ("住校", "寄宿制"),
+    ("讨吃的", "乞讨"), ("窑洞", "住房"), ("凄惶", "生活困难"), ("瘫在炕上", "生活不能自理"), ("没人拉扯", "抚养"),
 ])
 def test_colloquial_words_carry_the_official_ones(policy_index: PolicyIndex, word: str, official: str) -> None:
     terms = policy_index.vocabulary.query_terms(f"俺想问问{word}的事")

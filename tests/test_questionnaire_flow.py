@@ -55,6 +55,16 @@ def test_an_elder_is_not_asked_about_graduating_or_migrant_work() -> None:
     assert not set(asked) & set(NINGXIA_ELDER)
 
 
+def test_a_resident_with_a_pension_is_not_asked_how_long_without_income() -> None:
+    # A 72-year-old on a small pension was asked "连续几个月没有收入", answered "一年多了", and was
+    # told the one-off aid for jobless workers looked possible.
+    pensioner = {**NINGXIA_ELDER, "applicant.age": 72, "applicant.has_income_source": True,
+                 "household.on_dibao": False, "applicant.unemployment_insured": False}
+    assert "applicant.unemployed_months" not in next_questions(pensioner, DAY)
+    result = screen_answers({**pensioner, "applicant.unemployed_months": 12}, DAY)
+    assert "失业" not in result_text(result).split("按您说的情况暂不符合")[0]
+
+
 def test_summary_lists_answers_and_assumptions() -> None:
     text = summary_text(NINGXIA_ELDER)
     assert "宁夏银川市" in text and "1口人" in text and "0元" in text and "70岁" in text

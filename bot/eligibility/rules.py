@@ -606,7 +606,9 @@ def _individual(ctx: Context) -> RuleResult:
         when_true="是外来务工人员。", when_false="不是外来务工人员（农民工）。",
     )
     months = ctx.fact("applicant.unemployed_months")
-    if months is UNKNOWN:
+    if ctx.fact("applicant.has_income_source") is True:
+        jobless = failed(_HAS_INCOME, citation)
+    elif months is UNKNOWN:
         jobless = unknown("还需要了解：已经连续几个月没有工作、没有收入。", citation,
                           missing=("applicant.unemployed_months",))
     elif months == 0:
@@ -649,6 +651,11 @@ def temporary_assistance(ctx: Context) -> RuleResult:
     return RuleResult(combined)
 
 
+# A resident with an income of their own (wages, a pension, rent) is not "连续无收入来源", however
+# long ago they stopped working; the months without income are then not asked.
+_HAS_INCOME = "本人有收入来源（工资、养老金等），不属于连续无收入。"
+
+
 def _months_without_income(ctx: Context) -> Condition:
     months = ctx.fact("applicant.unemployed_months")
     lookup = ctx.param("unemployed_one_off_months")
@@ -659,6 +666,8 @@ def _months_without_income(ctx: Context) -> Condition:
         return rule
     required = lookup.value.data
     citation = str(lookup.value.citation)
+    if ctx.fact("applicant.has_income_source") is True:
+        return failed(_HAS_INCOME, citation)
     if months is UNKNOWN:
         return unknown(f"还需要了解：已经连续几个月没有收入（须连续{required}个月无收入来源）。", citation,
                        missing=("applicant.unemployed_months",))

@@ -244,3 +244,19 @@ def test_the_quote_restates_each_fact_of_the_direct_answer(
     quote = next(line for line in reply.text.splitlines() if line.startswith("依据"))
     assert all(fact in quote for fact in facts), reply.text
     assert len(reply.text) <= FIRST_REPLY_MAX_CHARS
+
+
+@pytest.mark.parametrize(("question", "direct", "fact"), [
+    # a supporter who is on 低保 himself: his support is not counted (not the 支出型 rule)
+    ("儿子自己也吃低保 他给我的赡养费算我收入不", "不算", "在计算转移净收入时不计入该赡养"),
+    # large spending on illness: the 支出型 rule
+    ("家里有人得了大病花了很多钱 算低保的时候赡养费能不算吗", "支出型", "可以不计算赡养"),
+])
+def test_support_from_relatives_answers_the_case_asked(
+    policy_service: PolicyService, question: str, direct: str, fact: str
+) -> None:
+    reply = policy_service.reply(question, "山西省运城市", as_of=TODAY)
+    first, *rest = reply.text.splitlines()
+    assert direct in first, reply.text
+    assert fact in reply.text, reply.text
+    assert len(reply.text) <= FIRST_REPLY_MAX_CHARS

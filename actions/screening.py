@@ -19,6 +19,7 @@ from bot.questionnaire.answers import (
     about_someone_else,
     asked_for,
     asks_back,
+    asks_something,
     leaves,
     mentioned_facts,
     only_asks_back,
@@ -141,8 +142,8 @@ class ValidateScreeningForm(FormValidationAction):
             if path == "region":
                 events.append(SlotSet("region_confirmed", True))
             return [*events, SlotSet(MISREAD_SLOT, None)]
-        if intent == "ask_policy" and not set(facts) - {"region"}:
-            return None  # a question naming a place is still a question
+        if intent == "ask_policy" and asks_something(text) and not set(facts) - {"region"}:
+            return None  # a question naming a place is still a question; a statement is an answer
         if facts and set(facts) != {"region"}:  # something else stated: noted, the question again
             noted = facts_text({p: v for p, v in facts.items() if p != "region"})
             dispatcher.utter_message(text=replies.text("questionnaire.noted", facts=noted))

@@ -312,3 +312,15 @@ def test_a_disability_said_in_part() -> None:
     from bot.questionnaire.answers import partial_disability
     assert partial_disability("有残疾证，二级") and partial_disability("腿有残疾") and partial_disability("有证")
     assert not partial_disability("肢体二级") and not partial_disability("没有") and not partial_disability("不知道")
+
+
+def test_a_statement_inside_the_questionnaire_is_not_a_policy_question() -> None:
+    # Issue 11, found talking to the bot: "有个儿子在外地打工，他自己都顾不上", said to the disability
+    # question, got a quote about the pandemic's temporary aid instead of the question again.
+    from bot.questionnaire.answers import asks_something
+
+    for statement in ("有个儿子在外地打工，他自己都顾不上", "腿脚不利索，还能自己做饭", "儿子不管俺"):
+        assert not asks_something(statement), statement
+    for question in ("宁夏低保一个月给多少钱", "能申请不", "想问问临时救助", "特困供养有啥条件", "那我们家能吃低保吗",
+                     "我想了解特困供养", "低保标准"):
+        assert asks_something(question), question

@@ -474,6 +474,19 @@ def only_asks_back(text: str) -> bool:
     return bool(_ASKS_BACK_RE.search(text) and _QUESTION_END_RE.search(text))
 
 
+# Words that make a message a question ("低保标准是多少", "能申请不", "想问问临时救助"); a message
+# inside the questionnaire with none of them is a statement, read as an answer, never as a policy
+# question ("有个儿子在外地打工，他自己都顾不上").
+_ASKS_SOMETHING_RE = re.compile(
+    r"[?？]|吗|呢|啥|什么|甚|多少|哪|怎么|咋|几|能不能|能否|可不可以|可以不|行不行|是不是|有没有|给不给|算不算"
+    r"|标准|条件|材料|规定|政策|了解|问问|想问|想知道|请问|[不没][。！!\s]*$")
+
+
+def asks_something(text: str) -> bool:
+    """Whether the message asks anything at all (see _ASKS_SOMETHING_RE)."""
+    return bool(_ASKS_SOMETHING_RE.search(plain_words(text)))
+
+
 def says_unknown(text: str) -> bool:
     return bool(_UNKNOWN_RE.search(plain_words(text)))
 

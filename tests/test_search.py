@@ -253,6 +253,7 @@ def test_colloquial_questions_find_their_measure(
     ("要饭", "乞讨"), ("天旱", "旱灾"), ("盖房", "恢复重建"), ("来看", "探访"), ("送饭", "助餐"),
     ("小卖部", "创业"), ("瘫", "生活不能自理"), ("走后门", "关系保"), ("住校", "寄宿制"),
     ("讨吃的", "乞讨"), ("窑洞", "住房"), ("凄惶", "生活困难"), ("瘫在炕上", "生活不能自理"), ("没人拉扯", "抚养"),
+    ("缓冲期", "渐退期"), ("宽限期", "渐退期"),
 ])
 def test_colloquial_words_carry_the_official_ones(policy_index: PolicyIndex, word: str, official: str) -> None:
     terms = policy_index.vocabulary.query_terms(f"俺想问问{word}的事")

@@ -129,3 +129,27 @@ def county_of_town(text: str) -> Optional[Region]:
                     return region
                 break
     return None
+
+
+@lru_cache(maxsize=2)
+def _covered_stems(path: Path = TOWNS_FILE) -> dict[str, tuple[str, ...]]:
+    """The stem of each 乡镇/街道 of the covered provinces ("解州") → the full names it stands for."""
+    found: dict[str, set[str]] = {}
+    for name in _covered_towns(path):
+        found.setdefault(_stem(name), set()).add(name)
+    return {stem: tuple(sorted(names)) for stem, names in found.items() if len(stem) >= 2}
+
+
+def town_named(text: str) -> Optional[str]:
+    """A 乡镇/街道 of 山西/宁夏 named without its 镇/乡/街道 ("俺们是解州的", "红寺堡"): its full name
+    when the name is one (whichever county it is in), the longest named first."""
+    stems = _covered_stems()
+    text = "".join((text or "").split())
+    for length in range(min(len(text), 8), 1, -1):
+        for start in range(len(text) - length + 1):
+            names = stems.get(text[start:start + length])
+            word = text[start:start + length]
+            if names and len(names) == 1 and not word.endswith(("村", "庄")) \
+                    and not re.match(r"[村庄组]|社区", text[start + length:]):  # a village is not its town
+                return names[0]
+    return None

@@ -324,3 +324,15 @@ def test_a_statement_inside_the_questionnaire_is_not_a_policy_question() -> None
     for question in ("宁夏低保一个月给多少钱", "能申请不", "想问问临时救助", "特困供养有啥条件", "那我们家能吃低保吗",
                      "我想了解特困供养", "低保标准"):
         assert asks_something(question), question
+
+
+def test_application_answers_in_everyday_words() -> None:
+    from bot.questionnaire.application import parse_field
+    from bot.towns import load_towns
+    assert parse_field("name", "我妈叫刘翠英", []) == "刘翠英"
+    assert parse_field("name", "我爸叫赵有才", []) == "赵有才"
+    assert parse_field("confirmed", "没毛病", []) is True and parse_field("confirmed", "就这样吧", []) is True
+    assert parse_field("programs", "都申请", ["dibao", "tekun"]) == ["dibao", "tekun"]
+    if load_towns() is not None:
+        assert parse_field("district", "俺们是解州的", []) == "解州镇"
+        assert parse_field("district", "红寺堡", []) == "红寺堡镇"

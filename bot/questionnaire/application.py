@@ -10,6 +10,7 @@ import re
 from typing import Any, Mapping, Optional
 
 from bot.eligibility.engine import PROGRAMS
+from bot.towns import town_named
 from bot.core.privacy import (
     InvalidField,
     find_id_number,
@@ -42,7 +43,7 @@ YES_WORDS = ("同意", "可以", "好的", "好", "行", "是的", "对", "确�
 NO_WORDS = ("不同意", "不行", "不可以", "不要", "不愿意", "拒绝", "不对", "不是", "错", "不正确", "不用", "不成", "不中")
 # What residents say around a name: "俺叫王秀兰", "我是王秀兰", "名字不对，是王秀兰", "就叫王秀兰吧".
 NAME_CUES = re.compile(
-    r"^(?:(?:申请人|本人|我|俺|咱|他|她|老人|我妈|我爸|我娘|俺娘|俺妈)(?:的)?)?"
+    r"^(?:(?:申请人|本人|老人家|老人|(?:我|俺|咱)(?:妈|爸|娘|爹|母亲|父亲|婆婆|公公|奶奶|爷爷|老伴|家老人)|我|俺|咱|他|她)(?:的)?)?"
     r"(?:(?:名字|姓名|全名|大名)(?:写|填)?(?:错了|不对|写错了|填错了)?[，,。\s]*)?"
     r"(?:应该|改成|改为|重新|就)?(?:是|叫|为|写|填)?(?:做)?[:：\s]*"
 )
@@ -96,7 +97,7 @@ def programs_question(suggested: list[str]) -> str:
 
 
 # Yes said with a no word in it ("没错", "没问题", "不错", "错不了").
-YES_IDIOMS = re.compile(r"没错|没有错|没问题|不错|错不了|不会错")
+YES_IDIOMS = re.compile(r"没错|没有错|没问题|没毛病|不错|错不了|不会错|就这样")
 
 
 def yes_or_no(text: str) -> Optional[bool]:
@@ -125,8 +126,8 @@ def parse_field(field: str, text: str, suggested: list[str]) -> Any:
         named = programs_in(text)
         if named:
             return named
-        if suggested and yes_or_no(text):
-            return suggested
+        if suggested and (yes_or_no(text) or re.search(r"都|全部|你看着|随便|能申请的|够条件的", text)):
+            return suggested  # the programs the screening found possible
         raise NotUnderstood("抱歉，没听明白要申请哪一项。" + PROGRAMS_QUESTION)
     if field in ("consent", "confirmed"):
         answer = yes_or_no(text)
@@ -140,7 +141,7 @@ def parse_field(field: str, text: str, suggested: list[str]) -> Any:
     if field == "id_number":
         return validate_id_number(find_id_number(text) or text)
     if field == "district":
-        district = find_district(text)
+        district = find_district(text) or town_named(text)
         if district is None:
             raise InvalidField("district", DISTRICT_MESSAGE)
         return district

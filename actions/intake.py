@@ -162,6 +162,12 @@ class ValidateApplicationForm(FormValidationAction):
         except (InvalidField, NotUnderstood) as exc:
             if intent == "ask_policy" and field in ("programs", "consent", "confirmed"):
                 return None
+            earlier = corrected_earlier(tracker, text, field)
+            if earlier:
+                names = "、".join(replies.text(f"application.field_names.{f}") for f in earlier)
+                dispatcher.utter_message(text=replies.text("application.corrected_earlier", fields=names))
+                return [*(kept(f, v) for f, v in earlier.items()), SlotSet(requested, None),
+                        SlotSet(MISREAD_SLOT, None)]
             # The validator's reason ("the check digit does not match") comes first; the question
             # itself is asked again in other words by the ask action, never the same way twice.
             if isinstance(exc, InvalidField) and field in (*EXPLAINED_FIELDS, "confirmed"):
@@ -194,6 +200,17 @@ class ValidateApplicationForm(FormValidationAction):
         required = await self.required_slots([], dispatcher, tracker, domain)
         missing = next((slot for slot in required if tracker.slots.get(slot) is None), None)
         return [*unreadable, *events, SlotSet("requested_slot", missing)]
+
+
+def corrected_earlier(tracker: Tracker, text: str, field: str) -> Dict[str, Any]:
+    """Earlier answers the message corrects while another question is asked ("名字不对，是王秀芝"
+    to the mobile question); only fields already answered, never the one asked."""
+    try:
+        fixed = corrections(text)
+    except (InvalidField, NotUnderstood):
+        return {}
+    return {f: v for f, v in fixed.items()
+            if f != field and f in SLOT_FOR_FIELD and tracker.get_slot(SLOT_FOR_FIELD[f]) is not None}
 
 
 class ActionAskAppPrograms(Action):

@@ -92,6 +92,8 @@ def test_corrections_at_the_confirmation_step() -> None:
     assert fixed == {"mobile": "13912345678", "name": "王芳"}
     assert corrections("地址是解州镇东街村3号")["district"] == "解州镇"
     assert corrections("对的") == {}
+    assert corrections("地址不对，是东街村5号") == {"address": "东街村5号"}  # was "不对，是东街村5号"
+    assert corrections("名字不对，是王秀芝") == {"name": "王秀芝"}
 
 
 def test_summary_masks_the_id_and_mobile() -> None:

@@ -131,6 +131,25 @@ def test_wrong_answers_are_explained_and_asked_again(servers: Servers, db) -> No
     assert applications_of(db, sender) == []
 
 
+def test_an_earlier_answer_corrected_while_another_question_is_asked(servers: Servers, db) -> None:
+    # Issue 11, found talking to the bot: "名字不对，是王秀芝" said to the mobile question was read
+    # as a wrong mobile number, and the name stayed 王秀兰.
+    sender = new_sender("fixname")
+    servers.talk(sender, "我要申请低保")
+    servers.talk(sender, "同意")
+    assert "手机号" in servers.talk(sender, "俺叫王秀兰")[-1]
+    replies = servers.talk(sender, "名字不对，是王秀芝")
+    assert "姓名已改过来了" in "\n".join(replies) and "手机号" in replies[-1], replies
+    assert "11位数字" not in "\n".join(replies)
+    servers.talk(sender, MOBILE)
+    servers.talk(sender, fresh_id_number())
+    servers.talk(sender, "运城市盐湖区解州镇")
+    summary = "\n".join(servers.talk(sender, "解州镇东街村3号"))
+    assert "申请人：王秀芝" in summary, summary
+    servers.talk(sender, "先不申请了")
+    assert applications_of(db, sender) == []
+
+
 def test_refusing_consent_registers_nothing(servers: Servers, db) -> None:
     sender = new_sender("consent")
     servers.talk(sender, "我要申请低保")

@@ -180,7 +180,7 @@ def corrections(text: str) -> dict[str, Any]:
     )
     if name:
         found["name"] = validate_name(name_in(name.group(1)))
-    address = re.search(r"(?:地址|住址)(?:改成|改为|应该是|是)?[:：\s]*(.{5,200})", text)
+    address = re.search(r"(?:地址|住址)(?:写|填)?(?:错了|不对|写错了|填错了)?[，,。\s]*(?:改成|改为|应该是|是)?[:：\s]*(.{5,200})", text)
     if address:
         found["address"] = validate_address(address.group(1))
         district = find_district(address.group(1))

@@ -18,10 +18,8 @@ from bot.intake.registry import ApplicationRequest, Registration, normalize_numb
 from bot.core.errors import TooManyAttempts
 from bot.core.privacy import InvalidField, seal, unseal
 from bot.questionnaire.application import (
-    CONSENT_REFUSED,
     FIELDS,
     PROGRAM_NAMES,
-    WHAT_TO_CHANGE,
     NotUnderstood,
     corrections,
     materials,
@@ -155,7 +153,7 @@ class ValidateApplicationForm(FormValidationAction):
             if field == "confirmed":
                 fixed = corrections(text)
                 if fixed:
-                    dispatcher.utter_message(text="好的，已修改。")
+                    dispatcher.utter_message(text=replies.text("application.form.changed"))
                     return [*(kept(f, v) for f, v in fixed.items()), SlotSet(requested, None),
                             SlotSet(MISREAD_SLOT, None)]
             value = parse_field(field, text, suggested_programs(tracker))
@@ -175,7 +173,7 @@ class ValidateApplicationForm(FormValidationAction):
             count = misread_count(tracker, requested) + 1
             return [SlotSet(requested, None), SlotSet(MISREAD_SLOT, {"slot": requested, "count": count})]
         if field == "confirmed" and value is False:
-            dispatcher.utter_message(text=WHAT_TO_CHANGE)
+            dispatcher.utter_message(text=replies.text("application.form.what_to_change"))
             return [SlotSet(requested, None), SlotSet(MISREAD_SLOT, None)]
         return [kept(field, value), SlotSet(MISREAD_SLOT, None)]
 
@@ -321,7 +319,7 @@ class ActionRegisterApplication(Action):
     ) -> List[Dict[Text, Any]]:
         given = answers(tracker)
         if given["consent"] is False:
-            dispatcher.utter_message(text=CONSENT_REFUSED)
+            dispatcher.utter_message(text=replies.text("application.form.consent_refused"))
             return [SlotSet(slot, None) for slot in [*SLOT_FOR_FIELD.values(), "app_request_key"]]
         if given["confirmed"] is not True:
             return []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping, Optional
 
+from bot import replies
 from bot.eligibility.engine import PROGRAMS
 from bot.towns import town_named
 from bot.core.privacy import (
@@ -52,15 +53,6 @@ DISTRICT_RE = re.compile(r"[\u4e00-\u9fa5]{1,12}?(?:街道办事处|街道办|�
 DISTRICT_PREFIX = re.compile(r"^.*(?:省|自治区|市|区|县|旗|住在|住|在|是|属于)")
 DISTRICT_PLACE_PREFIX = re.compile(r"^.*(?:省|自治区|市|县|旗|住在|住|在|是|属于)")
 DISTRICT_SUFFIX = re.compile(r"街道办事处|街道办|街道|镇|乡|苏木")
-DISTRICT_MESSAGE = "请告诉我您所在的乡镇或街道的名称，比如“解州镇”“北城街道”，我们会把申请交给那里的社会救助窗口。"
-
-PROGRAMS_QUESTION = "您想申请哪一项救助？可以说：低保、单人保、特困供养、临时救助、失业人员临时救助、未就业大学生临时救助。"
-CONSENT_REFUSED = (
-    "好的，没有您的同意我们不能在线登记。您也可以带上身份证和户口簿到乡镇（街道）社会救助窗口"
-    "当面申请，或拨打12345咨询。"
-)
-CONFIRM_PROMPT = "以上信息是否正确？正确请回复“确认”；需要修改请直接发正确的内容，比如“手机号13912345678”。"
-WHAT_TO_CHANGE = "请告诉我哪一项需要修改，直接发正确的内容即可，比如“姓名王芳”“地址解州镇东街村3号”。"
 
 
 class NotUnderstood(ValueError):
@@ -91,9 +83,9 @@ def programs_in(text: str) -> list[str]:
 
 def programs_question(suggested: list[str]) -> str:
     if not suggested:
-        return PROGRAMS_QUESTION
+        return replies.text("application.form.programs_question")
     names = "、".join(PROGRAM_NAMES[p] for p in suggested)
-    return f"根据刚才的初步判断，您可以申请：{names}。就申请这些吗？回复“是”，或直接说要申请哪一项。"
+    return replies.text("application.form.programs_suggested", names=names)
 
 
 # Yes said with a no word in it ("没错", "没问题", "不错", "错不了").
@@ -128,11 +120,13 @@ def parse_field(field: str, text: str, suggested: list[str]) -> Any:
             return named
         if suggested and (yes_or_no(text) or re.search(r"都|全部|你看着|随便|能申请的|够条件的", text)):
             return suggested  # the programs the screening found possible
-        raise NotUnderstood("抱歉，没听明白要申请哪一项。" + PROGRAMS_QUESTION)
+        raise NotUnderstood(replies.text("application.form.programs_not_understood",
+                                         question=replies.text("application.form.programs_question")))
     if field in ("consent", "confirmed"):
         answer = yes_or_no(text)
         if answer is None:
-            raise NotUnderstood("请回复“同意”或“不同意”。" if field == "consent" else CONFIRM_PROMPT)
+            raise NotUnderstood(replies.text("application.form.consent_yes_or_no" if field == "consent"
+                                             else "application.form.confirm_prompt"))
         return answer
     if field == "name":
         return validate_name(name_in(text))
@@ -143,7 +137,7 @@ def parse_field(field: str, text: str, suggested: list[str]) -> Any:
     if field == "district":
         district = find_district(text) or town_named(text)
         if district is None:
-            raise InvalidField("district", DISTRICT_MESSAGE)
+            raise InvalidField("district", replies.text("application.form.district_message"))
         return district
     if field == "address":
         return validate_address(re.sub(r"^(?:地址|住址|我住在|住在)[是:：\s]*", "", text))
@@ -192,27 +186,33 @@ def corrections(text: str) -> dict[str, Any]:
 
 
 def summary(answers: Mapping[str, Any], region: Optional[str]) -> str:
-    lines = ["请核对申请信息："]
-    lines.append("· 申请项目：" + "、".join(PROGRAM_NAMES[p] for p in answers["programs"]))
-    lines.append(f"· 申请人：{answers['name']}")
-    lines.append(f"· 手机号：{mask_mobile(answers['mobile'])}")
-    lines.append(f"· 身份证号：{mask_id_number(answers['id_number'])}")
+    def line(key: str, **values: Any) -> str:
+        return replies.text(f"application.summary.{key}", **values)
+
     place = f"{region}{answers['district']}" if region else answers["district"]
-    lines.append(f"· 乡镇（街道）：{place}")
-    lines.append(f"· 住址：{answers['address']}")
-    lines.append(CONFIRM_PROMPT)
+    lines = [
+        line("title"),
+        line("programs", programs="、".join(PROGRAM_NAMES[p] for p in answers["programs"])),
+        line("name", name=answers["name"]),
+        line("mobile", mobile=mask_mobile(answers["mobile"])),
+        line("id_number", id_number=mask_id_number(answers["id_number"])),
+        line("district", district=place),
+        line("address", address=answers["address"]),
+        replies.text("application.form.confirm_prompt"),
+    ]
     return "\n".join(lines)
 
 
 def materials(programs: list[str]) -> str:
     """What to bring to the window (the usual list; the window may ask for more)."""
-    items = ["申请人及家庭成员的身份证、户口簿", "家庭收入、财产情况的说明或证明"]
+    keys = ["everyone", "income"]
     if {"dibao_individual", "tekun"} & set(programs):
-        items.append("残疾证或重病诊断证明（如有）")
+        keys.append("disability")
     if "unemployed_one_off" in programs:
-        items.append("失业情况的说明")
+        keys.append("unemployed")
     if "graduate_assistance" in programs:
-        items.append("毕业证书")
+        keys.append("graduate")
     if "temporary_assistance" in programs:
-        items.append("遭遇急难情况的证明材料（如医疗票据、事故证明）")
-    return "；".join(items) + "（以窗口要求为准，能通过部门信息共享查到的不用再交）"
+        keys.append("emergency")
+    items = [replies.text(f"application.materials.{key}") for key in keys]
+    return "；".join(items) + replies.text("application.materials.tail")

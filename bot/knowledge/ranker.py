@@ -33,11 +33,7 @@ from bot.settings import PROJECT_ROOT
 # cross-validated). Nothing under tests/ is read at runtime, and a held-out set
 # (tests/eval/*holdout*) must never be here (tests/test_ranker.py checks both).
 QUESTIONS_DIR = PROJECT_ROOT / "data" / "knowledge" / "questions"
-TRAINING_SETS = tuple(
-    QUESTIONS_DIR / name
-    for name in ("policy_questions.yml", "policy_paraphrases.yml", "policy_colloquial.yml",
-                 "policy_colloquial2.yml", "policy_colloquial3.yml", "policy_noregion.yml")
-)
+TRAINING_SETS = tuple(sorted(QUESTIONS_DIR.glob("*.yml")))  # every set there, a new one included
 NGRAMS = (1, 3)
 MIN_CLAUSE_CHARS = 6  # a clause shorter than this names too little to be an example of its own
 _PUNCT_RE = re.compile(r"[\s，,。.！!？?；;：:、“”\"'‘’（）()《》〈〉【】—…·]+")

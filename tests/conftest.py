@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ import requests
 
 from bot.channels.services import action_endpoint_yaml, actions_command, rasa_command
 from bot.core.migrate import upgrade
-from bot.core.testing import PostgresMissing, PostgresServer
+from bot.core.testing import PostgresMissing, PostgresServer, free_port
 from bot.knowledge.search import PolicyIndex
 from bot.knowledge.service import PolicyService
 from bot.settings import PROJECT_ROOT
@@ -62,12 +61,6 @@ def pg_url(postgres_server: PostgresServer) -> str:
     url = postgres_server.create_database("intake_test")
     upgrade(url)
     return url
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until_up(url: str, process: subprocess.Popen, log: Path) -> None:

@@ -39,10 +39,8 @@ def haproxy_binary() -> str:
 
 
 def free_ports(count: int) -> tuple[int, ...]:
-    ports: set[int] = set()
-    while len(ports) < count:
-        ports.add(free_port())
-    return tuple(ports)
+    """`count` loopback ports, all different from each other and from any handed out before."""
+    return tuple(free_port() for _ in range(count))
 
 
 BACKENDS = ("rasa_servers", "action_servers", "web_workers")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import datetime as dt
 import os
+import random
 import re
 import shutil
 import socket
@@ -73,10 +74,49 @@ def _major_version(directory: Path) -> int:
     return int(match.group()) if match else 0
 
 
-def free_port() -> int:
+# Ports are chosen below the kernel's ephemeral range. A port the kernel hands out for bind(0) comes
+# from that range, which is also where every outgoing connection (a client of PostgreSQL or Redis,
+# a health check) gets its local port: one taken between choosing a port and the server binding it
+# stopped a cluster's action server with "address already in use" on CI.
+PORT_FLOOR = 20000
+EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_handed_out: set[int] = set()
+
+
+def _ephemeral_start() -> int:
+    try:
+        return int(EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port() -> int:
+    """A loopback port free now, outside the ephemeral range, and never handed out before by this
+    process, so the ports of one cluster or one test session are all different."""
+    top = _ephemeral_start()
+    if top - PORT_FLOOR >= 1000:
+        pick = random.SystemRandom()
+        for _ in range(2000):
+            port = pick.randrange(PORT_FLOOR, top)
+            if port not in _handed_out and _bindable(port):
+                _handed_out.add(port)
+                return port
+    while True:  # a machine whose ephemeral range starts low: the kernel's choice, still distinct
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 class PostgresServer:

@@ -43,6 +43,7 @@ from bot.channels.services import action_endpoint_yaml, actions_command, rasa_co
 from bot.cluster import topology
 from bot.measure import bench_console, bench_hotline, bench_intake, bench_scale, bench_wechat
 from bot.core import migrate
+from bot.core.testing import free_port
 from bot.knowledge.corpus import Measure, PolicyDocument, load_corpus, write_document
 from bot.settings import PROJECT_ROOT
 
@@ -67,14 +68,6 @@ SCREENINGS = [
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for(url: str, timeout: float = 180) -> None:

@@ -86,8 +86,22 @@ def test_a_disability_said_in_part_is_asked_for_once_then_kept_as_not_known(serv
     sender = new_sender("partial")
     start_questionnaire(servers, sender)
     answer_until(servers, sender, stop_at="sc_disability")
-    servers.talk(sender, "有残疾证，二级")
-    assert asked(servers, sender) == "sc_disability"  # the kind asked for, once
-    servers.talk(sender, "有残疾证，二级")
+    servers.talk(sender, "腿有残疾")
+    assert asked(servers, sender) == "sc_disability"  # the grade asked for, once
+    servers.talk(sender, "腿有残疾")
     assert asked(servers, sender) != "sc_disability"
     assert tracker(servers, sender)["slots"]["sc_disability"] == "unknown"
+
+
+@pytest.mark.parametrize("answer", ["有残疾证，二级", "有个残疾证，二级的"])
+def test_a_disability_grade_without_its_kind_is_read_as_yes(servers: Servers, answer: str) -> None:
+    # Issue 11, found talking to the bot: the grade without the kind was asked again, then "不清楚".
+    sender = new_sender("grade")
+    start_questionnaire(servers, sender)
+    answer_until(servers, sender, stop_at="sc_disability")
+    servers.talk(sender, answer)
+    assert asked(servers, sender) != "sc_disability"  # read at once
+    assert tracker(servers, sender)["slots"]["sc_disability"] == "unstated:2"
+    answer_until(servers, sender)
+    answers = "\n".join(servers.talk(sender, '/explain_result{"program": "answers"}'))
+    assert "残疾情况：残疾2级（未说明类别）" in answers

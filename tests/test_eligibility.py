@@ -118,6 +118,31 @@ def test_answering_the_questions_settles_every_program() -> None:
     assert all(program.outcome != "unknown" for program in screen(facts).programs)
 
 
+def _program(result: Any, program: str) -> Any:
+    return next(p for p in result.programs if p.program == program)
+
+
+def test_a_disability_grade_without_its_kind() -> None:
+    # Issue 11: "有残疾证，二级" is a yes with its grade. 单人保 takes every 一、二级 disability (运民发
+    # 〔2021〕59号, 晋民发〔2022〕38号: "一级、二级重度残疾人"); Shanxi's 特困 lists grades by kind, so
+    # the kind decides there and staff confirm it from the certificate.
+    body = {"region": "运城", "household": {"low_income_family": True},
+            "applicant": {"disability": {"grade": 2}, "seriously_ill": False, "age": 50,
+                          "able_to_work": False, "has_income_source": False, "has_able_supporter": False}}
+    facts = facts_from_request(body, dt.date(2024, 1, 1))
+    assert facts.get("applicant.disability") == Disability(None, 2)
+    result = screen(facts)
+    individual, tekun = _program(result, "dibao_individual"), _program(result, "tekun")
+    assert individual.outcome == "likely"
+    assert any("二级残疾（未说明类别），属于可单独申请低保" in r.text for r in individual.reasons)
+    assert tekun.outcome == "unknown" and "applicant.disability" in tekun.missing
+    assert any("是否在内要看残疾类别" in r.text for r in tekun.reasons)
+    body["applicant"]["disability"] = {"kind": None, "grade": 4}
+    four = screen(facts_from_request(body, dt.date(2024, 1, 1)))
+    assert _program(four, "dibao_individual").outcome == "ineligible"
+    assert _program(four, "tekun").outcome == "ineligible"
+
+
 # Facts --------------------------------------------------------------------------------------
 
 

@@ -309,8 +309,27 @@ def test_a_town_alone_gives_its_county(text: str, region: object) -> None:
 
 def test_a_disability_said_in_part() -> None:
     from bot.questionnaire.answers import partial_disability
-    assert partial_disability("有残疾证，二级") and partial_disability("腿有残疾") and partial_disability("有证")
+    assert partial_disability("腿有残疾") and partial_disability("有证") and partial_disability("有残疾证")
     assert not partial_disability("肢体二级") and not partial_disability("没有") and not partial_disability("不知道")
+    assert not partial_disability("有残疾证，二级")  # read: the grade without the kind
+
+
+@pytest.mark.parametrize("text, value", [
+    # Issue 11, found talking to the bot: a certificate with its grade was "not understood".
+    ("有残疾证，二级", "unstated:2"),
+    ("二级残疾", "unstated:2"),
+    ("有个残疾证，二级的", "unstated:2"),
+    ("有证，一级", "unstated:1"),
+    ("残疾证上写的三级", "unstated:3"),
+    ("肢体二级", "physical:2"),
+])
+def test_a_disability_grade_without_its_kind_is_a_yes(text: str, value: str) -> None:
+    assert read_answer("applicant.disability", text) == value
+
+
+def test_a_grade_said_unasked_counts_only_beside_disability() -> None:
+    assert mentioned_facts("我有个残疾证，二级的") == {"applicant.disability": "unstated:2"}
+    assert "applicant.disability" not in mentioned_facts("我是二级厨师，现在没活干")
 
 
 def test_a_statement_inside_the_questionnaire_is_not_a_policy_question() -> None:

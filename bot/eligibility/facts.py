@@ -93,7 +93,7 @@ class InvalidInput(ValueError):
 
 @dataclass(frozen=True)
 class Disability:
-    kind: str  # one of DISABILITY_KINDS
+    kind: str | None  # one of DISABILITY_KINDS; None: the grade was said, not the kind ("二级残疾")
     grade: int  # 1 (most severe) to 4, as on the 残疾人证
 
 
@@ -174,10 +174,11 @@ def _disability(value: Any, path: str) -> Disability:
     if not isinstance(value, dict):
         raise _invalid(path, "须为 {\"kind\": 残疾类别, \"grade\": 残疾等级} 或 null（无残疾）")
     _reject_unknown_keys(value, ("kind", "grade"), path)
-    for key in ("kind", "grade"):
-        if key not in value:
-            raise _invalid(f"{path}.{key}", "缺失")
-    kind = _choice(DISABILITY_KINDS)(value["kind"], f"{path}.kind")
+    if "grade" not in value:
+        raise _invalid(f"{path}.grade", "缺失")
+    # The kind may be omitted (or null) when only the grade is known: "有残疾证，二级".
+    kind = value.get("kind")
+    kind = None if kind is None else _choice(DISABILITY_KINDS)(kind, f"{path}.kind")
     grade = _integer(1, MAX_DISABILITY_GRADE)(value["grade"], f"{path}.grade")
     return Disability(kind, grade)
 

@@ -24,6 +24,7 @@ from bot.eligibility.parameters import (
     Multiple,
     ParameterSet,
 )
+from bot import replies
 from bot.regions import display_name
 
 KIND_TEXT = {
@@ -187,6 +188,8 @@ def factor_text(factor: Fraction) -> str:
 
 
 def disability_text(disability: Disability) -> str:
+    if disability.kind is None:
+        return replies.text("eligibility.disability.grade_only", grade=GRADE_TEXT[disability.grade])
     return f"{GRADE_TEXT[disability.grade]}级{KIND_TEXT[disability.kind]}残疾"
 
 
@@ -398,7 +401,13 @@ def qualifying_disability(ctx: Context, name: str) -> Condition:
     citation = str(lookup.value.citation)
     scope = grades_text(grades)
     note = f"；{lookup.value.note}" if lookup.value.note else ""
-    allowed = grades.get(ANY_KIND, frozenset()) | grades.get(disability.kind, frozenset())
+    allowed = grades.get(ANY_KIND, frozenset()) | grades.get(disability.kind or ANY_KIND, frozenset())
+    if disability.kind is None and disability.grade not in allowed and any(
+            disability.grade in levels for levels in grades.values()):
+        # "有残疾证，二级": the grade is in scope for some kinds only; the kind decides.
+        return unknown(replies.text("eligibility.disability.kind_decides", disability=disability_text(disability),
+                                    label=lookup.spec.label, scope=scope), citation,
+                       missing=("applicant.disability",))
     if disability.grade in allowed:
         return met(f"{disability_text(disability)}，属于{lookup.spec.label}（{scope}{note}）。", citation,
                    needs_check=lookup.stale, warnings=stale_warnings(lookup))

@@ -279,7 +279,14 @@ def parse_months(text: str) -> Any:
     return months
 
 
+UNSTATED_KIND = "unstated"  # a disability with its grade said but not its kind ("有残疾证，二级")
+# A grade said of a disability certificate ("二级的", "有证，一级", "残疾二级"), not any number.
+_GRADE_SAID_RE = re.compile(r"残|证|[一二三四1-4]\s*级")
+
+
 def parse_disability(text: str) -> Any:
+    """"kind:grade"; a grade without the kind is "unstated:grade" (the rules need the kind only
+    where the grade alone does not decide: 单人保 takes every 一、二级 disability)."""
     kind = next((k for k, pattern in DISABILITY_KINDS if pattern.search(text)), None)
     grades = _numbers(text, "disability_grade", "number")
     grade = next((int(m.value) for m in grades if 1 <= m.value <= 4), None)
@@ -289,13 +296,15 @@ def parse_disability(text: str) -> Any:
         if re.search(r"没有|没|不残疾|健康|好好的|无", text):
             return NONE
         return NOT_UNDERSTOOD
-    if kind is None or grade is None:
+    if grade is None:
         return NOT_UNDERSTOOD
+    if kind is None:
+        return f"{UNSTATED_KIND}:{grade}" if _GRADE_SAID_RE.search(text) else NOT_UNDERSTOOD
     return f"{kind}:{grade}"
 
 
 def partial_disability(text: str) -> bool:
-    """A disability said without its kind or its grade ("有残疾证，二级", "腿有残疾")."""
+    """A disability said without its grade ("腿有残疾", "有证"); a grade without the kind is read."""
     text = plain_words(text)
     kind = any(pattern.search(text) for _k, pattern in DISABILITY_KINDS)
     grade = any(1 <= m.value <= 4 for m in _numbers(text, "disability_grade", "number"))
@@ -635,6 +644,8 @@ def mentioned_facts(text: str, subject: str | None = None) -> dict[str, Any]:
         elif match.kind == "months" and re.search(r"没收入|没有收入|没活|失业|没工作", text):
             facts["applicant.unemployed_months"] = match.value
     disability = parse_disability(text)
+    if disability not in (NOT_UNDERSTOOD, NONE) and disability.startswith(UNSTATED_KIND) and "残" not in text:
+        disability = NOT_UNDERSTOOD  # a grade said unasked counts only beside 残疾 ("我是二级厨师")
     if disability not in (NOT_UNDERSTOOD, NONE) or (disability == NONE and "残疾" in text):
         facts["applicant.disability"] = disability
     if re.search(r"住在|家在|是.{0,2}(农村|城里|城市|城镇)|^(在)?(农村|城里|城市|城镇|县城)(的|人)?$", text):

@@ -14,7 +14,7 @@ from bot.eligibility.engine import ScreeningResult, default_parameters, question
 from bot.eligibility.facts import facts_from_request
 from bot.eligibility.parameters import CATALOGUE
 from bot import replies
-from bot.questionnaire.answers import NONE, UNKNOWN
+from bot.questionnaire.answers import NONE, UNKNOWN, UNSTATED_KIND
 from bot.regions import display_name
 
 SLOT_FOR_PATH = {
@@ -106,7 +106,7 @@ def request_body(answers: Mapping[str, Any], as_of: dt.date | None = None) -> di
         body["as_of"] = as_of.isoformat()
     for path, value in {**assumptions(answers), **known_answers(answers)}.items():
         if path == "applicant.disability":
-            value = None if value == NONE else dict(zip(("kind", "grade"), _disability(value)))
+            value = None if value == NONE else _disability_fact(value)
         elif path == "applicant.emergency" and value == NONE:
             value = None
         head, _, tail = path.partition(".")
@@ -120,6 +120,12 @@ def request_body(answers: Mapping[str, Any], as_of: dt.date | None = None) -> di
 def _disability(value: str) -> tuple[str, int]:
     kind, _, grade = value.partition(":")
     return kind, int(grade)
+
+
+def _disability_fact(value: str) -> dict[str, Any]:
+    """The screening API's disability: the kind left out when only the grade was said."""
+    kind, grade = _disability(value)
+    return {"grade": grade} if kind == UNSTATED_KIND else {"kind": kind, "grade": grade}
 
 
 def screen_answers(answers: Mapping[str, Any], as_of: dt.date) -> ScreeningResult:
@@ -155,6 +161,8 @@ def describe(path: str, value: Any) -> str:
         if value == NONE:
             return "无"
         kind, grade = _disability(value)
+        if kind == UNSTATED_KIND:
+            return replies.text("questionnaire.disability_grade_only", grade=grade)
         return f"{DISABILITY_NAMES[kind]}残疾{grade}级"
     if path == "applicant.emergency":
         return "无" if value == NONE else EMERGENCY_NAMES.get(value, value)

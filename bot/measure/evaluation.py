@@ -19,7 +19,8 @@
 - Scripted conversations (bot.measure.conversations): residents going through the questionnaire
   and the application in colloquial Chinese, played against a Rasa and an action server; the
   share reaching the result with at most one answer not read and no wrong pause or cancel, for
-  the tuning set and (in aggregate only) the held-out tests/eval/conversations_holdout.yml.
+  each tuning set (conversations_tuning.yml, conversations_tuning2.yml, reported apart) and (in
+  aggregate only) the held-out tests/eval/conversations_holdout.yml.
 - Hotline calls: every transcript of tests/eval/hotline_calls.yml (and, reported apart, the
   held-out tests/eval/hotline_calls_holdout.yml) goes through the suggestions the hotline
   endpoint computes (bot.hotline.assist), utterance by utterance: the share of the draft work
@@ -421,8 +422,8 @@ def main() -> None:
     if not args.skip_nlu:
         print(f"NLU intent accuracy on the held-back split: {nlu_accuracy():.1%}")
     if not args.skip_conversations:
-        # The held-out conversations only in aggregate; -v lists the tuning set's failures.
-        conversations.evaluate(["tuning", "holdout"], verbose=args.verbose)
+        # The held-out conversations only in aggregate; -v lists the tuning sets' failures.
+        conversations.evaluate(["tuning", "tuning2", "holdout"], verbose=args.verbose)
 
 
 if __name__ == "__main__":

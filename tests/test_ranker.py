@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import numpy as np
+
 from bot.knowledge import service as service_module
 from bot.knowledge.ranker import TRAINING_SETS, NgramRanker, load_examples
 from bot.knowledge.search import PolicyIndex
@@ -97,3 +99,19 @@ def test_an_index_with_other_questions_rebuilds_only_its_ranker(policy_index: Po
     assert bare._ranker.scores(question).max() < 0.9 < policy_index._ranker.scores(question).max()  # it is a tuning question
     result = bare.search("宁夏城市低保标准是多少", get_region("宁夏回族自治区"), as_of=TODAY)
     assert result.answered and result.best is not None and result.best.measure.clause == "第2条"
+
+
+def test_the_rankings_are_fused_by_score_each_on_its_own_scale(policy_index: PolicyIndex) -> None:
+    """When the two rankings swap their first two measures, the one the other ranking nearly ties
+    wins (reciprocal-rank fusion tied there and always gave it to the lexical first)."""
+    from bot.knowledge.search import SearchHit, _fused
+
+    (document, first), (_, second), (_, third) = policy_index.entries[:3]
+    hits = [(0, SearchHit(document, first, 10.0, None, False)), (1, SearchHit(document, second, 9.5, None, False)),
+            (2, SearchHit(document, third, 2.0, None, False))]
+    close_lexically = np.array([0.30, 0.60, 0.0])  # the n-gram ranker is sure, the lexical one is not
+    assert [index for index, _ in _fused(hits, [1, 0], close_lexically)] == [1, 0, 2]
+    close_by_ngrams = np.array([0.58, 0.60, 0.0])
+    hits[1] = (1, SearchHit(document, second, 4.0, None, False))  # now the lexical search is sure
+    assert [index for index, _ in _fused(hits, [1, 0], close_by_ngrams)] == [0, 1, 2]
+    assert [index for index, _ in _fused(hits, [], np.zeros(3))] == [0, 1, 2]  # no n-gram ranking: lexical order

@@ -9,7 +9,8 @@ measure, example texts labelled with it:
 - the questions of the tuning sets written from the documents (data/knowledge/questions/,
   TRAINING_SETS; never a held-out set), each labelled with the measure it expects.
 A question scores each measure by the cosine similarity, over TF-IDF weighted character 1–3
-grams, of its nearest example. search.py fuses this ranking with its own by reciprocal rank.
+grams, of its nearest example. search.py fuses this ranking with its own by score, each
+relative to its ranking's best.
 
 Figures of the tuning sets are in-sample for the ranker: `make eval` also reports them with the
 ranker trained without the set measured (bot.measure.evaluation, cross-validated).

@@ -56,10 +56,12 @@ COVERAGE_RERANK = 1.5
 COVERAGE_FLOOR = 1.0
 _CLAUSE_RE = re.compile(r"[，,。.！!？?；;：:\s]+")
 # The lexical ranking and the character n-gram ranking of resident questions (ranker.py) are
-# fused by reciprocal rank: a measure scores 1/(FUSION_K + rank) in each of the two rankings
-# where it is among the first FUSION_DEPTH; ties go to the lexical score. Chosen by
-# cross-validation over the tuning sets (ranker trained on three, measured on the fourth).
-FUSION_K = 60
+# fused by score: among the first FUSION_DEPTH measures of each ranking, a measure scores its
+# lexical score over the best lexical score plus its n-gram similarity over the best similarity
+# (each ranking's own scale set to 1 at its best); ties go to the lexical score. Chosen by
+# cross-validation over the tuning sets (the ranker trained without the set measured): reciprocal
+# rank fusion (1/(60 + rank) in each) tied whenever the two rankings swapped their first two
+# measures, and the tie went to the lexical one, wrongly in two cases of three.
 FUSION_DEPTH = 10
 # A best measure the lexical search finds too little of the question in (coverage below
 # MIN_COVERAGE) still answers when the question is this much like residents' questions about it
@@ -296,7 +298,7 @@ class PolicyIndex:
         if hits:
             # The fused ranking picks the best measure; the others follow in lexical order (the
             # measures offered beside it are the ones sharing the question's words).
-            index, best = _fused(found, resembling)[0]
+            index, best = _fused(found, resembling, resembles)[0]
             hits = [best, *(hit for hit in hits if hit is not best)][:top_k]
             # A question in residents' own words ("被拉去隔离了 … 能给啥救助") shares few words
             # with the measure but is much like residents' questions about it: answered too.
@@ -456,18 +458,20 @@ def split_sentences(text: str) -> list[str]:
     return [part for part in _SENTENCE_RE.findall(text) if part.strip()]
 
 
-def _fused(found: list[tuple[int, SearchHit]], resembling: list[int]) -> list[tuple[int, SearchHit]]:
-    """The hits, as (entry index, hit) sorted by lexical score, in order of reciprocal-rank
-    fusion with the n-gram ranking `resembling` (entry indices, most alike first)."""
-    ngram_rank = {index: rank for rank, index in enumerate(resembling[:FUSION_DEPTH])}
+def _fused(found: list[tuple[int, SearchHit]], resembling: list[int],
+           similarity: np.ndarray) -> list[tuple[int, SearchHit]]:
+    """The hits, as (entry index, hit) sorted by lexical score, in order of their fused score:
+    lexical score relative to the best one plus n-gram `similarity` relative to the best of
+    `resembling` (entry indices, most alike first)."""
+    top_lexical = max((hit.score for _, hit in found), default=0.0)
+    top_alike = float(similarity[resembling[0]]) if resembling else 0.0
 
-    def fused(position: int, index: int) -> float:
-        score = 1.0 / (FUSION_K + position + 1) if position < FUSION_DEPTH else 0.0
-        rank = ngram_rank.get(index)
-        return score + (1.0 / (FUSION_K + rank + 1) if rank is not None else 0.0)
+    def fused(index: int, hit: SearchHit) -> float:
+        lexical = hit.score / top_lexical if top_lexical > 0 else 0.0
+        alike = max(float(similarity[index]), 0.0) / top_alike if top_alike > 0 else 0.0
+        return lexical + alike
 
-    ranked = sorted(enumerate(found), key=lambda item: (fused(item[0], item[1][0]), item[1][1].score), reverse=True)
-    return [pair for _, pair in ranked]
+    return sorted(found, key=lambda pair: (fused(*pair), pair[1].score), reverse=True)
 
 
 def _top_indices(scores: np.ndarray, k: int) -> Iterable[int]:

@@ -29,7 +29,7 @@ from bot.questionnaire.application import (
     programs_question,
     summary,
 )
-from bot.questionnaire.answers import leaves
+from bot.questionnaire.answers import asks_something, leaves
 from bot.questionnaire.flow import answers_from_slots, screen_answers, screening_snapshot
 from bot import replies
 from bot.regions import display_name
@@ -41,7 +41,6 @@ STATUS_FORM = "status_form"
 SLOT_FOR_FIELD = {field: f"app_{field}" for field in FIELDS}
 FIELD_FOR_SLOT = {slot: field for field, slot in SLOT_FOR_FIELD.items()}
 LEAVING_INTENTS = {"stop_screening", "request_human", "start_screening"}
-QUESTION_WORDS = ("吗", "什么", "怎么", "多少", "哪里", "哪些", "为什么", "能不能", "可不可以", "?", "？")
 FREE_TEXT_FIELDS = {"name", "district", "address"}
 POLICY_WORDS = re.compile(r"低保|特困|救助|补助|标准|条件|多少钱|材料|审核|多久")
 REGISTRY_DOWN = (
@@ -102,10 +101,6 @@ def suggested_programs(tracker: Tracker) -> List[str]:
     return programs_from_screening(screen_answers(answers, get_settings().today()).to_json())
 
 
-def looks_like_question(text: str) -> bool:
-    return any(word in text for word in QUESTION_WORDS)
-
-
 class ValidateApplicationForm(FormValidationAction):
     """Reads each registration answer; a wrong one is explained and asked again."""
 
@@ -143,7 +138,7 @@ class ValidateApplicationForm(FormValidationAction):
         # test, and a name is not a request to stop.
         if intent in LEAVING_INTENTS and (leaves(text) or text.startswith("/") or field not in FREE_TEXT_FIELDS):
             return None  # (a button's payload, such as 转人工, says so too)
-        if field in FREE_TEXT_FIELDS and looks_like_question(text):
+        if field in FREE_TEXT_FIELDS and asks_something(text, "free_text"):
             if not POLICY_WORDS.search(text):
                 dispatcher.utter_message(text=replies.text(f"application.explain.{field}"))
                 return [SlotSet(requested, None)]

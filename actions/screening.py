@@ -346,14 +346,13 @@ def offer_accepted(tracker: Tracker, said_yes: bool = False) -> bool:
 
 _SHORT_REPLY_CHARS = 8
 _GO_ON_RE = re.compile(r"问吧|你问|来吧|开始")
-_OWN_QUESTION_RE = re.compile(r"什么|啥|多少|吗|哪|怎么|咋|几|标准|材料|[?？]")
 _YES_FIRST_RE = re.compile(r"^(?:好|行|中|嗯|可以|成|能成|要得|好的|好吧|对)[，,。！!\s]")
 
 
 def accepts_offer(text: str) -> bool:
     """A yes to the offer: a short reply that says yes or asks to start ("中", "好，测一下"), or one
     that starts with a yes ("行，你问吧，俺听着"); a question of its own ("要带什么材料") is not."""
-    if _OWN_QUESTION_RE.search(text) and not re.search("测", text):
+    if asks_something(text, "offer") and not re.search("测", text):
         return False
     short = re.sub(r"[\s，,。！!？?~～、…]+", "", text)
     if len(short) <= _SHORT_REPLY_CHARS and (yes_or_no(short) is True or wants_screening_now(short)

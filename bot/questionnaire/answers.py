@@ -8,9 +8,12 @@ unambiguous. Paths are the screening API's field paths (bot.eligibility.facts.FI
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable
 
 import cn2an
+import yaml
 
 from bot.numbers import PER_YEAR, NumberMatch, extract_numbers
 from bot.regions import normalize_region
@@ -483,17 +486,31 @@ def only_asks_back(text: str) -> bool:
     return bool(_ASKS_BACK_RE.search(text) and _QUESTION_END_RE.search(text))
 
 
-# Words that make a message a question ("低保标准是多少", "能申请不", "想问问临时救助"); a message
-# inside the questionnaire with none of them is a statement, read as an answer, never as a policy
-# question ("有个儿子在外地打工，他自己都顾不上").
-_ASKS_SOMETHING_RE = re.compile(
-    r"[?？]|吗|呢|啥|什么|甚|多少|哪|怎么|咋|几|能不能|能否|可不可以|可以不|行不行|是不是|有没有|给不给|算不算"
-    r"|标准|条件|材料|规定|政策|了解|问问|想问|想知道|请问|[不没][。！!\s]*$")
+# Where a message is asked whether it asks something (data/question_words.yml).
+QUESTION_USES = ("statement", "offer", "free_text")
 
 
-def asks_something(text: str) -> bool:
-    """Whether the message asks anything at all (see _ASKS_SOMETHING_RE)."""
-    return bool(_ASKS_SOMETHING_RE.search(plain_words(text)))
+@lru_cache(maxsize=4)
+def _question_patterns(data_dir: Path) -> dict[str, re.Pattern[str]]:
+    groups = yaml.safe_load((data_dir / "question_words.yml").read_text(encoding="utf-8"))["groups"]
+    parts: dict[str, list[str]] = {use: [] for use in QUESTION_USES}
+    for name, group in groups.items():
+        unknown = set(group["uses"]) - set(QUESTION_USES) | set(group.get("except") or {}) - set(QUESTION_USES)
+        if unknown:
+            raise ValueError(f"question_words.yml: {name}: unknown uses {sorted(unknown)}")
+        for use in group["uses"]:
+            left_out = set((group.get("except") or {}).get(use) or ())
+            parts[use] += [re.escape(w) for w in group.get("words") or () if w not in left_out]
+            parts[use] += list(group.get("patterns") or ())
+    return {use: re.compile("|".join(found)) for use, found in parts.items()}
+
+
+def asks_something(text: str, use: str = "statement") -> bool:
+    """Whether the message asks anything, for `use` (one of QUESTION_USES): "statement", inside
+    the questionnaire (a message that asks nothing is an answer, never a policy question); "offer",
+    a reply to the offer of the questionnaire ("要带什么材料" is no yes); "free_text", an answer
+    to the application's name, 乡镇 or address question."""
+    return bool(_question_patterns(get_settings().data_dir)[use].search(plain_words(text)))
 
 
 def says_unknown(text: str) -> bool:

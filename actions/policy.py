@@ -70,11 +70,13 @@ class ActionAnswerPolicy(Action):
                              screening_offered=True if offered else tracker.get_slot("screening_offered"))
 
 
-# Replies after which the questionnaire is offered, with the offer's wording: after an answer, and
+# Replies after which the questionnaire is offered, with the offer's wording: after an answer,
 # after "which region?" (a question such as "有补助吗" may be the resident's own case: the
-# questionnaire asks the region first too).
+# questionnaire asks the region first too), and after a question the documents do not answer
+# (what the assistant can do instead).
 OFFER_AFTER = {ReplyKind.ANSWER: "questionnaire.offer_after_answer",
-               ReplyKind.NEED_REGION: "questionnaire.offer_after_region_question"}
+               ReplyKind.NEED_REGION: "questionnaire.offer_after_region_question",
+               ReplyKind.NOT_FOUND: "questionnaire.offer_after_not_found"}
 
 
 def offer_after_answer(dispatcher: CollectingDispatcher, tracker: Tracker, reply: PolicyReply) -> bool:

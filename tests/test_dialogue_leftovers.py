@@ -1,0 +1,39 @@
+"""Issue 11, defects found talking to the assistant as a resident: a question the documents do not
+answer gets who to ask and what the assistant can do; a resident from a province not covered is
+told so plainly (and may go on from a covered one) instead of getting an empty result at once; a
+plain "好" after "还有什么可以帮您" does not bring the same question back."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.policy import ActionAnswerPolicy
+from tests.conftest import Servers
+from tests.test_conversation_repairs import asked, new_sender, tracker
+
+
+def policy_tracker(text: str, region: str | None, slots: dict[str, Any] | None = None) -> Tracker:
+    message = {"text": text, "intent": {"name": "ask_policy", "confidence": 0.9}, "entities": []}
+    return Tracker("unit", {"region": region, **(slots or {})}, message,
+                   [{"event": "user", "text": text, "parse_data": message}], False, None, {}, "action_listen")
+
+
+def test_a_question_the_documents_do_not_answer_says_who_to_ask_and_offers_the_questionnaire() -> None:
+    dispatcher = CollectingDispatcher()
+    events = ActionAnswerPolicy().run(dispatcher, policy_tracker("公积金怎么提取", "山西省太原市"), {})
+    first, offer = dispatcher.messages
+    assert first["text"].startswith("收录的政策文件里没有找到")  # the answer first
+    assert "乡镇（街道）社会救助窗口" in first["text"] and "12345" in first["text"]
+    assert "换个说法" in first["text"] and "转人工" in first["text"] and len(first["text"]) <= 300
+    assert "开始吗" in offer["text"] and [b["payload"] for b in offer["buttons"]] == ["/start_screening", "/deny"]
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    assert slots["screening_now"] is False and slots["screening_offered"] is True  # "好" takes the offer
+
+
+def test_the_offer_after_a_question_not_answered_is_made_once() -> None:
+    dispatcher = CollectingDispatcher()
+    ActionAnswerPolicy().run(dispatcher, policy_tracker("公积金怎么提取", "山西省太原市", {"screening_offered": True}), {})
+    assert len(dispatcher.messages) == 1 and "没有找到" in dispatcher.messages[0]["text"]

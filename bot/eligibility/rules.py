@@ -27,21 +27,9 @@ from bot.eligibility.parameters import (
 from bot import replies
 from bot.regions import display_name
 
-KIND_TEXT = {
-    "physical": "肢体", "visual": "视力", "hearing": "听力", "speech": "言语",
-    "intellectual": "智力", "mental": "精神", "multiple": "多重",
-}
-GRADE_TEXT = {1: "一", 2: "二", 3: "三", 4: "四"}
-EMERGENCY_TEXT = {
-    "fire": "火灾",
-    "traffic_accident": "交通事故",
-    "sudden_illness": "家庭成员突发重大疾病",
-    "disaster": "自然灾害",
-    "other": "其他急难情况",
-}
+say = replies.text  # the wording: data/replies/eligibility.yml ("eligibility.<key>")
 RESIDENCE_STANDARD = {"urban": "dibao_standard_urban", "rural": "dibao_standard_rural"}
 BASIS_STANDARD = {"dibao_urban_monthly": "dibao_standard_urban", "dibao_rural_monthly": "dibao_standard_rural"}
-MONTHLY_STANDARD_TEXT = {"dibao_standard_urban": "城市低保月标准", "dibao_standard_rural": "农村低保月标准"}
 
 
 class Status(Enum):
@@ -173,7 +161,7 @@ class Context:
 
 
 def date_text(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+    return say("eligibility.date", year=day.year, month=day.month, day=day.day)
 
 
 def money(value: Fraction | int | float) -> str:
@@ -187,17 +175,34 @@ def factor_text(factor: Fraction) -> str:
     return str(factor.numerator) if factor.denominator == 1 else f"{float(factor):g}"
 
 
+def grade_text(grade: int) -> str:
+    return say(f"eligibility.grades.{grade}")
+
+
+def kind_text(kind: str) -> str:
+    return say(f"eligibility.kinds.{kind}")
+
+
+def emergency_text(emergency: str) -> str:
+    return say(f"eligibility.emergencies.{emergency}")
+
+
+def monthly_standard_text(standard: str) -> str:
+    return say(f"eligibility.monthly_standards.{standard}")
+
+
 def disability_text(disability: Disability) -> str:
     if disability.kind is None:
-        return replies.text("eligibility.disability.grade_only", grade=GRADE_TEXT[disability.grade])
-    return f"{GRADE_TEXT[disability.grade]}级{KIND_TEXT[disability.kind]}残疾"
+        return say("eligibility.disability.grade_only", grade=grade_text(disability.grade))
+    return say("eligibility.disability.named", grade=grade_text(disability.grade), kind=kind_text(disability.kind))
 
 
 def grades_text(grades: dict[str, frozenset[int]]) -> str:
     parts = []
     for kind, levels in grades.items():
-        levels_text = "、".join(f"{GRADE_TEXT[g]}级" for g in sorted(levels))
-        parts.append(f"{levels_text}{'' if kind == ANY_KIND else KIND_TEXT[kind]}残疾人")
+        levels_text = "、".join(say("eligibility.disability.level", grade=grade_text(g)) for g in sorted(levels))
+        parts.append(say("eligibility.disability.people", levels=levels_text,
+                         kind="" if kind == ANY_KIND else kind_text(kind)))
     return "，".join(parts)
 
 
@@ -210,11 +215,7 @@ def stale_warnings(lookup: Lookup) -> tuple[str, ...]:
     document = lookup.value.document
     until = document.valid_until
     assert until is not None
-    return (
-        f"{document.name}有效期至{date_text(until)}，{date_text(lookup.as_of)}已不在有效期内："
-        "以下判断和金额依据的是该文件最后有效的规定，现行政策请向当地乡镇（街道）社会救助窗口、"
-        "民政部门或12345热线确认。",
-    )
+    return (say("eligibility.stale", document=document.name, until=date_text(until), as_of=date_text(lookup.as_of)),)
 
 
 def not_available(ctx: Context, lookup: Lookup, label: str | None = None) -> Condition:
@@ -224,18 +225,18 @@ def not_available(ctx: Context, lookup: Lookup, label: str | None = None) -> Con
     if lookup.upcoming is not None:
         value = lookup.upcoming
         return unknown(
-            f"{display_name(value.region)}的{label}自{date_text(value.effective)}起执行，"
-            f"{date_text(ctx.as_of)}尚未施行；该日期适用的规定需由工作人员确认。",
+            say("eligibility.not_available.upcoming", place=display_name(value.region), label=label,
+                since=date_text(value.effective), as_of=date_text(ctx.as_of)),
             str(value.citation),
         )
     if lookup.unpublished is not None:
         note = lookup.unpublished
-        return unknown(f"{note.reason}；本助手没有{place}的{label}数字，需由工作人员确认。",
+        return unknown(say("eligibility.not_available.unpublished", reason=note.reason, place=place, label=label),
                        str(note.citation))
     if lookup.below:
         places = "、".join(display_name(name) for name in lookup.below)
-        return unknown(f"{places}对{label}有专门规定，请说明您所在的市、县（区）。", missing=("region",))
-    return unknown(f"本助手没有收录{place}关于{label}的规定，需由工作人员确认。")
+        return unknown(say("eligibility.not_available.below", places=places, label=label), missing=("region",))
+    return unknown(say("eligibility.not_available.missing", place=place, label=label))
 
 
 def available(ctx: Context, name: str, text: str, *, needs_check: bool = False) -> Condition:
@@ -250,7 +251,7 @@ def available(ctx: Context, name: str, text: str, *, needs_check: bool = False) 
 def fail_or_stale(lookup: Lookup, text: str, citation: str | None) -> Condition:
     """Failed against a figure in force; unknown against one whose document has expired."""
     if lookup.stale:
-        return unknown(f"{text}；但该规定已过有效期，现行规定可能已调整，需由工作人员确认。", citation,
+        return unknown(say("eligibility.stale_failure", text=text), citation,
                        warnings=stale_warnings(lookup))
     return failed(text, citation)
 
@@ -259,7 +260,7 @@ def bool_fact(ctx: Context, path: str, *, expected: bool, when_true: str, when_f
               citation: str | None = None, needs_check: bool = False) -> Condition:
     value = ctx.fact(path)
     if value is UNKNOWN:
-        return unknown(f"还需要了解：{LABELS[path]}。", citation, missing=(path,))
+        return unknown(say("eligibility.still_needed", fact=LABELS[path]), citation, missing=(path,))
     text = when_true if value else when_false
     if value == expected:
         return met(text, citation, needs_check=needs_check)
@@ -270,9 +271,9 @@ def bool_fact(ctx: Context, path: str, *, expected: bool, when_true: str, when_f
 
 
 def _standard_text(label: str, amount: Amount) -> str:
-    text = f"{label}每人每月{money(amount.monthly)}元"
+    text = say("eligibility.income.standard", label=label, monthly=money(amount.monthly))
     if amount.unit.endswith("/年"):
-        text += f"（每人每年{money(amount.value)}元）"
+        text += say("eligibility.income.standard_yearly", yearly=money(amount.value))
     return text
 
 
@@ -287,21 +288,21 @@ def _income_for_residence(ctx: Context, residence: str, exceeds: bool) -> Condit
     warnings = stale_warnings(lookup)
     needed = [p for p in ("household.size", "household.monthly_income") if not ctx.facts.known(p)]
     if needed:
-        return unknown(f"需要知道家庭人口和全家每月总收入，才能与{standard_text}比较。", citation,
+        return unknown(say("eligibility.income.needed", standard=standard_text), citation,
                        missing=needed, warnings=warnings)
     income, size = ctx.fact("household.monthly_income"), ctx.fact("household.size")
     per_capita = Fraction(str(income)) / size
-    head = f"家庭人均月收入{money(per_capita)}元（{money(income)}元÷{size}人）"
+    head = say("eligibility.income.per_capita", per_capita=money(per_capita), income=money(income), size=size)
     within = per_capita <= standard.monthly
     if within and not exceeds:
-        return met(f"{head}，不高于{standard_text}；家庭收入和财产以核对结果为准。", citation,
+        return met(say("eligibility.income.within", head=head, standard=standard_text), citation,
                    needs_check=True, warnings=warnings)
     if not within and exceeds:
-        return met(f"{head}，已超过{standard_text}；家庭收入以核对结果为准。", citation,
+        return met(say("eligibility.income.above_for_exit", head=head, standard=standard_text), citation,
                    needs_check=True, warnings=warnings)
     if within:
-        return failed(f"{head}，没有超过{standard_text}，仍在低保范围内，不需要渐退。", citation)
-    return fail_or_stale(lookup, f"{head}，高于{standard_text}", citation)
+        return failed(say("eligibility.income.within_no_exit", head=head, standard=standard_text), citation)
+    return fail_or_stale(lookup, say("eligibility.income.above", head=head, standard=standard_text), citation)
 
 
 def _same_unpublished(first: Lookup, second: Lookup) -> bool:
@@ -323,7 +324,7 @@ def income_vs_standard(ctx: Context, *, exceeds: bool) -> Condition:
         return _income_for_residence(ctx, residence, exceeds)
     urban, rural = (ctx.param(RESIDENCE_STANDARD[r]) for r in RESIDENCES)
     if _same_unpublished(urban, rural):
-        return not_available(ctx, urban, "城乡低保标准")
+        return not_available(ctx, urban, say("eligibility.income.both_standards"))
     branches = [_income_for_residence(ctx, r, exceeds) for r in RESIDENCES]
     statuses = {branch.status for branch in branches}
     if statuses in ({Status.MET}, {Status.FAILED}):
@@ -345,31 +346,33 @@ def multiple_amount(ctx: Context, name: str, unit: str) -> AmountInfo:
     multiple = lookup.value.data
     assert isinstance(multiple, Multiple)
     citation = str(lookup.value.citation)
-    minimum = "不低于" if multiple.at_least else ""
+    minimum = say("eligibility.amount.at_least") if multiple.at_least else ""
     label = lookup.spec.label
     if multiple.of == "dibao_monthly":
         residence = ctx.fact("residence")
         if residence is UNKNOWN:
-            text = f"{label}为{minimum}{BASES[multiple.of]}的{factor_text(multiple.factor)}倍，城市和农村不同；说明城乡类别后可算出金额。"
+            text = say("eligibility.amount.by_residence", label=label, minimum=minimum, basis=BASES[multiple.of],
+                       factor=factor_text(multiple.factor))
             return AmountInfo(None, (Reason(text, citation),), stale_warnings(lookup))
         standard_name = RESIDENCE_STANDARD[residence]
     else:
         standard_name = BASIS_STANDARD[multiple.of]
     standard = ctx.param(standard_name)
-    basis = MONTHLY_STANDARD_TEXT[standard_name]
-    times = "" if multiple.factor == 1 else f"的{factor_text(multiple.factor)}倍"
-    rule_text = f"{label}为{minimum}{basis}{times}"
+    basis = monthly_standard_text(standard_name)
+    times = "" if multiple.factor == 1 else say("eligibility.amount.times", factor=factor_text(multiple.factor))
+    rule_text = say("eligibility.amount.rule", label=label, minimum=minimum, basis=basis, times=times)
     if standard.value is None:
-        reasons = (Reason(f"{rule_text}；{basis}需由工作人员确认，暂时算不出金额。", citation),)
+        reasons = (Reason(say("eligibility.amount.basis_missing", rule=rule_text, basis=basis), citation),)
         return AmountInfo(None, reasons + not_available(ctx, standard).reasons, stale_warnings(lookup))
     amount = standard.value.data
     assert isinstance(amount, Amount)
     value = multiple.factor * amount.monthly
     citations = list(dict.fromkeys([citation, str(standard.value.citation)]))
-    text = f"{rule_text}（每人每月{money(amount.monthly)}元），即{minimum}{money(value)}元。"
+    text = say("eligibility.amount.computed", rule=rule_text, monthly=money(amount.monthly), minimum=minimum,
+               value=money(value))
     warnings = stale_warnings(lookup) + stale_warnings(standard)
     if lookup.stale or standard.stale:
-        warnings += (f"金额{money(value)}元是按已过有效期文件中的最后已知标准算出的，仅供参考。",)
+        warnings += (say("eligibility.amount.from_expired", value=money(value)),)
     return AmountInfo(ProgramAmount(round(float(value), 2), unit), (Reason(text, "；".join(citations)),), warnings)
 
 
@@ -380,7 +383,7 @@ def employment_deduction_note(ctx: Context) -> tuple[Reason, ...]:
     multiple = lookup.value.data
     assert isinstance(multiple, Multiple)
     percent = factor_text(multiple.factor * 100)
-    text = f"核算家庭收入时，家庭成员就业产生的必要成本按{BASES[multiple.of]}的{percent}%扣减。"
+    text = say("eligibility.amount.employment_deduction", basis=BASES[multiple.of], percent=percent)
     return (Reason(text, str(lookup.value.citation)),)
 
 
@@ -390,9 +393,9 @@ def employment_deduction_note(ctx: Context) -> tuple[Reason, ...]:
 def qualifying_disability(ctx: Context, name: str) -> Condition:
     disability = ctx.fact("applicant.disability")
     if disability is UNKNOWN:
-        return unknown("还需要了解：是否持有残疾人证，残疾类别和等级。", missing=("applicant.disability",))
+        return unknown(say("eligibility.disability.needed"), missing=("applicant.disability",))
     if disability is None:
-        return failed("没有持证残疾。")
+        return failed(say("eligibility.disability.none"))
     lookup = ctx.param(name)
     if lookup.value is None:
         return not_available(ctx, lookup)
@@ -400,27 +403,28 @@ def qualifying_disability(ctx: Context, name: str) -> Condition:
     assert isinstance(grades, dict)
     citation = str(lookup.value.citation)
     scope = grades_text(grades)
-    note = f"；{lookup.value.note}" if lookup.value.note else ""
+    note = say("eligibility.disability.note", note=lookup.value.note) if lookup.value.note else ""
     allowed = grades.get(ANY_KIND, frozenset()) | grades.get(disability.kind or ANY_KIND, frozenset())
     if disability.kind is None and disability.grade not in allowed and any(
             disability.grade in levels for levels in grades.values()):
         # "有残疾证，二级": the grade is in scope for some kinds only; the kind decides.
-        return unknown(replies.text("eligibility.disability.kind_decides", disability=disability_text(disability),
-                                    label=lookup.spec.label, scope=scope), citation,
+        return unknown(say("eligibility.disability.kind_decides", disability=disability_text(disability),
+                           label=lookup.spec.label, scope=scope), citation,
                        missing=("applicant.disability",))
     if disability.grade in allowed:
-        return met(f"{disability_text(disability)}，属于{lookup.spec.label}（{scope}{note}）。", citation,
+        return met(say("eligibility.disability.met", disability=disability_text(disability), label=lookup.spec.label,
+                       scope=scope, note=note), citation,
                    needs_check=lookup.stale, warnings=stale_warnings(lookup))
     if disability.kind == "multiple" and set(grades) - {ANY_KIND}:
-        return unknown(f"多重残疾按其中各类残疾的等级认定；是否属于{scope}，需由工作人员确认。", citation)
-    return fail_or_stale(lookup, f"{disability_text(disability)}，不在{lookup.spec.label}（{scope}）之内", citation)
+        return unknown(say("eligibility.disability.multiple", scope=scope), citation)
+    return fail_or_stale(lookup, say("eligibility.disability.out_of_scope", disability=disability_text(disability),
+                                     label=lookup.spec.label, scope=scope), citation)
 
 
 def not_on_dibao(ctx: Context, citation: str | None) -> Condition:
     return bool_fact(
         ctx, "household.on_dibao", expected=False, citation=citation,
-        when_true="家庭已纳入低保；这项救助只针对未纳入低保范围的人员。",
-        when_false="未纳入低保范围。",
+        when_true=say("eligibility.on_dibao.yes"), when_false=say("eligibility.on_dibao.no"),
     )
 
 
@@ -428,9 +432,9 @@ def hardship(ctx: Context, direct_name: str) -> Condition:
     """生活困难: verified by staff, unless the person is already in the low-income database."""
     direct = ctx.param(direct_name)
     if direct.value is not None and ctx.fact("household.low_income_family") is True:
-        return met("已纳入低收入人口数据库的，不再进行家庭经济状况核查，直接给予救助。",
+        return met(say("eligibility.hardship.in_database"),
                    str(direct.value.citation), needs_check=direct.stale, warnings=stale_warnings(direct))
-    return met("生活困难情况需经乡镇（街道）核查。", needs_check=True)
+    return met(say("eligibility.hardship.checked"), needs_check=True)
 
 
 # Programs ----------------------------------------------------------------------------------
@@ -451,11 +455,11 @@ def dibao_gap(ctx: Context) -> AmountInfo | None:
     gap = standard.monthly * size - Fraction(str(income))
     if gap <= 0:
         return None
-    text = (f"低保金按差额发放：{MONTHLY_STANDARD_TEXT[RESIDENCE_STANDARD[residence]]}{money(standard.monthly)}元"
-            f"×{size}人−家庭月收入{money(income)}元＝每月约{money(gap)}元（全家），以核定结果为准。")
+    text = say("eligibility.dibao_gap.text", standard=monthly_standard_text(RESIDENCE_STANDARD[residence]),
+               monthly=money(standard.monthly), size=size, income=money(income), gap=money(gap))
     warnings = stale_warnings(lookup)
     if lookup.stale:
-        warnings += (f"差额{money(gap)}元是按已过有效期文件中的最后已知标准算出的，仅供参考。",)
+        warnings += (say("eligibility.dibao_gap.from_expired", gap=money(gap)),)
     return AmountInfo(ProgramAmount(round(float(gap), 2), "元/月（全家）"),
                       (Reason(text, str(lookup.value.citation)),), warnings)
 
@@ -468,8 +472,7 @@ def dibao_individual(ctx: Context) -> RuleResult:
     citation = ctx.cite("dibao_individual_disability") or ctx.cite("dibao_individual_serious_illness")
     family = bool_fact(
         ctx, "household.low_income_family", expected=True, citation=citation, needs_check=True,
-        when_true="家庭属于低保边缘（低收入）家庭，其中的特殊困难人员可以参照单人户单独申请低保；家庭经济状况以核对结果为准。",
-        when_false="家庭不是低保边缘（低收入）家庭；单独申请低保只适用于这类家庭中的重度残疾人、重病患者等。",
+        when_true=say("eligibility.dibao_individual.family_yes"), when_false=say("eligibility.dibao_individual.family_no"),
     )
     person = any_of(qualifying_disability(ctx, "dibao_individual_disability"), serious_illness(ctx))
     return RuleResult(all_of(family, person))
@@ -478,68 +481,61 @@ def dibao_individual(ctx: Context) -> RuleResult:
 def serious_illness(ctx: Context) -> Condition:
     ill = ctx.fact("applicant.seriously_ill")
     if ill is False:
-        return failed("没有患重病。")
+        return failed(say("eligibility.serious_illness.no"))
     lookup = ctx.param("dibao_individual_serious_illness")
     if lookup.value is None:
         rule = not_available(ctx, lookup)
         if ill is UNKNOWN:
-            return all_of(unknown("还需要了解：是否患重病。", missing=("applicant.seriously_ill",)), rule)
+            return all_of(unknown(say("eligibility.serious_illness.needed"), missing=("applicant.seriously_ill",)), rule)
         return rule
     citation = str(lookup.value.citation)
     if ill is UNKNOWN:
-        return unknown("还需要了解：是否患重病（重病患者也可以单独申请低保）。", citation,
+        return unknown(say("eligibility.serious_illness.needed_individual"), citation,
                        missing=("applicant.seriously_ill",))
-    return met("患有重病，属于可以单独申请低保的重病患者；是否属于重病以诊断材料和审核为准。", citation,
+    return met(say("eligibility.serious_illness.yes"), citation,
                needs_check=True, warnings=stale_warnings(lookup))
 
 
 def _age_against(ctx: Context, parameter: str, within: Callable[[int, int], bool],
                  met_text: str, failed_text: str) -> Condition:
-    """The applicant's age against an age limit; the texts take {age} and {limit}."""
+    """The applicant's age against an age limit; the texts (reply keys) take {age} and {limit}."""
     age = ctx.fact("applicant.age")
     if age is UNKNOWN:
-        return unknown("还需要了解：年龄。", missing=("applicant.age",))
+        return unknown(say("eligibility.age.needed"), missing=("applicant.age",))
     lookup = ctx.param(parameter)
     if lookup.value is None:
         return not_available(ctx, lookup)
     limit = lookup.value.data
     citation = str(lookup.value.citation)
     if within(age, limit):
-        return met(met_text.format(age=age, limit=limit), citation)
-    return failed(failed_text.format(age=age, limit=limit), citation)
+        return met(say(met_text, age=age, limit=limit), citation)
+    return failed(say(failed_text, age=age, limit=limit), citation)
 
 
 def _elderly(ctx: Context) -> Condition:
     return _age_against(ctx, "tekun_elderly_min_age", lambda age, limit: age >= limit,
-                        "{age}岁，年满{limit}周岁，属于老年人。", "{age}岁，未满{limit}周岁，不属于老年人。")
+                        "eligibility.age.elderly", "eligibility.age.not_elderly")
 
 
 def _minor(ctx: Context) -> Condition:
     return _age_against(ctx, "tekun_minor_age_limit", lambda age, limit: age < limit,
-                        "{age}岁，未满{limit}周岁的未成年人。",
-                        "{age}岁，已满{limit}周岁，不属于未满{limit}周岁的未成年人。")
+                        "eligibility.age.minor", "eligibility.age.not_minor")
 
 
 def tekun(ctx: Context) -> RuleResult:
     citation = ctx.cite("tekun_conditions")
-    conditions = available(
-        ctx, "tekun_conditions",
-        "特困人员供养面向无劳动能力、无生活来源，且无法定赡养、抚养、扶养义务人（或义务人无能力）的"
-        "老年人、残疾人和未成年人。",
-    )
+    conditions = available(ctx, "tekun_conditions", say("eligibility.tekun.measure"))
     no_work = bool_fact(
         ctx, "applicant.able_to_work", expected=False, citation=citation,
-        when_true="有劳动能力；特困供养只针对无劳动能力的人。", when_false="无劳动能力。",
+        when_true=say("eligibility.tekun.able_yes"), when_false=say("eligibility.tekun.able_no"),
     )
     no_income = bool_fact(
         ctx, "applicant.has_income_source", expected=False, citation=citation, needs_check=True,
-        when_true="有生活来源；特困供养只针对无生活来源的人。",
-        when_false="无生活来源（以家庭经济状况核对结果为准）。",
+        when_true=say("eligibility.tekun.income_yes"), when_false=say("eligibility.tekun.income_no"),
     )
     no_supporter = bool_fact(
         ctx, "applicant.has_able_supporter", expected=False, citation=citation,
-        when_true="有能够履行赡养、抚养、扶养义务的人；特困供养只针对无人供养的人。",
-        when_false="无法定赡养、抚养、扶养义务人，或义务人没有赡养、抚养、扶养能力。",
+        when_true=say("eligibility.tekun.supporter_yes"), when_false=say("eligibility.tekun.supporter_no"),
     )
     category = any_of(_elderly(ctx), qualifying_disability(ctx, "tekun_disability"), _minor(ctx))
     condition = all_of(conditions, no_work, no_income, no_supporter, category)
@@ -550,17 +546,14 @@ def _urgent(ctx: Context) -> RuleResult:
     emergency = ctx.fact("applicant.emergency")
     citation = ctx.cite("temporary_urgent")
     if emergency is UNKNOWN:
-        situation = unknown("还需要了解：最近是否遭遇火灾、交通事故、家人突发重大疾病、自然灾害等急难情况。",
-                            citation, missing=("applicant.emergency",))
+        situation = unknown(say("eligibility.urgent.needed"), citation, missing=("applicant.emergency",))
     elif emergency is None:
-        situation = failed("没有遭遇火灾、交通事故、突发重大疾病、自然灾害等急难情况。", citation)
+        situation = failed(say("eligibility.urgent.none"), citation)
     elif emergency == "other":
-        situation = met("遭遇其他急难情况；是否导致基本生活陷入困境、属于急难型临时救助，需由工作人员判断。",
-                        citation, needs_check=True)
+        situation = met(say("eligibility.urgent.other"), citation, needs_check=True)
     else:
-        situation = met(f"遭遇{EMERGENCY_TEXT[emergency]}，导致基本生活暂时出现严重困难的，可以申请急难型临时救助。",
-                        citation)
-    measure = available(ctx, "temporary_urgent", "对因意外事件、突发重大疾病等导致基本生活暂时出现严重困难的家庭和个人，及时给予临时救助。")
+        situation = met(say("eligibility.urgent.named", emergency=emergency_text(emergency)), citation)
+    measure = available(ctx, "temporary_urgent", say("eligibility.urgent.measure"))
     return RuleResult(all_of(situation, measure), multiple_amount(ctx, "temporary_urgent_amount", "元/次"))
 
 
@@ -568,42 +561,42 @@ def _in_low_income_monitoring(ctx: Context, citation: str | None) -> Condition:
     on_dibao = ctx.fact("household.on_dibao")
     low_income = ctx.fact("household.low_income_family")
     if on_dibao is True or low_income is True:
-        return met("属于低收入人口监测范围（低保对象、低保边缘家庭等）。", citation)
+        return met(say("eligibility.monitoring.yes"), citation)
     if on_dibao is False and low_income is False:
-        return failed("不是低保对象或低保边缘（低收入）家庭，不在这项因病救助针对的低收入人口监测范围内。", citation)
+        return failed(say("eligibility.monitoring.no"), citation)
     missing = [p for p, v in (("household.on_dibao", on_dibao), ("household.low_income_family", low_income))
                if v is UNKNOWN]
-    return unknown("还需要了解：家庭是否为低保对象或低保边缘（低收入）家庭。", citation, missing=missing)
+    return unknown(say("eligibility.monitoring.needed"), citation, missing=missing)
 
 
 def _expense(ctx: Context) -> RuleResult:
     cost = ctx.fact("applicant.medical_out_of_pocket_yearly")
     threshold = ctx.param("temporary_expense_medical_threshold")
     citation = ctx.cite("temporary_expense")
-    measure = available(ctx, "temporary_expense", "医疗等生活必需支出突然增加、超出家庭承受能力的，可以申请支出型临时救助。")
+    measure = available(ctx, "temporary_expense", say("eligibility.expense.measure"))
     amount = multiple_amount(ctx, "temporary_expense_amount", "元/人")
     if threshold.value is not None:
         limit = threshold.value.data
         assert isinstance(limit, Amount)
         threshold_citation = str(threshold.value.citation)
         if cost is UNKNOWN:
-            spending = unknown(f"还需要了解：全年医疗费用中政策范围内个人自负的部分（达到{money(limit.value)}元可申请）。",
+            spending = unknown(say("eligibility.expense.needed_threshold", limit=money(limit.value)),
                                threshold_citation, missing=("applicant.medical_out_of_pocket_yearly",))
         elif cost >= limit.value:
-            spending = met(f"全年政策范围内个人自负医疗费用{money(cost)}元，达到{money(limit.value)}元。",
+            spending = met(say("eligibility.expense.reached", cost=money(cost), limit=money(limit.value)),
                            threshold_citation, needs_check=threshold.stale, warnings=stale_warnings(threshold))
         else:
-            spending = fail_or_stale(threshold, f"全年政策范围内个人自负医疗费用{money(cost)}元，未达到{money(limit.value)}元",
+            spending = fail_or_stale(threshold, say("eligibility.expense.not_reached", cost=money(cost), limit=money(limit.value)),
                                      threshold_citation)
         condition = all_of(spending, _in_low_income_monitoring(ctx, threshold_citation), measure)
         return RuleResult(condition, amount)
     if cost is UNKNOWN:
-        spending = unknown("还需要了解：全年医疗个人自负费用。", citation,
+        spending = unknown(say("eligibility.expense.needed"), citation,
                            missing=("applicant.medical_out_of_pocket_yearly",))
     elif cost == 0:
-        spending = failed("没有医疗自负费用；因子女教育等其他刚性支出陷入困难的，请向工作人员说明。", citation)
+        spending = failed(say("eligibility.expense.none"), citation)
     else:
-        spending = met(f"全年医疗个人自负费用{money(cost)}元；是否超出家庭承受能力，需由工作人员核实。",
+        spending = met(say("eligibility.expense.some", cost=money(cost)),
                        citation, needs_check=True)
     return RuleResult(all_of(spending, measure), amount)
 
@@ -612,27 +605,23 @@ def _individual(ctx: Context) -> RuleResult:
     citation = ctx.cite("temporary_individual")
     migrant = bool_fact(
         ctx, "applicant.is_migrant_worker", expected=True, citation=citation,
-        when_true="是外来务工人员。", when_false="不是外来务工人员（农民工）。",
+        when_true=say("eligibility.individual.migrant_yes"), when_false=say("eligibility.individual.migrant_no"),
     )
     months = ctx.fact("applicant.unemployed_months")
     if ctx.fact("applicant.has_income_source") is True:
-        jobless = failed(_HAS_INCOME, citation)
+        jobless = failed(say("eligibility.has_income"), citation)
     elif months is UNKNOWN:
-        jobless = unknown("还需要了解：已经连续几个月没有工作、没有收入。", citation,
+        jobless = unknown(say("eligibility.individual.months_needed"), citation,
                           missing=("applicant.unemployed_months",))
     elif months == 0:
-        jobless = failed("目前有工作或收入。", citation)
+        jobless = failed(say("eligibility.individual.working"), citation)
     else:
-        jobless = met(f"已连续{months}个月找不到工作、没有收入。", citation)
+        jobless = met(say("eligibility.individual.jobless", months=months), citation)
     no_support = bool_fact(
         ctx, "applicant.has_able_supporter", expected=False, citation=citation,
-        when_true="能得到家庭支持。", when_false="得不到家庭支持。",
+        when_true=say("eligibility.individual.support_yes"), when_false=say("eligibility.individual.support_no"),
     )
-    measure = available(
-        ctx, "temporary_individual",
-        "暂时找不到工作又得不到家庭支持的生活困难外来务工人员，由急难发生地直接实施临时救助；生活困难情况需由工作人员核实。",
-        needs_check=True,
-    )
+    measure = available(ctx, "temporary_individual", say("eligibility.individual.measure"), needs_check=True)
     condition = all_of(migrant, jobless, no_support, measure)
     return RuleResult(condition, multiple_amount(ctx, "temporary_individual_amount", "元/次"))
 
@@ -661,8 +650,7 @@ def temporary_assistance(ctx: Context) -> RuleResult:
 
 
 # A resident with an income of their own (wages, a pension, rent) is not "连续无收入来源", however
-# long ago they stopped working; the months without income are then not asked.
-_HAS_INCOME = "本人有收入来源（工资、养老金等），不属于连续无收入。"
+# long ago they stopped working ("eligibility.has_income"); the months without income are then not asked.
 
 
 def _months_without_income(ctx: Context) -> Condition:
@@ -671,32 +659,27 @@ def _months_without_income(ctx: Context) -> Condition:
     if lookup.value is None:
         rule = not_available(ctx, lookup)
         if months is UNKNOWN:
-            return all_of(unknown("还需要了解：已经连续几个月没有收入。", missing=("applicant.unemployed_months",)), rule)
+            return all_of(unknown(say("eligibility.one_off.months_needed"), missing=("applicant.unemployed_months",)), rule)
         return rule
     required = lookup.value.data
     citation = str(lookup.value.citation)
     if ctx.fact("applicant.has_income_source") is True:
-        return failed(_HAS_INCOME, citation)
+        return failed(say("eligibility.has_income"), citation)
     if months is UNKNOWN:
-        return unknown(f"还需要了解：已经连续几个月没有收入（须连续{required}个月无收入来源）。", citation,
+        return unknown(say("eligibility.one_off.months_needed_required", required=required), citation,
                        missing=("applicant.unemployed_months",))
     if months >= required:
-        return met(f"已连续{months}个月无收入来源，达到{required}个月。", citation,
+        return met(say("eligibility.one_off.months_reached", months=months, required=required), citation,
                    needs_check=lookup.stale, warnings=stale_warnings(lookup))
-    return fail_or_stale(lookup, f"连续无收入{months}个月，不满{required}个月", citation)
+    return fail_or_stale(lookup, say("eligibility.one_off.months_short", months=months, required=required), citation)
 
 
 def unemployed_one_off(ctx: Context) -> RuleResult:
     citation = ctx.cite("unemployed_one_off")
-    measure = available(
-        ctx, "unemployed_one_off",
-        "对受疫情影响无法返岗复工、连续无收入来源、生活困难且失业保险政策无法覆盖的农民工等未参保失业人员，"
-        "未纳入低保的，经本人申请发放一次性临时救助金。",
-    )
+    measure = available(ctx, "unemployed_one_off", say("eligibility.one_off.measure"))
     not_insured = bool_fact(
         ctx, "applicant.unemployment_insured", expected=False, citation=citation,
-        when_true="参加了失业保险，可按规定领取失业保险待遇；这项救助金针对失业保险无法覆盖的人员。",
-        when_false="未参加失业保险，失业保险政策无法覆盖。",
+        when_true=say("eligibility.one_off.insured_yes"), when_false=say("eligibility.one_off.insured_no"),
     )
     condition = all_of(
         measure, not_on_dibao(ctx, citation), _months_without_income(ctx), not_insured,
@@ -707,13 +690,10 @@ def unemployed_one_off(ctx: Context) -> RuleResult:
 
 def graduate_assistance(ctx: Context) -> RuleResult:
     citation = ctx.cite("graduate_assistance")
-    measure = available(
-        ctx, "graduate_assistance",
-        "对未纳入低保范围、生活困难的未就业大学生（含创业失败的大学生），经本人申请给予临时救助。",
-    )
+    measure = available(ctx, "graduate_assistance", say("eligibility.graduate.measure"))
     graduate = bool_fact(
         ctx, "applicant.is_unemployed_graduate", expected=True, citation=citation,
-        when_true="是未就业大学生。", when_false="不是未就业大学生。",
+        when_true=say("eligibility.graduate.yes"), when_false=say("eligibility.graduate.no"),
     )
     condition = all_of(measure, graduate, not_on_dibao(ctx, citation),
                        hardship(ctx, "graduate_assistance_direct"))
@@ -727,16 +707,15 @@ def _exit_period(ctx: Context) -> Condition:
     months = lookup.value.data
     assert isinstance(months, MonthRange)
     if months.min == months.max:
-        text = f"家庭人均收入超过当地低保标准的，给予{months.min}个月的渐退期，渐退期内继续享受低保。"
+        text = say("eligibility.gradual_exit.fixed", months=months.min)
     else:
-        text = (f"低保对象实现就业后家庭人均收入超过当地低保标准的，可根据家庭情况给予不少于{months.min}个月、"
-                f"不超过{months.max}个月的渐退期；就业情况由工作人员核实。")
+        text = say("eligibility.gradual_exit.range", min=months.min, max=months.max)
     return met(text, str(lookup.value.citation), needs_check=True, warnings=stale_warnings(lookup))
 
 
 def gradual_exit(ctx: Context) -> RuleResult:
     on_dibao = bool_fact(
         ctx, "household.on_dibao", expected=True, citation=ctx.cite("gradual_exit_months"),
-        when_true="家庭目前享受低保。", when_false="家庭目前没有享受低保；渐退期只适用于已享受低保的家庭。",
+        when_true=say("eligibility.gradual_exit.on_dibao_yes"), when_false=say("eligibility.gradual_exit.on_dibao_no"),
     )
     return RuleResult(all_of(on_dibao, income_vs_standard(ctx, exceeds=True), _exit_period(ctx)))

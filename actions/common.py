@@ -29,6 +29,20 @@ def changed_slots(tracker: Tracker, **values: Optional[Any]) -> List[Dict[Text, 
     return [SlotSet(name, value) for name, value in values.items() if tracker.get_slot(name) != value]
 
 
+def previous_turn(tracker: Tracker) -> List[Dict[Text, Any]]:
+    """The events between the resident's previous message and the latest one, newest first."""
+    events: List[Dict[Text, Any]] = []
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                break
+            seen_user = True
+        elif seen_user:
+            events.append(event)
+    return events
+
+
 def message_is_new(tracker: Tracker, form: str) -> bool:
     """True when no action other than the form's own has handled the latest user message yet."""
     machinery = {"action_listen", "action_extract_slots", form, f"validate_{form}"}

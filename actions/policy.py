@@ -7,7 +7,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import changed_slots, entity_value, message_text
+from actions.common import changed_slots, entity_value, message_text, previous_turn
 from actions.handoff import NOT_UNDERSTOOD_BEFORE_HANDOFF, hand_off, not_understood_in_a_row
 from bot.knowledge.service import PolicyReply, ReplyKind, get_policy_service
 from bot import replies
@@ -102,8 +102,40 @@ class ActionYes(Action):
     ) -> List[Dict[Text, Any]]:
         if offer_accepted(tracker, said_yes=True):
             return start_after_offer(dispatcher)
-        dispatcher.utter_message(response="utter_anything_else")
+        step = acknowledgement(last_bot_text(tracker), domain)
+        if step is None:
+            dispatcher.utter_message(response="utter_anything_else")
+        elif step == "suggestions":
+            dispatcher.utter_message(text=replies.text("common.acknowledged.suggestions"),
+                                     buttons=[acknowledged_button(k) for k in ACKNOWLEDGED_BUTTONS])
+        else:
+            dispatcher.utter_message(text=replies.text(f"common.acknowledged.{step}"))
         return []
+
+
+ACKNOWLEDGED_BUTTONS = ("screening", "standard", "where", "status", "human")
+
+
+def acknowledged_button(key: str) -> Dict[str, str]:
+    title = replies.text(f"common.acknowledged.buttons.{key}")
+    return {"title": title, "payload": "/request_human" if key == "human" else title}
+
+
+def last_bot_text(tracker: Tracker) -> Optional[str]:
+    """The assistant's last message before the resident's latest one."""
+    return next((event.get("text") for event in previous_turn(tracker) if event.get("event") == "bot"), None)
+
+
+def acknowledgement(previous: Optional[str], domain: Dict[Text, Any]) -> Optional[str]:
+    """What a plain yes after `previous` gets: None, "还有什么可以帮您"; after that question, the
+    suggestions; after them, a short goodbye (two wordings in turn, so none is said twice running)."""
+    anything_else = {r.get("text") for r in (domain.get("responses") or {}).get("utter_anything_else") or []}
+    if previous in anything_else:
+        return "suggestions"
+    steps = {replies.text("common.acknowledged.suggestions"): "closing",
+             replies.text("common.acknowledged.closing"): "closing_again",
+             replies.text("common.acknowledged.closing_again"): "closing"}
+    return steps.get(previous or "")
 
 
 class ActionPolicyDetail(Action):

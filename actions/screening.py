@@ -9,7 +9,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import entity_value, latest_intent, message_is_new, message_text
+from actions.common import entity_value, latest_intent, message_is_new, message_text, previous_turn
 from bot import replies
 from bot.knowledge.service import get_policy_service
 from bot.questionnaire.answers import (
@@ -331,13 +331,8 @@ def offer_accepted(tracker: Tracker, said_yes: bool = False) -> bool:
     however unsure the NLU was of it (`said_yes`: the NLU read a yes)."""
     if tracker.get_slot("screening_now") is not False:
         return False
-    seen_user = False
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            if seen_user:
-                return False
-            seen_user = True
-        elif seen_user and event.get("event") == "action" and event.get("name") not in _NOT_REPLIES:
+    for event in previous_turn(tracker):
+        if event.get("event") == "action" and event.get("name") not in _NOT_REPLIES:
             if event.get("name") not in OFFERING_ACTIONS:
                 return False
             return said_yes or accepts_offer(message_text(tracker))

@@ -37,3 +37,18 @@ def test_the_offer_after_a_question_not_answered_is_made_once() -> None:
     dispatcher = CollectingDispatcher()
     ActionAnswerPolicy().run(dispatcher, policy_tracker("公积金怎么提取", "山西省太原市", {"screening_offered": True}), {})
     assert len(dispatcher.messages) == 1 and "没有找到" in dispatcher.messages[0]["text"]
+
+
+@pytest.mark.e2e
+def test_a_plain_yes_after_anything_else_does_not_loop(servers: Servers) -> None:
+    sender = new_sender("ack")
+    servers.talk(sender, "宁夏低保标准多少")
+    anything_else = servers.talk(sender, "不用了")[-1]
+    assert "还有什么可以帮您" in anything_else
+    suggestions = servers.messages(sender, "好")[-1]
+    assert "还有什么可以帮您" not in suggestions["text"]
+    assert "帮我看看能申请啥" in [b["title"] for b in suggestions["buttons"]]
+    replies = [suggestions["text"]] + [servers.talk(sender, yes)[-1] for yes in ("好的", "嗯", "好")]
+    assert all(a != b for a, b in zip(replies, replies[1:]))  # never the same words twice running
+    assert not any("还有什么可以帮您" in r for r in replies)
+    assert asked(servers, sender) is None

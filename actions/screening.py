@@ -42,7 +42,7 @@ from bot.questionnaire.flow import (
     short_name,
 )
 from bot.questionnaire.questions import ask_buttons, distinct_regions, options_buttons
-from bot.regions import display_name
+from bot.regions import COVERED_PROVINCES, display_name, get_region
 from bot.settings import get_settings
 
 FORM = "screening_form"
@@ -70,6 +70,20 @@ def asked_for_earlier(tracker: Tracker) -> Optional[str]:
             if kind is not None:
                 return kind
     return None
+
+
+COVERED_TEXT = "、".join(COVERED_PROVINCES)
+
+
+def covered(region: str) -> bool:
+    known = get_region(region)
+    return known is None or known.covered
+
+
+def not_covered_events(region: str) -> List[Dict[Text, Any]]:
+    """A region not covered: not kept as the questionnaire's region; the region question says so
+    (which regions are covered, where to ask instead) and waits for one that is."""
+    return [SlotSet("region", None), SlotSet(MISREAD_SLOT, {"slot": "region", "count": 0, "uncovered": region})]
 
 
 def fact_events(facts: Dict[str, Any]) -> List[Dict[Text, Any]]:
@@ -103,8 +117,11 @@ class ValidateScreeningForm(FormValidationAction):
         requested = tracker.get_slot("requested_slot")
         subject = asked_for(text) or tracker.get_slot(SUBJECT_SLOT)
         if requested not in PATH_FOR_SLOT:
-            return [*self.subject_named(dispatcher, tracker, subject),
-                    *fact_events(mentioned_facts(text, subject))]
+            facts = mentioned_facts(text, subject)
+            if "region" in facts and not covered(facts["region"]):
+                return [*self.subject_named(dispatcher, tracker, subject), *not_covered_events(facts.pop("region")),
+                        *fact_events(facts)]
+            return [*self.subject_named(dispatcher, tracker, subject), *fact_events(facts)]
         path = PATH_FOR_SLOT[requested]
         # First read as the answer to the question asked; a command to stop or a person wins
         # only when the message says so ("七十二了" is an age, not "stop").
@@ -133,6 +150,10 @@ class ValidateScreeningForm(FormValidationAction):
         if value is NOT_UNDERSTOOD and asks_back(text):
             dispatcher.utter_message(text=replies.text(f"questionnaire.explain.{requested}"))
             return [SlotSet(requested, None)]
+        if path == "region" and value is not NOT_UNDERSTOOD and not covered(value):
+            return not_covered_events(value)
+        if path != "region" and "region" in facts and not covered(facts["region"]):
+            facts.pop("region")  # "在河南打工" said on the way is not where the applicant lives
         if value is not NOT_UNDERSTOOD:
             facts[path] = value
             if path == "region":
@@ -168,8 +189,11 @@ class ValidateScreeningForm(FormValidationAction):
         the relative asked for earlier ("我是替我妈问的") is named as the applicant."""
         events: List[Dict[Text, Any]] = []
         named = distinct_regions(tracker.get_slot("regions_named") or [])
-        if tracker.get_slot("region") and len(named) > 1 and not tracker.get_slot("region_confirmed"):
+        region = tracker.get_slot("region")
+        if region and len(named) > 1 and not tracker.get_slot("region_confirmed"):
             events.append(SlotSet("region", None))
+        elif region and not covered(region):  # "俺是河南周口的…": said plainly, then asked
+            events += not_covered_events(region)
         return [*events, *self.subject_named(dispatcher, tracker, asked_for_earlier(tracker))]
 
     async def run(
@@ -210,7 +234,13 @@ class AskScreeningQuestion(Action, ABC):
     ) -> List[Dict[Text, Any]]:
         count = misread_count(tracker, self.slot)
         named = distinct_regions(tracker.get_slot("regions_named") or [])
-        if self.slot == "region" and count == 0 and len(named) > 1:
+        uncovered = (tracker.get_slot(MISREAD_SLOT) or {}).get("uncovered") if self.slot == "region" else None
+        if uncovered:
+            dispatcher.utter_message(
+                text=replies.text("questionnaire.region_not_covered", covered=COVERED_TEXT, place=display_name(uncovered)),
+                buttons=[{"title": replies.text("questionnaire.region_not_covered_buttons.stop"), "payload": "/stop_screening"},
+                         {"title": replies.text("questionnaire.region_not_covered_buttons.human"), "payload": "/request_human"}])
+        elif self.slot == "region" and count == 0 and len(named) > 1:
             places = "、".join(display_name(r) for r in named)
             buttons = [{"title": display_name(r), "payload": display_name(r)} for r in named]
             dispatcher.utter_message(text=replies.text("questionnaire.which_region", regions=places),
@@ -306,8 +336,9 @@ class ActionOfferScreening(Action):
             if uncovered is not None:
                 dispatcher.utter_message(text=uncovered.text)
             lines.append(replies.text("questionnaire.offer_after_story"))
-        if facts:
-            lines.append(replies.text("questionnaire.offer_noted", facts=facts_text(facts)))
+        noted = {path: value for path, value in facts.items() if path != "region" or covered(value)}
+        if noted:  # a region not covered is said plainly when the questionnaire starts, not noted
+            lines.append(replies.text("questionnaire.offer_noted", facts=facts_text(noted)))
         lines.append(replies.text("questionnaire.offer"))
         dispatcher.utter_message(text="".join(lines), buttons=offer_buttons())
         return [*fact_events(facts), SlotSet("screening_now", False), SlotSet("screening_offered", True)]

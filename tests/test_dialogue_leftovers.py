@@ -40,6 +40,34 @@ def test_the_offer_after_a_question_not_answered_is_made_once() -> None:
 
 
 @pytest.mark.e2e
+def test_a_story_from_a_province_not_covered_is_told_so_and_may_go_on(servers: Servers) -> None:
+    sender = new_sender("henan")
+    offer = "\n".join(servers.talk(sender, "俺是河南周口的，老伴瘫在床上，家里日子过不下去了"))
+    assert "河南" not in offer  # not "noted" as the questionnaire's region
+    messages = servers.messages(sender, "好")
+    said = messages[-1]
+    assert "山西省、宁夏回族自治区" in said["text"] and "河南省周口市" in said["text"]
+    assert "12345" in said["text"] and "民政" in said["text"] and "具体的市、县" in said["text"]
+    assert [b["payload"] for b in said["buttons"]] == ["/stop_screening", "/request_human"]
+    assert asked(servers, sender) == "region"  # no result "还定不了" at once
+    assert not any("初步判断（仅供参考" in m.get("text", "") for m in messages)
+    servers.talk(sender, "其实俺户口在运城临猗县")
+    state = tracker(servers, sender)
+    assert state["slots"]["region"] == "山西省运城市临猗县" and asked(servers, sender) not in (None, "region")
+
+
+@pytest.mark.e2e
+def test_a_region_not_covered_given_to_the_region_question(servers: Servers) -> None:
+    sender = new_sender("zhengzhou")
+    servers.talk(sender, "帮我看看能申请啥")
+    said = "\n".join(servers.talk(sender, "俺在河南郑州"))
+    assert "没有收录河南省郑州市的政策" in said and "12345" in said
+    assert asked(servers, sender) == "region" and tracker(servers, sender)["slots"]["region"] is None
+    servers.talk(sender, "先不测了")
+    assert asked(servers, sender) is None
+
+
+@pytest.mark.e2e
 def test_a_plain_yes_after_anything_else_does_not_loop(servers: Servers) -> None:
     sender = new_sender("ack")
     servers.talk(sender, "宁夏低保标准多少")

@@ -264,3 +264,23 @@ def test_a_clause_that_tells_is_not_a_second_question(policy_index: PolicyIndex)
     story = "俺男人从架子上掉下来，腰摔断了，俺家现在一分钱收入也没有，这种突然出了事的能申请临时救助不"
     assert policy_index.two_parts(story) is None
     assert policy_index.asking_clauses(story) == ["这种突然出了事的能申请临时救助不"]
+
+
+@pytest.mark.parametrize(("heard", "meant"), [
+    ("零时救助咋申请", "临时救助咋申请"), ("俺住的工租房能转给亲戚不", "俺住的公租房能转给亲戚不"),
+    ("渐退其有几个月", "渐退期有几个月"), ("娃娃上学有叫育救助没", "娃娃上学有教育救助没"),
+])
+def test_a_word_sounding_like_a_term_is_read_as_the_term(policy_index: PolicyIndex, heard: str, meant: str) -> None:
+    assert policy_index.vocabulary.correct(heard) == meant
+
+
+@pytest.mark.parametrize("said", ["我老公是低保户", "家里经济情况不好", "公司招了低保户有优惠不", "一次性的钱给多少"])
+def test_words_of_their_own_are_not_read_as_terms(policy_index: PolicyIndex, said: str) -> None:
+    """Across jieba's word boundaries ("老公是" is not 公示) or a common word ("经济" is not 紧急)."""
+    assert policy_index.vocabulary.correct(said) == said
+
+
+def test_a_callers_words_are_corrected_by_the_list_only() -> None:
+    from bot.knowledge.service import correct_homophones
+
+    assert correct_homophones("零时救助 底保") == "零时救助 低保"

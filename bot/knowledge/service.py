@@ -349,8 +349,9 @@ def _clauses_within(sentence: str, result: SearchResult, max_chars: int) -> str:
 
 
 def correct_homophones(text: str) -> str:
-    """Words misheard or mistyped for the programs' names corrected (底保 → 低保)."""
-    return load_vocabulary(get_settings().data_dir).correct(text)
+    """Words misheard or mistyped for the programs' names corrected (底保 → 低保), by the list of
+    expansions.yml only: a caller's name or address is not to be read as a term that sounds like it."""
+    return load_vocabulary(get_settings().data_dir).correct(text, by_sound=False)
 
 
 def asks_about_policy(text: str) -> bool:

@@ -43,21 +43,6 @@ FIELD_FOR_SLOT = {slot: field for field, slot in SLOT_FOR_FIELD.items()}
 LEAVING_INTENTS = {"stop_screening", "request_human", "start_screening"}
 FREE_TEXT_FIELDS = {"name", "district", "address"}
 POLICY_WORDS = re.compile(r"低保|特困|救助|补助|标准|条件|多少钱|材料|审核|多久")
-REGISTRY_DOWN = (
-    "抱歉，登记系统暂时出现故障，您的申请这次没有登记上（没有保存任何信息）。请稍后说“我要申请”再试一次，"
-    "之前填的内容我还记着；也可以拨打12345，或到乡镇（街道）社会救助窗口当面申请。"
-)
-STATUS_DOWN = "抱歉，查询系统暂时出现故障，请稍后再试，或拨打12345查询。"
-STATUS_NOT_FOUND = (
-    "没有查到受理编号和手机号后四位都相符的申请。请核对后再试一次；也可以带上身份证到乡镇（街道）"
-    "社会救助窗口查询。"
-)
-STATUS_LOCKED = (
-    "已经连续{n}次没有核对上。为保护申请人的信息，本次对话不能再查询进度了。"
-    "请带上身份证到乡镇（街道）社会救助窗口查询，或拨打12345。"
-)
-BAD_NUMBER = "没有认出受理编号。"
-BAD_TAIL = "没有认出手机号后四位。"
 MAX_STATUS_ATTEMPTS = 3
 NUMBER_IN_TEXT = re.compile(r"[sS]\s*[jJ]\s*\d{8}\s*-?\s*\d{4,5}")
 SEALED_FIELDS = ("name", "mobile", "id_number", "address")
@@ -289,17 +274,16 @@ class ActionAskAppConfirmed(Action):
 
 def registered_text(result: Registration, programs: List[str], district: str) -> str:
     names = "、".join(PROGRAM_NAMES[p] for p in programs)
+    say = replies.text
     if not result.created:
-        return (
-            f"您已经登记过{names}的申请（受理编号：{result.number}，当前状态：{result.status}），"
-            "不用重复申请。想了解进度，说“查询申请进度”就可以。"
-        )
-    due = f"{result.due_date.month}月{result.due_date.day}日前" if result.due_date else "尽快"
+        return say("application.registered.before", programs=names, number=result.number, status=result.status)
+    due = (say("application.registered.due", month=result.due_date.month, day=result.due_date.day)
+           if result.due_date else say("application.registered.due_soon"))
     return "\n".join([
-        f"您的申请已登记。受理编号：{result.number}（请记好，查询进度时要用）。",
-        f"申请项目：{names}。{district}社会救助窗口将在{due}受理，并通过您留的手机号与您联系。",
-        f"去窗口时请带上：{materials(programs)}。",
-        "想了解进度，随时说“查询申请进度”，提供受理编号和手机号后四位即可。",
+        say("application.registered.number", number=result.number),
+        say("application.registered.programs", programs=names, district=district, due=due),
+        say("application.registered.materials", materials=materials(programs)),
+        say("application.registered.status_hint"),
     ])
 
 
@@ -331,12 +315,12 @@ class ActionRegisterApplication(Action):
         try:
             result = register(request)
         except InvalidField as exc:
-            dispatcher.utter_message(text=exc.message + "请说“我要申请”重新填写这一项。")
+            dispatcher.utter_message(text=replies.text("application.registered.field_again", reason=exc.message))
             slot = SLOT_FOR_FIELD.get(exc.field)
             return [SlotSet("app_confirmed", None), *([SlotSet(slot, None)] if slot else [])]
         except SQLAlchemyError:
             logger.exception("registration failed")
-            dispatcher.utter_message(text=REGISTRY_DOWN)
+            dispatcher.utter_message(text=replies.text("application.registered.registry_down"))
             return [SlotSet("app_confirmed", None)]
         dispatcher.utter_message(text=registered_text(result, request.programs, request.district))
         return [
@@ -387,7 +371,8 @@ class ValidateStatusForm(FormValidationAction):
                 return []
             events = self.found(text, tracker, first=False)
             if not any(e["name"] == requested for e in events):
-                dispatcher.utter_message(text=BAD_NUMBER if requested == "status_number" else BAD_TAIL)
+                dispatcher.utter_message(text=replies.text(
+                    "application.status.bad_number" if requested == "status_number" else "application.status.bad_tail"))
         tracker.add_slots(events)
         required = await self.required_slots([], dispatcher, tracker, domain)
         missing = next((slot for slot in required if tracker.slots.get(slot) is None), None)
@@ -411,7 +396,7 @@ class ActionApplicationStatus(Action):
         failures = tracker.get_slot("status_failures") or 0
         reset = [SlotSet("status_number", None), SlotSet("status_mobile_tail", None)]
         if failures >= MAX_STATUS_ATTEMPTS:
-            dispatcher.utter_message(text=STATUS_LOCKED.format(n=failures))
+            dispatcher.utter_message(text=replies.text("application.status.locked", n=failures))
             return reset
         number, tail = tracker.get_slot("status_number"), tracker.get_slot("status_mobile_tail")
         if not number or not tail:
@@ -419,25 +404,27 @@ class ActionApplicationStatus(Action):
         try:
             status = resident_status(number, tail, client=tracker.sender_id, address=client_address(tracker))
         except TooManyAttempts:
-            dispatcher.utter_message(text=STATUS_LOCKED.format(n=MAX_STATUS_ATTEMPTS))
+            dispatcher.utter_message(text=replies.text("application.status.locked", n=MAX_STATUS_ATTEMPTS))
             return [*reset, SlotSet("status_failures", MAX_STATUS_ATTEMPTS)]
         except SQLAlchemyError:
             logger.exception("status lookup failed")
-            dispatcher.utter_message(text=STATUS_DOWN)
+            dispatcher.utter_message(text=replies.text("application.status.down"))
             return reset
         if status is None:
             failures += 1
             locked = failures >= MAX_STATUS_ATTEMPTS
-            dispatcher.utter_message(text=STATUS_LOCKED.format(n=failures) if locked else STATUS_NOT_FOUND)
+            dispatcher.utter_message(text=replies.text("application.status.locked", n=failures) if locked
+                                     else replies.text("application.status.not_found"))
             return [*reset, SlotSet("status_failures", failures)]
         dispatcher.utter_message(text=status_text(status))
         return [*reset, SlotSet("status_failures", 0)]
 
 
 def status_text(status: Dict[str, Any]) -> str:
-    lines = [f"受理编号 {status['number']} 的申请，当前状态：{status['status']}（{status['updated_at']}更新）。"]
+    lines = [replies.text("application.status.current", number=status["number"], status=status["status"],
+                          updated_at=status["updated_at"])]
     if status.get("note"):
         lines.append(status["note"])
     elif status.get("due_date"):
-        lines.append(f"本环节办理时限：{status['due_date']}前。")
+        lines.append(replies.text("application.status.due", due_date=status["due_date"]))
     return "\n".join(lines)

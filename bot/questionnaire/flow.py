@@ -170,13 +170,14 @@ def describe(path: str, value: Any) -> str:
 
 
 def summary_text(answers: Mapping[str, Any]) -> str:
-    lines = ["您提供的情况："]
+    say = replies.text
+    lines = [say("questionnaire.summary.title")]
     for path in SLOT_FOR_PATH:
         if path in answers:
-            lines.append(f"· {LABELS[path]}：{describe(path, answers[path])}")
+            lines.append(say("questionnaire.summary.line", label=LABELS[path], value=describe(path, answers[path])))
     for path, value in assumptions(answers).items():
-        lines.append(f"· {LABELS[path]}：{describe(path, value)}（按年龄推定）")
-    lines.append("如有说错，直接告诉我正确的就行，比如“刚才说错了，家里是四口人”。")
+        lines.append(say("questionnaire.summary.assumed", label=LABELS[path], value=describe(path, value)))
+    lines.append(say("questionnaire.summary.how_to_correct"))
     return "\n".join(lines)
 
 
@@ -261,7 +262,7 @@ def reasons_text(result: ScreeningResult, program: str | None = None) -> str:
         lines.append(replies.text("questionnaire.result.reasons_heading", program=p["name"],
                                   outcome=OUTCOME_NAMES[p["outcome"]]))
         if p.get("amount"):
-            lines.append(f"  金额：{_amount(p['amount'])}")
+            lines.append("  " + replies.text("questionnaire.result.amount_line", amount=_amount(p["amount"])))
         for reason in p["reasons"]:
             lines.append(f"  · {reason['text']}（{reason['citation']}）" if reason.get("citation") else f"  · {reason['text']}")
         if p["missing"]:

@@ -18,11 +18,6 @@ from bot import replies
 from bot.settings import get_settings
 
 logger = logging.getLogger(__name__)
-HANDOFF_UNAVAILABLE = (
-    "抱歉，人工服务系统暂时无法连接，没能为您转接。您可以拨打12345政务服务便民热线，"
-    "或在工作时间到户籍地、居住地的乡镇（街道）社会救助窗口找工作人员。"
-)
-FALLBACK_HANDOFF = "抱歉，我还是没能理解您的意思，为您转接人工服务。"
 # After this many messages in a row that the assistant could not understand, a person takes over.
 NOT_UNDERSTOOD_BEFORE_HANDOFF = 3
 
@@ -78,10 +73,10 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) ->
         )
     except SQLAlchemyError:
         logger.exception("hand-off ticket could not be stored")
-        dispatcher.utter_message(text=HANDOFF_UNAVAILABLE)
+        dispatcher.utter_message(text=replies.text("service.handoff_unavailable"))
         return []
     if reason == "fallback":
-        dispatcher.utter_message(text=FALLBACK_HANDOFF)
+        dispatcher.utter_message(text=replies.text("service.handoff_after_not_understood"))
     notice = handoff_notice(ticket.id, ticket.district) if created else already_waiting_notice(ticket.id)
     dispatcher.utter_message(text=notice)
     return [ConversationPaused()]

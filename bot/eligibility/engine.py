@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Callable, Iterable, TypeVar
 
+from bot import replies
 from bot.eligibility import rules
 from bot.eligibility.facts import FIELD_ORDER, FIELD_PATHS, Facts, InvalidInput, facts_from_request
 from bot.eligibility.parameters import ParameterSet
@@ -30,11 +31,6 @@ PROGRAMS: tuple[tuple[str, str, Rule], ...] = (
     ("unemployed_one_off", "未参保失业人员一次性临时救助金", rules.unemployed_one_off),
     ("graduate_assistance", "未就业大学生临时救助", rules.graduate_assistance),
     ("gradual_exit", "低保渐退期", rules.gradual_exit),
-)
-NEED_REGION = "不同地区的低保标准和救助政策不一样，需要先知道您所在的省、市（县、区）。"
-NOT_COVERED = (
-    "本助手目前只收录了{covered}的社会救助政策，没有{place}的政策文件，无法判断；"
-    "请咨询当地乡镇（街道）社会救助窗口、民政部门，或拨打12345热线。"
 )
 
 T = TypeVar("T")
@@ -147,10 +143,10 @@ def screen(facts: Facts, parameters: ParameterSet | None = None) -> ScreeningRes
     """Every program for these facts, on facts.as_of."""
     region = facts.region
     if region is None:
-        programs = _undecided(NEED_REGION, ("region",))
+        programs = _undecided(replies.text("eligibility.need_region"), ("region",))
     elif not (known := get_region(region)) or not known.covered:
         place = display_name(region)
-        programs = _undecided(NOT_COVERED.format(covered="、".join(COVERED_PROVINCES), place=place), ())
+        programs = _undecided(replies.text("eligibility.not_covered", covered="、".join(COVERED_PROVINCES), place=place), ())
     else:
         context = Context(facts, parameters if parameters is not None else default_parameters())
         programs = tuple(_program_result(program, name, rule(context)) for program, name, rule in PROGRAMS)

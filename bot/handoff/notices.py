@@ -1,29 +1,37 @@
-"""What a resident is told when a person takes over: who will answer, and when."""
+"""What a resident is told when a person takes over: who will answer, and when (wording in
+data/replies/service.yml, "service.handoff_notice.<key>")."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Optional
+from typing import Any, Optional
 
+from bot import replies
 from bot.core.calendar import WorkCalendar, get_calendar, local_now
 
-WEEKDAYS = "一二三四五六日"
 ANSWER_WITHIN_MINUTES = 30
-EMERGENCY = "如遇紧急困难，请拨打12345政务服务便民热线；遇到危险请拨打110。"
+
+
+def _say(key: str, **values: Any) -> str:
+    return replies.text(f"service.handoff_notice.{key}", **values)
+
+
+EMERGENCY = _say("emergency")
 
 
 def _who(district: Optional[str]) -> str:
     if district:
-        return f"{district}社会救助窗口的工作人员"
-    return "社会救助经办工作人员"
+        return _say("who_district", district=district)
+    return _say("who")
 
 
 def _when(moment: dt.datetime, now: dt.datetime) -> str:
     clock = moment.strftime("%H:%M").lstrip("0")
     if moment.date() == now.date():
-        return f"今天{clock}"
+        return _say("today", clock=clock)
     if moment.date() == now.date() + dt.timedelta(days=1):
-        return f"明天{clock}"
-    return f"{moment.month}月{moment.day}日（周{WEEKDAYS[moment.weekday()]}）{clock}"
+        return _say("tomorrow", clock=clock)
+    weekday = _say("weekdays")[moment.weekday()]
+    return _say("day", month=moment.month, day=moment.day, weekday=weekday, clock=clock)
 
 
 def handoff_notice(
@@ -32,17 +40,13 @@ def handoff_notice(
 ) -> str:
     now = now or local_now()
     calendar = calendar or get_calendar()
-    head = f"已为您转接人工服务（服务单号 R{ticket_id}），由{_who(district)}回复您。"
+    head = _say("head", ticket=ticket_id, who=_who(district))
     if calendar.in_office_hours(now):
-        timing = f"现在是工作时间，一般会在{ANSWER_WITHIN_MINUTES}分钟内回复，请留意这里的消息。"
+        timing = _say("office_hours", minutes=ANSWER_WITHIN_MINUTES)
     else:
-        opening = calendar.next_opening(now)
-        timing = (
-            f"现在是非工作时间，工作人员将在{_when(opening, now)}上班后尽快回复您。"
-            "您可以先把情况写下来发给我，工作人员上班后就能看到。"
-        )
-    return f"{head}{timing}{EMERGENCY}"
+        timing = _say("after_hours", when=_when(calendar.next_opening(now), now))
+    return f"{head}{timing}{_say('emergency')}"
 
 
 def already_waiting_notice(ticket_id: int) -> str:
-    return f"您的人工服务（服务单号 R{ticket_id}）已在排队，工作人员会尽快回复，您有什么情况可以直接发给我。"
+    return _say("already_waiting", ticket=ticket_id)

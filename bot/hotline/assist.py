@@ -45,14 +45,7 @@ CALLER, OPERATOR = "caller", "operator"
 SPEAKERS = (CALLER, OPERATOR)
 MAX_SPOKEN_QUOTE = 60
 MAX_SUMMARY = 400
-REGION_QUESTION = "请问您是哪个市、哪个县（区）的？各地的标准不一样，我帮您查当地的规定。"
-CATEGORY_TAILS = {
-    "apply": "您可以到户籍地或居住地的乡镇（街道）社会救助窗口申请；也可以现在由我给您登记，工作人员会和您联系。",
-    "status": "申请进度我帮您转给{district}社会救助窗口核实，工作人员会尽快给您回电。",
-    "complaint": "您反映的情况我已经详细记录，会转给相关部门核实处理，并按时给您答复。",
-    "consult": "具体以当地民政部门审核为准。",
-}
-NOT_FOUND = "您说的情况我先详细记录下来，转给相关部门核实后给您答复。"
+say = replies.text  # the wording: data/replies/hotline.yml ("hotline.<key>")
 
 
 @dataclass(frozen=True)
@@ -319,22 +312,22 @@ def _cited(result: SearchResult) -> list[dict[str, Any]]:
 
 def spoken_reply(call: CallSoFar, result: SearchResult | None, category: str) -> str:
     """A few polite sentences in plain words for the operator to read out."""
-    parts = ["您先别着急，" if call.urgent else "您好，"]
+    parts = [say("hotline.spoken.greeting_urgent" if call.urgent else "hotline.spoken.greeting")]
     region = call.region
-    tail = CATEGORY_TAILS[category].format(district=call.district or "乡镇（街道）")
+    tail = say(f"hotline.spoken.tails.{category}", district=call.district or say("hotline.spoken.any_district"))
     if region is not None and not region.covered:
-        parts.append(f"很抱歉，我们这里目前只有{COVERED_TEXT}的社会救助政策，{display_name(region.name)}的政策"
-                     "建议您咨询当地乡镇（街道）社会救助窗口或民政部门。")
+        parts.append(say("hotline.spoken.not_covered", covered=COVERED_TEXT, place=display_name(region.name)))
     elif region is None:
-        parts.append(REGION_QUESTION)  # the provinces' rules and standards differ
+        parts.append(say("hotline.spoken.region_question"))  # the provinces' rules and standards differ
     elif result is not None and result.answered and result.best is not None:
         best = result.best
-        parts.append(f"根据{best.document.doc_number}文件，{short_quote(best, result, MAX_SPOKEN_QUOTE)}")
+        parts.append(say("hotline.spoken.quote", document=best.document.doc_number,
+                         quote=short_quote(best, result, MAX_SPOKEN_QUOTE)))
         if best.expired:
-            parts.append("不过这条规定已经过了有效期，现在的标准请以当地民政部门为准。")
+            parts.append(say("hotline.spoken.expired"))
             tail = "" if category == "consult" else tail
     elif category == "consult":
-        parts.append(NOT_FOUND)
+        parts.append(say("hotline.spoken.not_found"))
         tail = ""
     parts.append(tail)
     return "".join(parts)
@@ -351,10 +344,10 @@ def question_texts() -> dict[str, str]:
 def _screening(call: CallSoFar, as_of: dt.date) -> dict[str, Any]:
     region = call.region
     if region is None:
-        return {"programs": [], "next_question": _question("region"), "note": "还不知道来电人所在地区。"}
+        return {"programs": [], "next_question": _question("region"), "note": say("hotline.screening.no_region")}
     if not region.covered:
         return {"programs": [], "next_question": None,
-                "note": f"{display_name(region.name)}不在本助手收录范围内（{COVERED_TEXT}），不作初步判断。"}
+                "note": say("hotline.screening.not_covered", place=display_name(region.name), covered=COVERED_TEXT)}
     answers = dict(call.answers)
     screened = screen_answers(answers, as_of)
     result = screened.to_json()
@@ -368,11 +361,11 @@ def _screening(call: CallSoFar, as_of: dt.date) -> dict[str, Any]:
     programs.sort(key=lambda p: (not p["asked"], p["outcome"] == "ineligible"))
     upcoming = next_questions(answers, as_of, screened)
     return {"programs": programs, "next_question": _question(upcoming[0]) if upcoming else None,
-            "note": "初步判断，仅供参考，以审核结果为准。"}
+            "note": say("hotline.screening.note")}
 
 
 def _question(path: str) -> dict[str, str]:
-    text = REGION_QUESTION if path == "region" else question_texts().get(path, LABELS.get(path, path))
+    text = say("hotline.spoken.region_question") if path == "region" else question_texts().get(path, LABELS.get(path, path))
     return {"path": path, "label": LABELS.get(path, path), "text": text}
 
 
@@ -404,21 +397,21 @@ def work_order(call: CallSoFar, category: str, programs: list[str],
 def summary(call: CallSoFar, category: str, programs: list[str], screening: dict[str, Any]) -> str:
     """The 工单 summary a clerk would write; personal numbers never in it."""
     place = "".join(filter(None, [display_name(call.region.name) if call.region else None, call.district]))
-    who = f"来电人{call.name or ''}" + (f"（{place}）" if place else "")
-    topic = "、".join(PROGRAM_NAMES[key] for key in programs) or "社会救助"
-    lines = [f"{who}{CATEGORY_NAMES[category]}：{topic}。"]
+    who = say("hotline.summary.caller", name=call.name or "") + (say("hotline.summary.place", place=place) if place else "")
+    topic = "、".join(PROGRAM_NAMES[key] for key in programs) or say("hotline.summary.any_topic")
+    lines = [say("hotline.summary.head", who=who, category=CATEGORY_NAMES[category], topic=topic)]
     if call.question:
-        lines.append(f"来电诉求：{redact(call.question).strip()}。")
+        lines.append(say("hotline.summary.question", question=redact(call.question).strip()))
     facts = [f"{LABELS[path]}：{describe_value(path, value)}" for path, value in call.answers.items()
              if path in LABELS and path != "region"]
     if facts:
-        lines.append("情况：" + "；".join(facts) + "。")
+        lines.append(say("hotline.summary.facts", facts="；".join(facts)))
     judged = [f"{p['name']}{p['outcome_name']}" for p in screening.get("programs", [])
               if p["outcome"] in ("eligible", "likely")]
     if judged:
-        lines.append("初步判断：" + "；".join(judged) + "。")
+        lines.append(say("hotline.summary.judged", programs="；".join(judged)))
     if call.urgent:
-        lines.append("情况紧急，请尽快处理。")
+        lines.append(say("hotline.summary.urgent"))
     return redact("".join(lines))[:MAX_SUMMARY]
 
 

@@ -234,13 +234,17 @@ class AskScreeningQuestion(Action, ABC):
     ) -> List[Dict[Text, Any]]:
         count = misread_count(tracker, self.slot)
         named = distinct_regions(tracker.get_slot("regions_named") or [])
-        uncovered = (tracker.get_slot(MISREAD_SLOT) or {}).get("uncovered") if self.slot == "region" else None
+        misread = tracker.get_slot(MISREAD_SLOT) or {}
+        uncovered = misread.get("uncovered") if self.slot == "region" else None
         if uncovered:
+            # Said in full once; asked again (after "啥意思？"), only the way on.
+            key = "region_not_covered_again" if misread.get("told") else "region_not_covered"
             dispatcher.utter_message(
-                text=replies.text("questionnaire.region_not_covered", covered=COVERED_TEXT, place=display_name(uncovered)),
+                text=replies.text(f"questionnaire.{key}", covered=COVERED_TEXT, place=display_name(uncovered)),
                 buttons=[{"title": replies.text("questionnaire.region_not_covered_buttons.stop"), "payload": "/stop_screening"},
                          {"title": replies.text("questionnaire.region_not_covered_buttons.human"), "payload": "/request_human"}])
-        elif self.slot == "region" and count == 0 and len(named) > 1:
+            return [SlotSet(MISREAD_SLOT, {**misread, "told": True})]
+        if self.slot == "region" and count == 0 and len(named) > 1:
             places = "、".join(display_name(r) for r in named)
             buttons = [{"title": display_name(r), "payload": display_name(r)} for r in named]
             dispatcher.utter_message(text=replies.text("questionnaire.which_region", regions=places),

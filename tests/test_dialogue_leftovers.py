@@ -51,6 +51,8 @@ def test_a_story_from_a_province_not_covered_is_told_so_and_may_go_on(servers: S
     assert [b["payload"] for b in said["buttons"]] == ["/stop_screening", "/request_human"]
     assert asked(servers, sender) == "region"  # no result "还定不了" at once
     assert not any("初步判断（仅供参考" in m.get("text", "") for m in messages)
+    again = servers.talk(sender, "啥意思？俺不懂")  # the question explained; the long text not sent twice
+    assert said["text"] not in again and "具体的市、县" in again[-1] and asked(servers, sender) == "region"
     servers.talk(sender, "其实俺户口在运城临猗县")
     state = tracker(servers, sender)
     assert state["slots"]["region"] == "山西省运城市临猗县" and asked(servers, sender) not in (None, "region")

@@ -256,7 +256,9 @@ class AskScreeningQuestion(Action, ABC):
             dispatcher.utter_message(text=replies.text(f"questionnaire.rephrase.{self.slot}"),
                                      buttons=ask_buttons(self.slot))
         else:
-            dispatcher.utter_message(text=replies.text("questionnaire.options"), buttons=options_buttons(self.slot))
+            # The region cannot be skipped (the rules need a place): no "跳过" offered for it.
+            options = "questionnaire.options_region" if self.slot == "region" else "questionnaire.options"
+            dispatcher.utter_message(text=replies.text(options), buttons=options_buttons(self.slot))
         return []
 
 

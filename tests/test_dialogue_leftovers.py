@@ -65,6 +65,9 @@ def test_a_region_not_covered_given_to_the_region_question(servers: Servers) -> 
     said = "\n".join(servers.talk(sender, "俺在河南郑州"))
     assert "没有收录河南省郑州市的政策" in said and "12345" in said
     assert asked(servers, sender) == "region" and tracker(servers, sender)["slots"]["region"] is None
+    servers.talk(sender, "asdf")
+    options = servers.messages(sender, "😀")[-1]  # the region cannot be skipped: "跳过" not offered
+    assert "跳过" not in options["text"] and "市、县" in options["text"] and asked(servers, sender) == "region"
     servers.talk(sender, "先不测了")
     assert asked(servers, sender) is None
 

@@ -38,7 +38,8 @@ MAX_CANNED = 200
 
 
 def _date_text(day: dt.date | None) -> str:
-    return f"{day.year}年{day.month}月{day.day}日" if day else "未定"
+    return (replies.text("casework.date", year=day.year, month=day.month, day=day.day) if day
+            else replies.text("casework.no_date"))
 
 
 def _visible_application(session: Any, application_id: int, actor: StaffUser) -> Application:
@@ -108,7 +109,7 @@ def take_case(application_id: int, actor: StaffUser, *, expected_version: int,
         _update_if_current(session, application_id, expected_version, {"assignee_id": actor.id})
         session.refresh(application)
         _record_change(session, application, application.status, application.status, actor=actor,
-                       note=f"{actor.display_name}认领，任经办人")
+                       note=replies.text("casework.took_case", name=actor.display_name))
         session.add(_audit_entry(actor, "take_case", object_type="application", object_id=str(application_id)))
     return application
 
@@ -139,7 +140,7 @@ def add_note(actor: StaffUser, text: str, *, application_id: int | None = None, 
         else:
             ticket = session.get(HandoffTicket, ticket_id)
             if ticket is None or not _sees_ticket(actor, ticket):
-                raise NotFound("该人工会话不存在，或您无权查看。")
+                raise NotFound(replies.text("casework.errors.ticket_not_found"))
         note = InternalNote(application_id=application_id, ticket_id=ticket_id, author_id=actor.id,
                             author_name=actor.display_name, text=redact(text), created_at=utcnow())
         session.add(note)
@@ -191,11 +192,11 @@ def link_ticket(ticket_id: int, actor: StaffUser, number: str, *,
     with transaction(factory) as session:
         ticket = session.get(HandoffTicket, ticket_id)
         if ticket is None or not _sees_ticket(actor, ticket):
-            raise NotFound("该人工会话不存在，或您无权查看。")
+            raise NotFound(replies.text("casework.errors.ticket_not_found"))
         application = session.scalars(select(Application).where(Application.number == normalized)).first() \
             if normalized else None
         if application is None or not can_view(actor, application):
-            raise InvalidField("number", "没有找到这个受理编号的申请，或您无权查看，请核对。")
+            raise InvalidField("number", replies.text("casework.errors.number_not_found"))
         session.execute(update(HandoffTicket).where(HandoffTicket.id == ticket_id)
                         .values(application_id=application.id, version=HandoffTicket.version + 1))
         session.add(_audit_entry(actor, "link_ticket", object_type="ticket", object_id=str(ticket_id),
@@ -216,20 +217,20 @@ def canned_replies(*, active_only: bool = True, factory: Optional[sessionmaker] 
 def save_canned_reply(actor: StaffUser, title: str, text: str, *, reply_id: int | None = None,
                       factory: Optional[sessionmaker] = None) -> CannedReply:
     if actor.role not in ALL_DISTRICTS_ROLES:
-        raise Forbidden("常用回复由主管维护。")
+        raise Forbidden(replies.text("casework.errors.canned_supervisors_only"))
     title, text = " ".join((title or "").split()), (text or "").strip()
     if not 1 <= len(title) <= 64:
-        raise InvalidField("title", "请填写标题（最多64字）。")
+        raise InvalidField("title", replies.text("casework.errors.canned_title"))
     if not 1 <= len(text) <= MAX_NOTE_CHARS:
-        raise InvalidField("text", f"回复内容须为1到{MAX_NOTE_CHARS}字。")
+        raise InvalidField("text", replies.text("casework.errors.canned_text", max=MAX_NOTE_CHARS))
     with transaction(factory) as session:
         same = session.scalars(select(CannedReply).where(CannedReply.title == title)).first()
         if same is not None and same.id != reply_id:
-            raise InvalidField("title", f"已有标题为“{title}”的常用回复，请换一个标题。")
+            raise InvalidField("title", replies.text("casework.errors.canned_title_taken", title=title))
         reply = session.get(CannedReply, reply_id) if reply_id else None
         if reply is None:
             if (session.scalar(select(func.count(CannedReply.id))) or 0) >= MAX_CANNED:
-                raise InvalidField("title", f"常用回复最多{MAX_CANNED}条，请先停用不用的。")
+                raise InvalidField("title", replies.text("casework.errors.canned_too_many", max=MAX_CANNED))
             reply = CannedReply(title=title, text=text, active=True)
             session.add(reply)
         reply.title, reply.text, reply.active = title, text, True
@@ -242,7 +243,7 @@ def save_canned_reply(actor: StaffUser, title: str, text: str, *, reply_id: int 
 
 def retire_canned_reply(actor: StaffUser, reply_id: int, *, factory: Optional[sessionmaker] = None) -> None:
     if actor.role not in ALL_DISTRICTS_ROLES:
-        raise Forbidden("常用回复由主管维护。")
+        raise Forbidden(replies.text("casework.errors.canned_supervisors_only"))
     with transaction(factory) as session:
         session.execute(update(CannedReply).where(CannedReply.id == reply_id)
                         .values(active=False, updated_by=actor.display_name, updated_at=utcnow()))
@@ -269,10 +270,10 @@ def saved_filters(user: StaffUser, *, factory: Optional[sessionmaker] = None) ->
 def save_filter(user: StaffUser, name: str, query: str, *, factory: Optional[sessionmaker] = None) -> SavedFilter:
     name = " ".join((name or "").split())
     if not 1 <= len(name) <= 40:
-        raise InvalidField("name", "请给筛选条件起个名字（最多40字）。")
+        raise InvalidField("name", replies.text("casework.errors.filter_name"))
     query = clean_query(query)
     if not query:
-        raise InvalidField("query", "请先设置筛选条件，再保存。")
+        raise InvalidField("query", replies.text("casework.errors.filter_empty"))
     with transaction(factory) as session:
         existing = session.scalars(select(SavedFilter).where(SavedFilter.user_id == user.id,
                                                              SavedFilter.name == name)).first()
@@ -281,7 +282,7 @@ def save_filter(user: StaffUser, name: str, query: str, *, factory: Optional[ses
             return existing
         count = session.scalar(select(func.count(SavedFilter.id)).where(SavedFilter.user_id == user.id)) or 0
         if count >= MAX_FILTERS:
-            raise InvalidField("name", f"最多保存{MAX_FILTERS}个筛选条件，请先删除不用的。")
+            raise InvalidField("name", replies.text("casework.errors.filter_too_many", max=MAX_FILTERS))
         saved = SavedFilter(user_id=user.id, name=name, query=query, created_at=utcnow())
         session.add(saved)
         session.flush()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.eligibility.facts import PENSION_ONLY
 from bot.questionnaire.answers import (
     NONE,
     NOT_UNDERSTOOD,
@@ -84,8 +85,11 @@ def test_corrections_and_volunteered_facts() -> None:
         ("household.monthly_income", "不知道具体多少，大概两千", 2000),
         ("applicant.medical_out_of_pocket_yearly", "一个月药钱三百", 3600),
         ("applicant.medical_out_of_pocket_yearly", "一年两千来块", 2000),
-        ("applicant.has_income_source", "一直有养老金，不算没收入", True),
-        ("applicant.has_income_source", "除了养老金啥也没有", True),
+        ("applicant.has_income_source", "一直有养老金，不算没收入", PENSION_ONLY),
+        ("applicant.has_income_source", "除了养老金啥也没有", PENSION_ONLY),
+        ("applicant.has_income_source", "就一百多块养老金", PENSION_ONLY),
+        ("applicant.has_income_source", "一千出头，退休金", True),
+        ("applicant.has_income_source", "养老金加上种点地", True),
         ("applicant.has_income_source", "没有养老金，啥也没有", False),
         ("applicant.unemployed_months", "每月都有养老金", 0),
         ("household.low_income_family", "不清楚", UNKNOWN),

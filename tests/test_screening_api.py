@@ -78,6 +78,15 @@ def test_shanxi_dibao_is_unknown_and_staff_must_confirm(app: Sanic) -> None:
     assert any("需由工作人员确认" in r["text"] for r in dibao["reasons"])
 
 
+def test_a_pension_of_the_residents_scheme_leaves_tekun_to_the_township(app: Sanic) -> None:
+    body = {"region": "运城", "as_of": "2026-12-01", "residence": "rural",
+            "applicant": {"age": 73, "able_to_work": False, "has_income_source": "pension_only",
+                          "has_able_supporter": False}}
+    programs = {p["program"]: p for p in post(app, body).json["programs"]}
+    assert programs["tekun"]["outcome"] == "unknown" and programs["tekun"]["missing"] == []
+    assert any("城乡居民养老金" in r["text"] for r in programs["tekun"]["reasons"])
+
+
 @pytest.mark.parametrize(
     "body, field",
     [
@@ -88,6 +97,7 @@ def test_shanxi_dibao_is_unknown_and_staff_must_confirm(app: Sanic) -> None:
         ({"household": {"on_dibao": 0}}, "household.on_dibao"),
         ({"applicant": {"age": 300}}, "applicant.age"),
         ({"applicant": {"able_to_work": "no"}}, "applicant.able_to_work"),
+        ({"applicant": {"has_income_source": "maybe"}}, "applicant.has_income_source"),
         ({"applicant": {"disability": {"kind": "visual", "grade": 7}}}, "applicant.disability.grade"),
         ({"applicant": {"emergency": "earthquake"}}, "applicant.emergency"),
         ({"applicant": {"id_number": "140000199001010000"}}, "applicant.id_number"),

@@ -63,6 +63,9 @@ LABELS = {
     "applicant.emergency": "遭遇的急难情况",
 }
 RESIDENCES = ("urban", "rural")
+# The only income named is a pension of the residents' scheme (养老金, not a 退休金): whether that is a
+# 生活来源 for 特困供养 is for the 乡镇（街道） to decide on the household's checked income.
+PENSION_ONLY = "pension_only"
 EMERGENCIES = ("fire", "traffic_accident", "sudden_illness", "disaster", "other")
 NULL_MEANS_NONE = frozenset({"applicant.disability", "applicant.emergency"})
 
@@ -126,6 +129,14 @@ def _invalid(path: str, problem: str) -> InvalidInput:
 def _boolean(value: Any, path: str) -> bool:
     if not isinstance(value, bool):
         raise _invalid(path, "须为 true 或 false")
+    return value
+
+
+def _income_source(value: Any, path: str) -> bool | str:
+    if value == PENSION_ONLY:
+        return PENSION_ONLY
+    if not isinstance(value, bool):
+        raise _invalid(path, f"须为 true、false 或 \"{PENSION_ONLY}\"（只有城乡居民养老金）")
     return value
 
 
@@ -194,7 +205,7 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "applicant.disability": _disability,
     "applicant.seriously_ill": _boolean,
     "applicant.able_to_work": _boolean,
-    "applicant.has_income_source": _boolean,
+    "applicant.has_income_source": _income_source,
     "applicant.has_able_supporter": _boolean,
     "applicant.unemployed_months": _integer(0, MAX_UNEMPLOYED_MONTHS),
     "applicant.unemployment_insured": _boolean,

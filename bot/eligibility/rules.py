@@ -14,7 +14,7 @@ from enum import Enum
 from fractions import Fraction
 from typing import Any, Callable, Iterable
 
-from bot.eligibility.facts import LABELS, RESIDENCES, UNKNOWN, Disability, Facts
+from bot.eligibility.facts import LABELS, PENSION_ONLY, RESIDENCES, UNKNOWN, Disability, Facts
 from bot.eligibility.parameters import (
     ANY_KIND,
     BASES,
@@ -529,10 +529,13 @@ def tekun(ctx: Context) -> RuleResult:
         ctx, "applicant.able_to_work", expected=False, citation=citation,
         when_true=say("eligibility.tekun.able_yes"), when_false=say("eligibility.tekun.able_no"),
     )
-    no_income = bool_fact(
-        ctx, "applicant.has_income_source", expected=False, citation=citation, needs_check=True,
-        when_true=say("eligibility.tekun.income_yes"), when_false=say("eligibility.tekun.income_no"),
-    )
+    if ctx.fact("applicant.has_income_source") == PENSION_ONLY:
+        no_income = unknown(say("eligibility.tekun.income_pension_only"), citation)
+    else:
+        no_income = bool_fact(
+            ctx, "applicant.has_income_source", expected=False, citation=citation, needs_check=True,
+            when_true=say("eligibility.tekun.income_yes"), when_false=say("eligibility.tekun.income_no"),
+        )
     no_supporter = bool_fact(
         ctx, "applicant.has_able_supporter", expected=False, citation=citation,
         when_true=say("eligibility.tekun.supporter_yes"), when_false=say("eligibility.tekun.supporter_no"),
@@ -608,7 +611,7 @@ def _individual(ctx: Context) -> RuleResult:
         when_true=say("eligibility.individual.migrant_yes"), when_false=say("eligibility.individual.migrant_no"),
     )
     months = ctx.fact("applicant.unemployed_months")
-    if ctx.fact("applicant.has_income_source") is True:
+    if _has_income(ctx):
         jobless = failed(say("eligibility.has_income"), citation)
     elif months is UNKNOWN:
         jobless = unknown(say("eligibility.individual.months_needed"), citation,
@@ -653,6 +656,11 @@ def temporary_assistance(ctx: Context) -> RuleResult:
 # long ago they stopped working ("eligibility.has_income"); the months without income are then not asked.
 
 
+def _has_income(ctx: Context) -> bool:
+    """An income of one's own, a pension of the residents' scheme included."""
+    return ctx.fact("applicant.has_income_source") in (True, PENSION_ONLY)
+
+
 def _months_without_income(ctx: Context) -> Condition:
     months = ctx.fact("applicant.unemployed_months")
     lookup = ctx.param("unemployed_one_off_months")
@@ -663,7 +671,7 @@ def _months_without_income(ctx: Context) -> Condition:
         return rule
     required = lookup.value.data
     citation = str(lookup.value.citation)
-    if ctx.fact("applicant.has_income_source") is True:
+    if _has_income(ctx):
         return failed(say("eligibility.has_income"), citation)
     if months is UNKNOWN:
         return unknown(say("eligibility.one_off.months_needed_required", required=required), citation,

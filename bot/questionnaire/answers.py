@@ -15,6 +15,7 @@ from typing import Any, Callable
 import cn2an
 import yaml
 
+from bot.eligibility.facts import PENSION_ONLY
 from bot.numbers import PER_YEAR, NumberMatch, extract_numbers
 from bot.regions import normalize_region
 from bot.settings import get_settings
@@ -388,9 +389,22 @@ def _has_income_source(text: str) -> bool:
 _SUPPORTED_BY_RE = re.compile(r"^(?:就|全|都)?靠(?:儿女|儿子|闺女|女儿|孩子|娃|亲戚|子女|家里人|别人)")
 
 
+# The residents' scheme's pension ("一百多块养老金"), not a retirement pension (退休金, 退休工资).
+_PENSION_RE = re.compile(r"养老金")
+
+
+def _pension_only(text: str) -> bool:
+    """The only income source named, and not denied, is a pension of the residents' scheme."""
+    named = [m.group() for m in _INCOME_SOURCES_RE.finditer(text)
+             if not _NEGATED_BEFORE.search(text[: m.start()])]
+    return bool(named) and all(_PENSION_RE.fullmatch(name) for name in named) and "退休" not in text
+
+
 def parse_income_source(text: str) -> Any:
     if _SUPPORTED_BY_RE.search(text) and not _has_income_source(text):
         return False
+    if _pension_only(text):
+        return PENSION_ONLY
     if _has_income_source(text) or _DOUBLE_NEGATIVE_RE.search(text):
         return True
     if re.search(r"一个月|每月|一月|一年", text) and isinstance(amount := parse_money(text), (int, float)) and amount > 0:

@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Any, Mapping
 
 from bot.eligibility.engine import ScreeningResult, default_parameters, questions_needed, screen
-from bot.eligibility.facts import facts_from_request
+from bot.eligibility.facts import PENSION_ONLY, facts_from_request
 from bot.eligibility.parameters import CATALOGUE
 from bot import replies
 from bot.questionnaire.answers import NONE, UNKNOWN, UNSTATED_KIND
@@ -145,6 +145,8 @@ def describe(path: str, value: Any) -> str:
         return replies.text("questionnaire.unknown_answer")
     if isinstance(value, bool):
         return "是" if value else "否"
+    if value == PENSION_ONLY:
+        return replies.text("questionnaire.pension_only")
     if path == "region":
         return display_name(value)
     if path == "residence":

@@ -40,11 +40,8 @@ ACTION_LABELS: dict[str, str] = {
 }
 
 MAX_NOTE_CHARS = 1000
-NOTE_REQUIRED = {
-    TRANSFERRED: "请填写转办原因。",
-    RETURNED: "请写明需要居民补充哪些材料。",
-    REJECTED: "请填写不予受理的原因，该原因会告知居民。",
-}
+# The steps that need a note, with the key of what to say when it is missing (casework.transition_errors).
+NOTE_REQUIRED = {TRANSFERRED: "transferred", RETURNED: "returned", REJECTED: "rejected"}
 
 
 def allowed_transitions(status: str) -> tuple[str, ...]:
@@ -67,15 +64,15 @@ def check_requirements(
     """The cleaned note; InvalidField when the target status needs something that is missing."""
     cleaned = (note or "").strip() or None
     if cleaned is not None and len(cleaned) > MAX_NOTE_CHARS:
-        raise InvalidField("note", f"备注不能超过{MAX_NOTE_CHARS}字。")
+        raise InvalidField("note", replies.text("casework.transition_errors.note_long", max=MAX_NOTE_CHARS))
     if to_status == ASSIGNED and assignee_id is None and not _text(department):
-        raise InvalidField("assignee_id", "分办需要选择经办人或承办部门。")
+        raise InvalidField("assignee_id", replies.text("casework.transition_errors.assign_needs_assignee"))
     if to_status == TRANSFERRED and not (_text(target_district) or _text(department)):
-        raise InvalidField("target", "转办需要填写转往的乡镇（街道）或部门。")
+        raise InvalidField("target", replies.text("casework.transition_errors.transfer_needs_target"))
     if to_status == CLOSED and decision is None:
         raise InvalidField("decision", replies.text("casework.errors.decision_kind"))
     if to_status in NOTE_REQUIRED and cleaned is None:
-        raise InvalidField("note", NOTE_REQUIRED[to_status])
+        raise InvalidField("note", replies.text(f"casework.transition_errors.{NOTE_REQUIRED[to_status]}"))
     return cleaned
 
 
@@ -86,29 +83,32 @@ def _text(value: str | None) -> bool:
 def resident_notice(application: Application, change: StatusChange) -> str:
     """What the resident is told about a status change: the 受理编号 and the step, no personal data."""
     number = application.number
-    due = _due_clause(application.due_date)
+    due = _due_clause(application.due_date) or replies.text("casework.notice.soon")
     note = redact(change.note or "").rstrip("。")
     status = change.to_status
+    say = replies.text
     if status == REGISTERED:
-        return f"您的申请已登记，受理编号 {number}。工作人员会{due or '尽快'}受理，请留意消息。"
+        return say("casework.notice.registered", number=number, due=due)
     if status == ACCEPTED:
-        return f"您的申请（受理编号 {number}）已受理，工作人员会{due or '尽快'}办理。"
+        return say("casework.notice.accepted", number=number, due=due)
     if status == ASSIGNED:
-        return f"您的申请（受理编号 {number}）已交给经办人员办理。"
+        return say("casework.notice.assigned", number=number)
     if status == TRANSFERRED:
         where = application.department or application.district
         if application.due_date:
-            return replies.text("casework.deadline.kept_on_transfer", number=number, where=where,
-                                due=f"{application.due_date.year}年{application.due_date.month}月{application.due_date.day}日")
-        return f"您的申请（受理编号 {number}）已转交{where}办理，受理编号不变。"
+            return say("casework.deadline.kept_on_transfer", number=number, where=where,
+                       due=_date(application.due_date))
+        return say("casework.notice.transferred", number=number, where=where)
     if status == RETURNED:
-        return (f"您的申请（受理编号 {number}）需要补充材料：{note}。"
-                f"请{due or '尽快'}把材料交到乡镇（街道）社会救助窗口。")
+        return say("casework.notice.returned", number=number, note=note, due=due)
     if status == REJECTED:
-        return (f"您的申请（受理编号 {number}）不予受理，原因：{note}。"
-                "如有疑问，可以向乡镇（街道）社会救助窗口咨询，或拨打12345热线。")
-    return f"您的申请（受理编号 {number}）已办结：{note}。"
+        return say("casework.notice.rejected", number=number, note=note)
+    return say("casework.notice.closed", number=number, note=note)
+
+
+def _date(day: dt.date) -> str:
+    return replies.text("casework.date", year=day.year, month=day.month, day=day.day)
 
 
 def _due_clause(due: dt.date | None) -> str:
-    return f"在{due.year}年{due.month}月{due.day}日前" if due else ""
+    return replies.text("casework.notice.due", date=_date(due)) if due else ""

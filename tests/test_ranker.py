@@ -115,3 +115,9 @@ def test_the_rankings_are_fused_by_score_each_on_its_own_scale(policy_index: Pol
     hits[1] = (1, SearchHit(document, second, 4.0, None, False))  # now the lexical search is sure
     assert [index for index, _ in _fused(hits, [1, 0], close_by_ngrams)] == [0, 1, 2]
     assert [index for index, _ in _fused(hits, [], np.zeros(3))] == [0, 1, 2]  # no n-gram ranking: lexical order
+
+
+def test_character_ngrams_stay_within_a_clause(policy_index: PolicyIndex) -> None:
+    grams = policy_index._ranker._analyze(policy_index._ranker._clean("没收入，低保"))
+    assert not any(" " in gram.strip() for gram in grams)  # no "入 低": a gram spans no two clauses
+    assert "收入" in grams and "低保" in grams

@@ -9,7 +9,7 @@ measure, example texts labelled with it:
 - the questions of the tuning sets written from the documents (data/knowledge/questions/,
   TRAINING_SETS; never a held-out set), each labelled with the measure it expects.
 A question scores each measure by the cosine similarity, over TF-IDF weighted character 1–3
-grams, of its nearest example. search.py fuses this ranking with its own by score, each
+grams within each clause, of its nearest example. search.py fuses this ranking with its own by score, each
 relative to its ranking's best.
 
 Figures of the tuning sets are in-sample for the ranker: `make eval` also reports them with the
@@ -102,7 +102,9 @@ class NgramRanker:
         self._owned[owners] = True
         # Examples are grouped by measure, in entry order: each measure's best is a reduceat.
         self._starts = np.searchsorted(np.array(owners, dtype=np.int64), np.flatnonzero(self._owned))
-        vectorizer = TfidfVectorizer(analyzer="char", ngram_range=NGRAMS, sublinear_tf=True)
+        # Character n-grams within a clause only (punctuation and spaces are cleaned to one space):
+        # "没收入 低保" gives no "入 低"-like grams across what the resident kept apart.
+        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAMS, sublinear_tf=True)
         self._matrix = vectorizer.fit_transform(texts).tocsc() if texts else None
         # A query is weighed as the vectorizer would, without its per-call overhead (~2 ms).
         self._analyze = vectorizer.build_analyzer()

@@ -143,7 +143,10 @@ class ValidateApplicationForm(FormValidationAction):
             earlier = corrected_earlier(tracker, text, field)
             if earlier:
                 names = "、".join(replies.text(f"application.field_names.{f}") for f in earlier)
-                dispatcher.utter_message(text=replies.text("application.corrected_earlier", fields=names))
+                current = answers(tracker)
+                same = all(current.get(f) == v for f, v in earlier.items())  # sent again, unchanged
+                key = "application.already_noted" if same else "application.corrected_earlier"
+                dispatcher.utter_message(text=replies.text(key, fields=names))
                 return [*(kept(f, v) for f, v in earlier.items()), SlotSet(requested, None),
                         SlotSet(MISREAD_SLOT, None)]
             # The validator's reason ("the check digit does not match") comes first; the question

@@ -142,7 +142,11 @@ def test_an_earlier_answer_corrected_while_another_question_is_asked(servers: Se
     assert "姓名已改过来了" in "\n".join(replies) and "手机号" in replies[-1], replies
     assert "11位数字" not in "\n".join(replies)
     servers.talk(sender, MOBILE)
-    servers.talk(sender, fresh_id_number())
+    id_number = fresh_id_number()
+    servers.talk(sender, id_number)
+    replies = servers.talk(sender, id_number)  # sent again to the 乡镇 question: nothing changes
+    assert "身份证号已经记下了" in "\n".join(replies) and "乡镇" in replies[-1], replies
+    assert "改过来了" not in "\n".join(replies)
     servers.talk(sender, "运城市盐湖区解州镇")
     summary = "\n".join(servers.talk(sender, "解州镇东街村3号"))
     assert "申请人：王秀芝" in summary, summary

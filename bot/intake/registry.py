@@ -140,39 +140,37 @@ def validate_request(request: ApplicationRequest) -> ApplicationRequest:
 
 def _channel(channel: str) -> str:
     if channel not in CHANNELS:
-        raise InvalidField("channel", "登记渠道不正确。")
+        raise InvalidField("channel", replies.text("application.refused.channel"))
     return channel
 
 
 def _key(field: str, value: str, max_chars: int) -> str:
     value = (value or "").strip()
     if not value or len(value) > max_chars:
-        raise InvalidField(field, "登记请求不完整，请重新提交。")
+        raise InvalidField(field, replies.text("application.refused.incomplete"))
     return value
 
 
 def _district(text: str) -> str:
     district = " ".join((text or "").split())
     if not 2 <= len(district) <= 64:
-        raise InvalidField("district", "请告诉我您所在的乡镇或街道，例如“城关镇”或“解放路街道”。")
+        raise InvalidField("district", replies.text("application.refused.district"))
     return district
 
 
 def _programs(programs: Iterable[str]) -> list[str]:
     keys = list(dict.fromkeys(programs or ()))
     if not keys:
-        raise InvalidField("programs", "请选择要申请的救助项目。")
+        raise InvalidField("programs", replies.text("application.refused.no_programs"))
     unknown = [key for key in keys if key not in PROGRAM_NAMES]
     if unknown:
-        raise InvalidField("programs", f"不能登记这个救助项目：{'、'.join(unknown)}。")
+        raise InvalidField("programs", replies.text("application.refused.unknown_programs", programs="、".join(unknown)))
     return keys
 
 
 def _consent(consent: bool) -> bool:
     if consent is not True:
-        raise InvalidField(
-            "consent", "登记申请需要您同意工作人员为办理申请查看和使用您填写的个人信息。您同意后才能登记。"
-        )
+        raise InvalidField("consent", replies.text("application.refused.consent"))
     return True
 
 
@@ -381,7 +379,7 @@ def resident_status(
                   if who is not None]
     taken = [(limit, who) for limit, who in allowances if limits.take(limit, who, factory=factory)]
     if len(taken) < len(allowances):
-        raise TooManyAttempts("查询次数过多，请明天再试，或带上身份证到乡镇（街道）社会救助窗口查询。")
+        raise TooManyAttempts(replies.text("application.refused.too_many_lookups"))
     with transaction(factory) as session:
         application = session.execute(
             select(Application).where(Application.number == normalized)
@@ -448,11 +446,12 @@ def transition(
         if not can_view(actor, application):
             raise Forbidden()
         if to_status == ASSIGNED and actor.role not in ALL_DISTRICTS_ROLES:
-            raise Forbidden("分办须由主管操作。")
+            raise Forbidden(replies.text("casework.transition_errors.assign_supervisors_only"))
         if application.version != expected_version:
             raise Conflict.for_status(application.status)
         if to_status not in allowed_transitions(application.status):
-            raise IllegalTransition(f"当前状态为“{application.status}”，不能转为“{to_status}”。")
+            raise IllegalTransition(replies.text("casework.transition_errors.illegal_transition",
+                                                 status=application.status, to_status=to_status))
         cleaned = check_requirements(to_status, note=note, assignee_id=assignee_id,
                                      department=department, target_district=target_district,
                                      decision=decision)
@@ -521,9 +520,9 @@ def _history_note(note: str | None, decision: dict[str, Any] | None) -> str | No
 def _check_assignee(session: Session, assignee_id: int, district: str) -> None:
     assignee = session.get(StaffUser, assignee_id)
     if assignee is None or not assignee.active or assignee.role in ("admin", "operator"):
-        raise InvalidField("assignee_id", "找不到这位经办人，请重新选择。")
+        raise InvalidField("assignee_id", replies.text("casework.transition_errors.assignee_unknown"))
     if assignee.role == "intake" and assignee.district != district:
-        raise InvalidField("assignee_id", "这位经办人不属于该申请所在的乡镇（街道），请重新选择。")
+        raise InvalidField("assignee_id", replies.text("casework.transition_errors.assignee_elsewhere"))
 
 
 def _update_if_current(session: Session, application_id: int, expected_version: int, values: dict[str, Any]) -> None:

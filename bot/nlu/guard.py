@@ -10,6 +10,7 @@ can say precisely what went wrong.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -64,6 +65,10 @@ class TextNormalizer(MessageLengthLimited):
         return messages
 
 
+# Without Chinese, only a number is an answer: a mobile (138 3591-2270), an ID number (…X), an amount.
+_NUMBER_ONLY_RE = re.compile(r"[0-9０-９\sXx+＋\-－—()（）.。,，/、]*[0-9０-９][0-9０-９\sXx+＋\-－—()（）.。,，/、]*")
+
+
 def input_issue(text: Optional[str], original_length: int, max_chars: int) -> Optional[str]:
     if not text or not text.strip():
         return "empty"
@@ -71,8 +76,8 @@ def input_issue(text: Optional[str], original_length: int, max_chars: int) -> Op
         return "too_long"
     if not has_words(text):
         return "no_words"
-    if not has_chinese(text) and not any(ch.isdigit() for ch in text):
-        return "no_chinese"
+    if not has_chinese(text) and not _NUMBER_ONLY_RE.fullmatch(text.strip()):
+        return "no_chinese"  # "<script>alert(1)</script>" too (it was read as 再见)
     return None
 
 

@@ -19,6 +19,7 @@ from zxcvbn import zxcvbn
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import replies
 from bot.core import limits
 from bot.core.db import reading, transaction, utcnow
 from bot.core.privacy import InvalidField
@@ -89,39 +90,38 @@ ZXCVBN_WARNINGS = {
 
 def _weakness(warning: str) -> str:
     lowered = (warning or "").lower()
-    return next((reason for clue, reason in ZXCVBN_WARNINGS.items() if clue in lowered), "这个密码很容易被猜到")
+    return next((reason for clue, reason in ZXCVBN_WARNINGS.items() if clue in lowered),
+                replies.text("accounts.password.weak_reason"))
 
 
 def validate_password(password: str, username: str = "", display_name: str = "") -> str:
     """The password when the policy accepts it; InvalidField with the reason in Chinese."""
     password = password or ""
     if not MIN_PASSWORD_CHARS <= len(password) <= MAX_PASSWORD_CHARS:
-        raise InvalidField(
-            "password", f"密码须为 {MIN_PASSWORD_CHARS} 到 {MAX_PASSWORD_CHARS} 个字符，请重新设置。"
-        )
+        raise InvalidField("password", replies.text("accounts.password.length", min=MIN_PASSWORD_CHARS,
+                                                    max=MAX_PASSWORD_CHARS))
     username = (username or "").strip()
     if len(username) >= 3 and username.lower() in password.lower():
-        raise InvalidField("password", "密码不能包含用户名，请换一个。")
+        raise InvalidField("password", replies.text("accounts.password.has_username"))
     result = zxcvbn(password, user_inputs=[value for value in (username, display_name) if value])
     if result["score"] < PASSWORD_MIN_SCORE:
         reason = _weakness(result.get("feedback", {}).get("warning", ""))
-        raise InvalidField("password", f"密码太容易被猜到（{reason}），请换一个更长、更不规则的密码，"
-                                       "例如几个不相关的词加数字和符号。")
+        raise InvalidField("password", replies.text("accounts.password.weak", reason=reason))
     return password
 
 
 def _validate_account(username: str, display_name: str, role: str, district: str | None) -> str | None:
     if not USERNAME_RE.match(username):
-        raise InvalidField("username", "用户名须为 2 到 32 位的字母、数字、点、下划线或连字符。")
+        raise InvalidField("username", replies.text("accounts.account.username"))
     if not 1 <= len(display_name) <= 64:
-        raise InvalidField("display_name", "请填写姓名（最多 64 个字）。")
+        raise InvalidField("display_name", replies.text("accounts.account.display_name"))
     if role not in ROLES:
-        raise InvalidField("role", "角色须为受理人员、主管、管理员或话务员之一。")
+        raise InvalidField("role", replies.text("accounts.account.role"))
     district = (district or "").strip() or None
     if role == "intake" and district is None:
-        raise InvalidField("district", "受理人员须填写所属乡镇（街道）。")
+        raise InvalidField("district", replies.text("accounts.account.district_needed"))
     if district is not None and len(district) > 64:
-        raise InvalidField("district", "乡镇（街道）名称最多 64 个字。")
+        raise InvalidField("district", replies.text("accounts.account.district_long"))
     return district
 
 
@@ -130,10 +130,10 @@ def _validate_region(role: str, region: str | None) -> str | None:
     if region is None:
         return None
     if role not in ("supervisor", "admin"):
-        raise InvalidField("region", "只有主管和管理员需要设置负责地区（维护本地标准）。")
+        raise InvalidField("region", replies.text("accounts.account.region_roles"))
     found = get_region(region) or normalize_region(region)
     if found is None or not found.covered:
-        raise InvalidField("region", f"“{region}”不是本助手覆盖的省、市或县（区）名称。")
+        raise InvalidField("region", replies.text("accounts.account.region_unknown", region=region))
     return found.name
 
 
@@ -165,7 +165,7 @@ def create_user(
     )
     with transaction(factory) as session:
         if session.scalar(select(StaffUser.id).where(StaffUser.username == username)) is not None:
-            raise InvalidField("username", f"用户名“{username}”已被使用，请换一个。")
+            raise InvalidField("username", replies.text("accounts.account.username_taken", username=username))
         session.add(user)
     audit(actor, "create_user", object_type="staff_user", object_id=str(user.id),
           detail=f"{username} {role} {district or ''} {region or ''}".strip(), factory=factory)
@@ -179,7 +179,7 @@ def set_region(username: str, region: str | None, *, actor: StaffUser | None = N
     with transaction(factory) as session:
         user = session.scalars(select(StaffUser).where(StaffUser.username == username.strip())).first()
         if user is None:
-            raise InvalidField("username", f"用户名“{username}”不存在。")
+            raise InvalidField("username", replies.text("accounts.account.username_unknown", username=username))
         user.region = _validate_region(user.role, region)
     audit(actor, "set_region", object_type="staff_user", object_id=str(user.id),
           detail=f"{user.username} {user.region or '（无）'}", factory=factory)
@@ -199,7 +199,7 @@ def set_active(
 ) -> StaffUser:
     """Activates or deactivates an account; deactivating ends its sessions at once."""
     if user_id == actor.id and not active:
-        raise InvalidField("user", "不能停用自己的账户。")
+        raise InvalidField("user", replies.text("accounts.account.deactivate_self"))
     with transaction(factory) as session:
         user = _existing_user(session, user_id)
         user.active = active
@@ -238,7 +238,7 @@ def find_user(username: str, *, factory: sessionmaker | None = None) -> StaffUse
 def _existing_user(session: Session, user_id: int) -> StaffUser:
     user = session.get(StaffUser, user_id)
     if user is None:
-        raise InvalidField("user", "该账户不存在。")
+        raise InvalidField("user", replies.text("accounts.account.missing"))
     return user
 
 

@@ -34,6 +34,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
+from bot import replies
 from bot.handoff import tickets
 from bot.hotline.assist import CALLER, OPERATOR, PROGRAM_NAMES, Line
 from bot.hotline.spoken import read_out_digits
@@ -135,7 +136,7 @@ def _call(session: Session, call_id: str, *, lock: bool = False) -> HotlineCall:
 
 def _same_operator(call: HotlineCall, operator_id: str) -> None:
     if call.operator_id != operator_id:
-        raise Conflict(f"operator_id 与通话开始时不一致：该通话由 {call.operator_id} 接听。")
+        raise Conflict(replies.text("hotline.calls.other_operator", operator=call.operator_id))
 
 
 # ---- the platform's events ----
@@ -166,7 +167,7 @@ def start_call(call_id: str, operator_id: str, started_at: dt.datetime, nonce: s
 
 def _existing_start(call: HotlineCall, operator_id: str) -> CallRef:
     if call.status == CALL_ENDED:
-        raise Conflict("该通话已经结束，不能再次开始；新的来电请使用新的 call_id。")
+        raise Conflict(replies.text("hotline.calls.ended_start"))
     _same_operator(call, operator_id)
     return _ref(call)
 
@@ -253,9 +254,9 @@ def _add_utterance(call_id: str, operator_id: str, speaker: str, text: str, spok
         call = _call(session, call_id, lock=True)
         _same_operator(call, operator_id)
         if call.status == CALL_ENDED:
-            raise Conflict("该通话已经结束，不再接收新的语句；已记录的内容不受影响。")
+            raise Conflict(replies.text("hotline.calls.ended_utterance"))
         if spoken_at < call.started_at - EARLY_SKEW:
-            raise InvalidField("ts", "该语句的时间（ts）早于通话开始的时间，请核对后重发。")
+            raise InvalidField("ts", replies.text("hotline.calls.early_utterance"))
         same, latest = session.execute(  # the retry check and the latest time, in one query
             select(func.count(HotlineUtterance.id).filter(HotlineUtterance.utterance_key == key),
                    func.max(HotlineUtterance.spoken_at))
@@ -353,7 +354,7 @@ def call_view(call_id: str, user: StaffUser, *, factory: Optional[sessionmaker] 
     with reading(factory) as session:
         call = session.scalars(select(HotlineCall).where(HotlineCall.call_id == call_id)).first()
         if call is None or not may_see(user, call):
-            raise NotFound("没有找到这个来电，或您无权查看。")
+            raise NotFound(replies.text("hotline.calls.not_found"))
         lines = session.execute(
             select(HotlineUtterance.id, HotlineUtterance.speaker, HotlineUtterance.text,
                    HotlineUtterance.spoken_at)
@@ -450,11 +451,11 @@ class WorkOrder:
             return None
         region = normalize_region(self.region)
         if region is None:
-            raise InvalidField("region", "无法识别所在地区，请填写市、县（区），例如“运城市盐湖区”。")
+            raise InvalidField("region", replies.text("hotline.calls.region"))
         if self.district and not self.district_confirmed:
             check = check_town(self.district, region)
             if check.status in ("unknown", "elsewhere"):
-                raise InvalidField("district", f"{check.message}如已与来电人核对无误，请勾选“乡镇名称已核对”后再提交。")
+                raise InvalidField("district", replies.text("hotline.calls.district_checked", problem=check.message))
         return region.name
 
     def as_decided(self) -> dict[str, Any]:
@@ -470,11 +471,12 @@ class WorkOrder:
 def _decidable(session: Session, call_id: str, user: StaffUser, outcome: str) -> HotlineCall:
     call = _call(session, call_id, lock=True)
     if not may_see(user, call):
-        raise NotFound("没有找到这个来电，或您无权查看。")
+        raise NotFound(replies.text("hotline.calls.not_found"))
     if user.role not in ("operator",) + ALL_CALLS_ROLES:
         raise Forbidden()
     if call.outcome is not None and call.outcome != outcome:
-        raise Conflict(f"该来电已处理（{OUTCOME_NAMES[call.outcome]}），不能再{OUTCOME_VERBS[outcome]}。")
+        raise Conflict(replies.text("hotline.calls.decided", outcome=OUTCOME_NAMES[call.outcome],
+                                    verb=OUTCOME_VERBS[outcome]))
     return call
 
 
@@ -503,7 +505,7 @@ def confirm_application(call_id: str, user: StaffUser, order: WorkOrder, consent
     with transaction(factory) as session:
         call = _decidable(session, call_id, user, "application")
     if not consent:
-        raise InvalidField("consent", "请先征得来电人同意（工作人员为办理申请查看和使用其个人信息），并勾选“来电人已同意”。")
+        raise InvalidField("consent", replies.text("hotline.calls.consent"))
     request = registry.ApplicationRequest(
         channel="hotline", conversation_id=call.call_id, request_key=REQUEST_KEY,
         name=order.caller_name, mobile=order.callback_phone, id_number=order.id_number,
@@ -515,7 +517,7 @@ def confirm_application(call_id: str, user: StaffUser, order: WorkOrder, consent
         call = _decidable(session, call_id, user, "application")
         _close(session, call, "application", user, order, application_id=registration.application_id)
     registry.audit(user, "hotline_application", object_type="hotline_call", object_id=call_id,
-                   detail=f"{registration.number}；来电人口头同意，由话务员记录", factory=factory)
+                   detail=replies.text("hotline.calls.consent_recorded", number=registration.number), factory=factory)
     return registration
 
 
@@ -550,17 +552,19 @@ def ticket_summary(order: WorkOrder, name: Optional[str], phone: Optional[str], 
                    region: Optional[str]) -> str:
     """The work order on the ticket: staff call the caller back."""
     place = "".join(filter(None, [display_name(region) if region else None, order.district]))
+    say = replies.text
+    unsaid = say("hotline.ticket.unsaid")
     lines = [
-        "12345热线工单（请回电来电人）",
-        f"来电人：{name or '未留姓名'}",
-        f"回拨电话：{mask_mobile(phone) if phone else '未留电话'}（完整号码见工单“回拨电话”，查看会记录）",
-        f"地区：{place or '未说明'}",
-        f"住址：{address or '未说明'}",
-        f"救助项目：{'、'.join(PROGRAM_NAMES.get(p, p) for p in order.programs) or '未说明'}",
-        f"紧急程度：{'紧急' if order.urgency == 'urgent' else '一般'}",
+        say("hotline.ticket.title"),
+        say("hotline.ticket.caller", name=name or say("hotline.ticket.no_name")),
+        say("hotline.ticket.phone", phone=mask_mobile(phone) if phone else say("hotline.ticket.no_phone")),
+        say("hotline.ticket.place", place=place or unsaid),
+        say("hotline.ticket.address", address=address or unsaid),
+        say("hotline.ticket.programs", programs="、".join(PROGRAM_NAMES.get(p, p) for p in order.programs) or unsaid),
+        say("hotline.ticket.urgency", urgency=say("hotline.ticket.urgent" if order.urgency == "urgent" else "hotline.ticket.normal")),
     ]
     if order.summary:
-        lines.append(f"摘要：{order.summary}")
+        lines.append(say("hotline.ticket.summary", summary=order.summary))
     return "\n".join(lines)
 
 

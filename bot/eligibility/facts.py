@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
+from bot import replies
 from bot.eligibility.parameters import DISABILITY_KINDS, MAX_DISABILITY_GRADE
 from bot.regions import get_region, normalize_region
 
@@ -119,16 +120,20 @@ class Facts:
 
 def _named(path: str) -> str:
     label = LABELS.get(path)
-    return f"{path}（{label}）" if label else path
+    return replies.text("eligibility.invalid.named", path=path, label=label) if label else path
+
+
+def _say(key: str, **values: Any) -> str:
+    return replies.text(f"eligibility.invalid.{key}", **values)
 
 
 def _invalid(path: str, problem: str) -> InvalidInput:
-    return InvalidInput(path, f"字段 {_named(path)}{problem}。")
+    return InvalidInput(path, replies.text("eligibility.invalid.field", field=_named(path), problem=problem))
 
 
 def _boolean(value: Any, path: str) -> bool:
     if not isinstance(value, bool):
-        raise _invalid(path, "须为 true 或 false")
+        raise _invalid(path, _say("boolean"))
     return value
 
 
@@ -136,16 +141,16 @@ def _income_source(value: Any, path: str) -> bool | str:
     if value == PENSION_ONLY:
         return PENSION_ONLY
     if not isinstance(value, bool):
-        raise _invalid(path, f"须为 true、false 或 \"{PENSION_ONLY}\"（只有城乡居民养老金）")
+        raise _invalid(path, _say("income_source", pension_only=PENSION_ONLY))
     return value
 
 
 def _integer(low: int, high: int) -> Callable[[Any, str], int]:
     def check(value: Any, path: str) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _invalid(path, f"须为 {low} 到 {high} 之间的整数")
+            raise _invalid(path, _say("integer", low=low, high=high))
         if not low <= value <= high:
-            raise _invalid(path, f"须在 {low} 到 {high} 之间，收到 {value}")
+            raise _invalid(path, _say("range", low=low, high=high, value=value))
         return value
 
     return check
@@ -153,18 +158,18 @@ def _integer(low: int, high: int) -> Callable[[Any, str], int]:
 
 def _money(value: Any, path: str) -> int | float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise _invalid(path, "须为数字（单位：元）")
+        raise _invalid(path, _say("money"))
     if value < 0:
-        raise _invalid(path, "不能为负数")
+        raise _invalid(path, _say("negative"))
     if value > MAX_MONEY:
-        raise _invalid(path, f"不能超过 {MAX_MONEY} 元")
+        raise _invalid(path, _say("too_much", max=MAX_MONEY))
     return value
 
 
 def _choice(options: tuple[str, ...]) -> Callable[[Any, str], str]:
     def check(value: Any, path: str) -> str:
         if value not in options:
-            raise _invalid(path, f"须为以下之一：{'、'.join(options)}")
+            raise _invalid(path, _say("choice", options="、".join(options)))
         return value
 
     return check
@@ -172,10 +177,10 @@ def _choice(options: tuple[str, ...]) -> Callable[[Any, str], str]:
 
 def _region(value: Any, path: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise _invalid(path, "须为地区名称，如“山西省运城市”或“银川”")
+        raise _invalid(path, _say("region"))
     region = get_region(value.strip()) or normalize_region(value)
     if region is None:
-        raise _invalid(path, f"无法识别：“{value.strip()[:20]}”不是已知的地区名称")
+        raise _invalid(path, _say("region_unknown", value=value.strip()[:20]))
     return region.name
 
 
@@ -183,10 +188,10 @@ def _disability(value: Any, path: str) -> Disability:
     if isinstance(value, Disability):
         value = {"kind": value.kind, "grade": value.grade}
     if not isinstance(value, dict):
-        raise _invalid(path, "须为 {\"kind\": 残疾类别, \"grade\": 残疾等级} 或 null（无残疾）")
+        raise _invalid(path, _say("disability"))
     _reject_unknown_keys(value, ("kind", "grade"), path)
     if "grade" not in value:
-        raise _invalid(f"{path}.grade", "缺失")
+        raise _invalid(f"{path}.grade", _say("missing"))
     # The kind may be omitted (or null) when only the grade is known: "有残疾证，二级".
     kind = value.get("kind")
     kind = None if kind is None else _choice(DISABILITY_KINDS)(kind, f"{path}.kind")
@@ -222,7 +227,7 @@ def _reject_unknown_keys(data: dict[str, Any], allowed: tuple[str, ...], prefix:
     for key in data:
         if key not in allowed:
             path = f"{prefix}.{key}" if prefix else str(key)
-            raise InvalidInput(path, f"未知字段 {path}：可用的字段有 {'、'.join(allowed)}。")
+            raise InvalidInput(path, _say("unknown_field", path=path, allowed="、".join(allowed)))
 
 
 def _checked(path: str, value: Any) -> Any:
@@ -240,13 +245,13 @@ def _as_of(value: Any, today: dt.date) -> dt.date:
             return dt.date.fromisoformat(value)
         except ValueError:
             pass
-    raise _invalid("as_of", "须为日期，格式如 2023-06-01")
+    raise _invalid("as_of", _say("as_of"))
 
 
 def facts_from_request(body: Any, today: dt.date) -> Facts:
     """The facts in a screening request body (the API's JSON); InvalidInput if it is wrong."""
     if not isinstance(body, dict):
-        raise InvalidInput(None, "请求格式错误：需要一个 JSON 对象，如 {\"region\": \"宁夏\", \"household\": {…}}。")
+        raise InvalidInput(None, _say("not_object"))
     _reject_unknown_keys(body, _TOP_LEVEL, "")
     values: dict[str, Any] = {}
     flat: list[tuple[str, Any]] = [(key, body[key]) for key in ("region", "residence") if key in body]
@@ -255,7 +260,7 @@ def facts_from_request(body: Any, today: dt.date) -> Facts:
         if section is None:
             continue
         if not isinstance(section, dict):
-            raise _invalid(group, "须为 JSON 对象")
+            raise _invalid(group, _say("object"))
         allowed = tuple(p.split(".", 1)[1] for p in FIELD_PATHS if p.startswith(group + "."))
         _reject_unknown_keys(section, allowed, group)
         flat.extend((f"{group}.{key}", value) for key, value in section.items())
@@ -269,7 +274,7 @@ def facts_from_request(body: Any, today: dt.date) -> Facts:
 def facts_with(facts: Facts, path: str, value: Any) -> Facts:
     """A copy of `facts` with one fact set (checked like the API's input); UNKNOWN unsets it."""
     if path not in FIELD_ORDER:
-        raise InvalidInput(path, f"未知字段 {path}。")
+        raise InvalidInput(path, _say("unknown_field_short", path=path))
     values = dict(facts.values)
     checked = UNKNOWN if value is UNKNOWN else _checked(path, value)
     if checked is UNKNOWN:

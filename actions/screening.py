@@ -117,7 +117,7 @@ class ValidateScreeningForm(FormValidationAction):
         requested = tracker.get_slot("requested_slot")
         subject = asked_for(text) or tracker.get_slot(SUBJECT_SLOT)
         if requested not in PATH_FOR_SLOT:
-            facts = mentioned_facts(text, subject)
+            facts = mentioned_facts(text, subject, story=True)
             if "region" in facts and not covered(facts["region"]):
                 return [*self.subject_named(dispatcher, tracker, subject), *not_covered_events(facts.pop("region")),
                         *fact_events(facts)]
@@ -329,7 +329,7 @@ class ActionOfferScreening(Action):
     ) -> List[Dict[Text, Any]]:
         text = message_text(tracker)
         subject = asked_for(text) or tracker.get_slot(SUBJECT_SLOT)
-        facts = {path: value for path, value in mentioned_facts(text, subject).items()
+        facts = {path: value for path, value in mentioned_facts(text, subject, story=True).items()
                  if answers_from_slots(tracker.slots).get(path) is None}
         if latest_intent(tracker) == "start_screening" and wants_screening_now(text):
             return [*fact_events(facts), SlotSet("screening_now", True)]  # the rules start it
@@ -411,7 +411,7 @@ class ActionScreeningCorrect(Action):
         before = {p: v for p, v in answers_from_slots(tracker.slots).items() if p != "region"}
         if not before:
             return ActionOfferScreening().run(dispatcher, tracker, domain)
-        facts = mentioned_facts(message_text(tracker), tracker.get_slot(SUBJECT_SLOT))
+        facts = mentioned_facts(message_text(tracker), tracker.get_slot(SUBJECT_SLOT), story=True)
         if not facts:
             dispatcher.utter_message(text=replies.text("questionnaire.correction.nothing_to_correct"))
             return [SlotSet("screening_now", None)]

@@ -105,3 +105,16 @@ def test_a_disability_grade_without_its_kind_is_read_as_yes(servers: Servers, an
     answer_until(servers, sender)
     answers = "\n".join(servers.talk(sender, '/explain_result{"program": "answers"}'))
     assert "残疾情况：残疾2级（未说明类别）" in answers
+
+
+def test_an_age_said_bare_in_a_story_is_noted_and_not_asked_again(servers: Servers) -> None:
+    # Found talking to the bot: "…就剩俺一个，七十三了…" and then "申请人今年多大岁数？".
+    sender = new_sender("bareage")
+    offer = servers.talk(sender, "俺家老汉去年走了，就剩俺一个，七十三了，种不了地了，能给点啥补助不")
+    assert "73岁" in offer[-1] and "开始吗" in offer[-1], offer
+    servers.talk(sender, "中")
+    assert tracker(servers, sender)["slots"]["sc_age"] == 73
+    for answer in ("临猗县，在村里", "不是", "没认定过"):
+        assert asked(servers, sender) != "sc_age"
+        servers.talk(sender, answer)
+    assert asked(servers, sender) != "sc_age"

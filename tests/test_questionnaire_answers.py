@@ -358,3 +358,25 @@ def test_application_answers_in_everyday_words() -> None:
     if load_towns() is not None:
         assert parse_field("district", "俺们是解州的", []) == "解州镇"
         assert parse_field("district", "红寺堡", []) == "红寺堡镇"
+
+
+@pytest.mark.parametrize(
+    "story, age",
+    [
+        ("俺家老汉去年走了，就剩俺一个，七十三了，种不了地了，能给点啥补助不", 73),
+        ("老汉我六十八了，想问问有啥政策", 68),
+        ("我都七十三岁了", 73),
+        ("老伴今年七十五了，我身体也不好", None),  # a relative's
+        ("俺娃十八了 考上大学了", None),
+        ("干了三十年了", None),  # a unit
+        ("欠了五万了", None),
+        ("今年都七十好几了", None),  # not a figure
+    ],
+)
+def test_a_bare_number_of_years_in_a_story_is_the_age(story: str, age: int | None) -> None:
+    # Found talking to the bot: "…就剩俺一个，七十三了…" and then the age question was asked.
+    assert mentioned_facts(story, story=True).get("applicant.age") == age
+
+
+def test_a_bare_number_answering_another_question_is_not_the_age() -> None:
+    assert "applicant.age" not in mentioned_facts("十八了")

@@ -642,20 +642,40 @@ def about_someone_else(text: str, subject: str | None = None) -> str | None:
     return kind if kind != subject else None
 
 
+def _clause_at(text: str, position: int) -> tuple[int, str]:
+    """The clause (between commas, stops, semicolons) around `position`, and where it starts."""
+    start = max(text.rfind(mark, 0, position) for mark in "，,。；;！!？? ") + 1
+    ends = [i for i in (text.find(mark, position) for mark in "，,。；;！!？? ") if i >= 0]
+    return start, text[start: min(ends) if ends else len(text)]
+
+
+# A clause that is only a number of years said of oneself, in a story ("就剩俺一个，七十三了"):
+# the age, though no 岁 is said. Anything else around the number (a unit, a relative) is not.
+_BARE_AGE_BEFORE_RE = re.compile(r"(?:我|俺|咱|老汉我|老婆子我)?(?:今年|都|已经|也|快|虚岁|周岁)*")
+_BARE_AGE_AFTER_RE = re.compile(r"(?:岁)?(?:了|啦)")
+
+
+def _bare_age(text: str, match: NumberMatch) -> bool:
+    start, clause = _clause_at(text, match.start)
+    before, after = clause[: match.start - start], clause[match.end - start:]
+    return (not match.approximate and 16 <= match.value <= 110
+            and bool(_BARE_AGE_BEFORE_RE.fullmatch(before)) and bool(_BARE_AGE_AFTER_RE.fullmatch(after)))
+
+
 def _clause_about_someone_else(text: str, position: int, subject: str | None) -> bool:
     """The clause around `position` names a relative, and not the resident ("老伴今年七十五")."""
-    start = max(text.rfind(mark, 0, position) for mark in "，,。；;") + 1
-    ends = [i for i in (text.find(mark, position) for mark in "，,。；;") if i >= 0]
-    clause = text[start: min(ends) if ends else len(text)]
+    _start, clause = _clause_at(text, position)
     match = re.search(rf"(?:(?:我|俺|咱)(?:家)?(?:的)?)?({_RELATIVE_WORDS})", clause)
     if match is None or re.search(r"我|俺|自己|本人", clause[: match.start()] + clause[match.end():]):
         return False
     return relative_kind(match.group(1)) != subject
 
 
-def mentioned_facts(text: str, subject: str | None = None) -> dict[str, Any]:
+def mentioned_facts(text: str, subject: str | None = None, story: bool = False) -> dict[str, Any]:
     """Facts stated in so many words, whatever was asked: for corrections and volunteered facts.
-    An age said of a relative is not the applicant's, unless the questionnaire is about them."""
+    An age said of a relative is not the applicant's, unless the questionnaire is about them.
+    In a `story` (no question asked) a bare "七十三了" is the age too; as the answer to another
+    question ("十八了" to the months without work) it is not."""
     text = plain_words(text)
     facts: dict[str, Any] = {}
     region = normalize_region(text)
@@ -664,7 +684,7 @@ def mentioned_facts(text: str, subject: str | None = None) -> dict[str, Any]:
     for match in extract_numbers(text):
         if match.kind == "household_size":
             facts["household.size"] = match.value
-        elif match.kind == "age" and 0 <= match.value <= 120:
+        elif (match.kind == "age" and 0 <= match.value <= 120) or (story and match.kind == "number" and _bare_age(text, match)):
             if not _clause_about_someone_else(text, match.start, subject):
                 facts["applicant.age"] = match.value
         elif match.kind == "money" and re.search(r"收入|挣|工资|进项|一个月|每月|月", text):

@@ -119,6 +119,17 @@ def test_a_standard_comes_from_the_dated_parameters_of_the_region(policy_index: 
     assert "已不在有效期内" not in reply.text
 
 
+@pytest.mark.parametrize("question", ["宁夏的特困老人一个月给多少钱", "五保老人一个月给几个钱 宁夏"])
+def test_a_multiple_of_the_standard_says_what_it_comes_to(policy_index: PolicyIndex, question: str) -> None:
+    # Found talking to the bot: "按城乡低保月标准的1.3倍执行" left the sum to the resident.
+    files = [load_region_file(path) for path in sorted(PARAMETERS.glob("*.yml")) if path.stem != "ningxia"]
+    raised = (PARAMETERS / "ningxia.yml").read_text(encoding="utf-8").replace("value: 650", "value: 700")
+    ningxia = region_parameters_from_dict(yaml.safe_load(raised), "ningxia.yml")
+    service = PolicyService(policy_index, parameters=lambda: ParameterSet([*files, ningxia]))
+    direct = service.reply(question, None, as_of=BEFORE_NINGXIA_ENDS).text.splitlines()[0]
+    assert "1.3倍" in direct and "城市每人每月910元" in direct and "农村每人每月598元" in direct, direct
+
+
 def test_fire_leads_to_urgent_assistance_with_a_next_step(policy_service: PolicyService) -> None:
     reply = policy_service.reply("家里着火了", "山西省运城市", as_of=TODAY)
     lines = reply.text.splitlines()

@@ -94,6 +94,12 @@ BASES = {
     "dibao_rural_monthly": "农村低保月标准",
     "dibao_monthly": "当地城乡低保月标准",
 }
+# The 低保 standards each base is: both for "dibao_monthly" (the one of the applicant's residence).
+BASIS_STANDARDS = {
+    "dibao_urban_monthly": ("dibao_standard_urban",),
+    "dibao_rural_monthly": ("dibao_standard_rural",),
+    "dibao_monthly": ("dibao_standard_urban", "dibao_standard_rural"),
+}
 DISABILITY_KINDS = ("physical", "visual", "hearing", "speech", "intellectual", "mental", "multiple")
 ANY_KIND = "any"
 MAX_DISABILITY_GRADE = 4

@@ -21,7 +21,9 @@ from fractions import Fraction
 from typing import Callable, Iterable, Sequence
 
 from bot import replies
-from bot.eligibility.parameters import BASES, CATALOGUE, Amount, Lookup, Multiple, ParameterSet, ParameterValue
+from bot.eligibility.parameters import (
+    BASES, BASIS_STANDARDS, CATALOGUE, Amount, Lookup, Multiple, ParameterSet, ParameterValue,
+)
 from bot.knowledge.corpus import Measure, PolicyDocument
 from bot.knowledge.gists import Gists, Line, Question
 from bot.knowledge.search import PolicyIndex, SearchHit, SearchResult, split_sentences
@@ -70,6 +72,9 @@ _FIGURE_RE = re.compile(
     r"\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千万]+(?=个?月|倍|级|岁|周岁|元|年|日|号|个季度|季度|次|成)"
 )
 AMOUNT_CUES = {"多少钱", "给多少", "多少", "钱", "标准", "几号", "什么时候发", "啥时候发", "哪天发"}
+# Multiples of a 低保 standard paid every month per person, whose amounts are shown beside the
+# multiple; the one-off amounts (临时救助) are not "每人每月".
+MONTHLY_MULTIPLES = frozenset({"tekun_standard"})
 UNIT_PHRASES = {"元/人/月": "每人每月{n}元", "元/人/年": "每人每年{n}元", "元/年": "每年{n}元"}
 
 
@@ -297,6 +302,11 @@ def number_text(value: Fraction) -> str:
     return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"
 
 
+def money_text(value: Fraction) -> str:
+    """An amount in 元: whole, or to the 分 (5520元 a year is 460元 a month; × 1.3 = 598元)."""
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):.2f}"
+
+
 def figure_text(value: ParameterValue) -> str:
     """A parameter's value as a resident reads it: 每人每月650元, 不低于城市低保月标准的2倍."""
     data = value.data
@@ -469,9 +479,26 @@ class Composer:
         lookups = [self.parameters().lookup(name, place, as_of) for name in names]
         if any(lookup.value is None for lookup in lookups):
             return self.no_figure(lookups, hit)
-        values = {lookup.name: figure_text(lookup.value) for lookup in lookups if lookup.value}
-        sources = (*measure_sources(hit), *(parameter_source(lookup.value) for lookup in lookups if lookup.value))
+        values = {lookup.name: self.figure(lookup, place, as_of) for lookup in lookups if lookup.value}
+        sources = (*measure_sources(hit), *(parameter_source(lookup.value) for lookup in lookups if lookup.value),
+                   *values.values())
         return DirectAnswer(line.say.format(**values), sources)
+
+    def figure(self, lookup: Lookup, place: str, as_of: dt.date) -> str:
+        """figure_text, and for a multiple of a 低保 standard the amounts it comes to where the
+        standard is known: 城乡低保月标准的1.3倍（城市每人每月845元，农村每人每月598元）."""
+        value = lookup.value
+        assert value is not None
+        text = figure_text(value)
+        if not isinstance(value.data, Multiple) or lookup.name not in MONTHLY_MULTIPLES:
+            return text
+        amounts = []
+        for name in BASIS_STANDARDS[value.data.of]:
+            standard = self.parameters().lookup(name, place, as_of).value
+            if standard is not None and isinstance(standard.data, Amount):
+                monthly = value.data.factor * standard.data.monthly
+                amounts.append(replies.text(f"policy.multiple_amount.{name}", n=money_text(monthly)))
+        return replies.text("policy.multiple_with_amounts", figure=text, amounts="，".join(amounts)) if amounts else text
 
     def standard_answer(
         self, names: Iterable[str], hit: SearchHit, place: str, as_of: dt.date
@@ -480,8 +507,8 @@ class Composer:
         found = [lookup for lookup in lookups if lookup.value is not None]
         if not found:
             return self.no_figure(lookups, hit)
-        parts = "，".join(f"{CATALOGUE[lookup.name].label}{figure_text(lookup.value)}" for lookup in found
-                         if lookup.value)
+        shown = {lookup.name: self.figure(lookup, place, as_of) for lookup in found}
+        parts = "，".join(f"{CATALOGUE[name].label}{figure}" for name, figure in shown.items())
         first = found[0].value
         assert first is not None
         since = format_date(first.effective)
@@ -493,7 +520,8 @@ class Composer:
         missing = [CATALOGUE[lookup.name].label for lookup in lookups if lookup.value is None]
         if missing:
             text += replies.text("policy.standard_missing", labels="、".join(missing))
-        sources = (*measure_sources(hit), *(parameter_source(lookup.value) for lookup in found if lookup.value))
+        sources = (*measure_sources(hit), *(parameter_source(lookup.value) for lookup in found if lookup.value),
+                   *shown.values())
         return DirectAnswer(text, sources)
 
     def no_figure(self, lookups: list[Lookup], hit: SearchHit) -> DirectAnswer | None:

@@ -138,6 +138,21 @@ def acknowledgement(previous: Optional[str], domain: Dict[Text, Any]) -> Optiona
     return steps.get(previous or "")
 
 
+class ActionThank(Action):
+    """Thanks; thanks with a yes to the offer of the questionnaire ("好的谢谢", "行，谢谢你") takes it."""
+
+    def name(self) -> Text:
+        return "action_thank"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if offer_accepted(tracker):
+            return start_after_offer(dispatcher)
+        dispatcher.utter_message(text=replies.text("common.thanks"))
+        return []
+
+
 class ActionPolicyDetail(Action):
     """The full clause of the last policy answer and its related measures ("详细", "原文")."""
 

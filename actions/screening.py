@@ -21,6 +21,7 @@ from bot.questionnaire.answers import (
     asks_back,
     asks_something,
     leaves,
+    lives_elsewhere,
     mentioned_facts,
     only_asks_back,
     partial_disability,
@@ -155,6 +156,8 @@ class ValidateScreeningForm(FormValidationAction):
         if path != "region" and "region" in facts and not covered(facts["region"]):
             facts.pop("region")  # "在河南打工" said on the way is not where the applicant lives
         if value is not NOT_UNDERSTOOD:
+            if path == "household.size" and isinstance(value, int) and lives_elsewhere(text):
+                dispatcher.utter_message(text=replies.text("questionnaire.household_elsewhere", size=value))
             facts[path] = value
             if path == "region":
                 facts.pop("region", None)

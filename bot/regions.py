@@ -121,6 +121,9 @@ class _Gazetteer:
     lengths: dict[str, tuple[int, ...]]  # first char -> alias lengths, longest first
     jieba_words: dict[str, int]  # word -> frequency
     blocked_lengths: dict[str, tuple[int, ...]]
+    # Short forms that are common words elsewhere ("同心", "长子", "金凤": short: qualified),
+    # read on their own only where a place is asked for (`region_in_answer`).
+    answer_only: dict[str, str]
 
 
 def to_simplified(text: str) -> str:
@@ -161,6 +164,7 @@ class _Builder:
         self.free: dict[str, list[str]] = {}
         self.qualified: dict[str, dict[str, str]] = {}
         self.jieba_words: dict[str, int] = {}
+        self.answer_only: dict[str, list[str]] = {}
 
     def add(self, region: Region, entry: dict[str, Any], parent_city: str | None) -> None:
         if region.name in self.regions:
@@ -182,6 +186,7 @@ class _Builder:
                 self.jieba_words.setdefault(short, JIEBA_SHORT_NAME_FREQ)
             elif short_mode == "qualified":
                 qualified.append(short)
+                self.answer_only.setdefault(short, []).append(region.name)
         for alias in entry.get("aliases", []):
             self.jieba_words.setdefault(alias, JIEBA_SHORT_NAME_FREQ)
         for alias in free:
@@ -257,6 +262,8 @@ def _build(data: Any) -> _Gazetteer:
         lengths=_lengths(list(aliases) + list(builder.qualified)),
         jieba_words=builder.jieba_words,
         blocked_lengths=_lengths(BLOCKED_PHRASES),
+        answer_only={short: names[0] for short, names in builder.answer_only.items()
+                     if len(names) == 1 and short not in aliases},
     )
 
 
@@ -361,6 +368,20 @@ def normalize_region(text: str) -> Region | None:
         if best is None or match.region.level > best.level:
             best = match.region
     return best
+
+
+def region_in_answer(text: str) -> Region | None:
+    """The region named in answer to "which place?": as `normalize_region`, and where it finds
+    none, also a county's short form that is a common word elsewhere ("同心", "俺是长子的",
+    "金凤那边"), when the answer names exactly one."""
+    region = normalize_region(text)
+    if region is not None and region.level == COUNTY:
+        return region
+    regions = _gazetteer().regions
+    norm = to_simplified(text)
+    named = {name for short, name in _gazetteer().answer_only.items() if short in norm
+             and (region is None or _is_descendant(regions[name], region))}  # "宁夏同心"
+    return regions[named.pop()] if len(named) == 1 else region
 
 
 def _resolve(name: str) -> Region | None:

@@ -17,18 +17,28 @@ import yaml
 
 from bot.eligibility.facts import PENSION_ONLY
 from bot.numbers import PER_YEAR, NumberMatch, extract_numbers
-from bot.regions import normalize_region
+from bot.regions import normalize_region, region_in_answer
 from bot.settings import get_settings
 from bot.towns import county_of_town
 from bot.text import normalize_text
 
 NOT_UNDERSTOOD = object()
-# Dialect and spoken forms read as the common words before an answer is read (山西: 甚, 知不道;
-# 宁夏/西北: 莫有, 没得; 俩/仨 for 两个/三个).
-DIALECT = (
-    ("莫有", "没有"), ("木有", "没有"), ("莫得", "没有"), ("没得", "没有"), ("冇", "没有"), ("知不道", "不知道"),
-    ("是个甚", "是个啥"), ("做甚", "做啥"), ("甚么", "什么"), ("说甚", "说啥"),
-)
+
+
+@lru_cache(maxsize=4)
+def answer_words(data_dir: Path) -> dict[str, Any]:
+    """data/answer_words.yml: spoken forms and typos read as the common words, yes and no words."""
+    words = yaml.safe_load((data_dir / "answer_words.yml").read_text(encoding="utf-8"))
+    replaced = {**(words.get("spoken") or {}), **(words.get("typos") or {})}
+    return {
+        "replaced": tuple(sorted(replaced.items(), key=lambda item: -len(item[0]))),  # longest first
+        "yes": tuple(words["yes_words"]),
+        "no": tuple(words["no_words"]),
+    }
+
+
+def words() -> dict[str, Any]:
+    return answer_words(get_settings().data_dir)
 _FEW_PEOPLE_RE = re.compile(r"(俩|仨)(?=人|口|个)")
 NONE = "none"  # an explicit "no" for disability and emergency
 UNKNOWN = "unknown"  # "不清楚": asked and answered, but the fact stays unknown to the rules
@@ -36,7 +46,10 @@ UNKNOWN = "unknown"  # "不清楚": asked and answered, but the fact stays unkno
 # "不清楚", "不知道": the resident does not know (kept as unknown, never as "no").
 _UNKNOWN_RE = re.compile(
     r"不清楚|不知道|不晓得|不了解|说不清|说不好|不确定|没数|搞不清|弄不清|记不清|不太懂|不懂|不好说|跳过|"
-    r"说不上来|说不准|说不来|没算过|算不清|算不来|有时候有有时候没|时有时无|记不得|记不住|忘了"
+    r"说不上来|说不准|说不来|没算过|算不清|算不来|有时候有有时候没|时有时无|记不得|记不住|忘了|"
+    # someone else would know ("问问村里才知道", "得问我儿子")
+    r"(?:问问|问一下|问了|得问|要问|去问).{0,8}(?:才|就)(?:知道|清楚|晓得)|"
+    r"得问(?:问)?(?:我|俺)?(?:家)?(?:儿子|闺女|女儿|孩子|娃|老伴|村里|村委|社区|会计|支书)"
 )
 # A question about the question ("啥叫低收入家庭？", "养老金算不算收入").
 _ASKS_BACK_RE = re.compile(
@@ -51,7 +64,8 @@ _INCOME_SOURCES_RE = re.compile(
     r"养老金|退休金|退休工资|工资|租金|房租|地租|补贴|补助|抚恤金|低保|打零工|零工|打工|上班|挣钱|种地|经营|生意|分红|"
     r"种[\u4e00-\u9fa5]{1,2}(?:地|菜|树|果|粮)?|养(?:了)?(?:几|一些|些|点)?(?:头|只|群|箱|窝)?[羊猪牛鸡鸭鱼蜂]|放羊|放牛|务农|摆摊|卖|帮工|拉货|跑车|开车|开三轮|开出租|"
     r"网上卖|保姆|保洁|打扫|看大门|当保安|洗碗|服务员|饭馆|饭店|餐馆|帮厨|外卖|快递|搬运|装卸|干活挣|"
-    r"收破烂|收废品|捡破烂|扫大街|扫马路|环卫|公益岗"
+    r"收破烂|收废品|捡破烂|扫大街|扫马路|环卫|公益岗|"
+    r"手工|零活|短工|小工|临时工|季节工|摘(?:枸杞|棉花|果|苹果|花椒|辣椒|菜)|采摘|挣(?!不)(?:得|了|点|些|个|钱)"
 )
 _NEGATED_BEFORE = re.compile(r"(?:没有|没|无|不领|不拿|算不上|不算|不是)(?:听说|发现|查出|查出来)?\S{0,2}$")
 _DOUBLE_NEGATIVE_RE = re.compile(r"不算没|不是没|并不是没|也不是没")
@@ -93,8 +107,14 @@ EMERGENCIES = (
     ("fire", re.compile(r"火灾|着火|失火|烧了|火")),
     ("traffic_accident", re.compile(r"车祸|交通事故|撞")),
     ("sudden_illness", re.compile(r"突发|急病|重病|住院|住了.{0,5}院|抢救|手术|癌|中风|脑梗|脑出血|心梗|病倒")),
-    ("disaster", re.compile(r"灾|洪水|发大水|水淹|淹了|被淹|地震|冰雹|泥石流|塌了|倒塌|旱|冻了|风刮")),
-    ("other", re.compile(r"遭贼|被偷|被骗|漏雨|漏水|房子(?:坏|裂|塌)|摔伤|摔坏|摔了|摔倒|跌倒|受伤|骨折|砸伤|工伤|出事|去世|过世|病故|丧事|刚(?:刚)?(?:走|没|去世|过世)")),
+    ("disaster", re.compile(r"灾|洪水|发大水|水淹|淹了|被淹|地震|冰雹|雹子|泥石流|塌了|倒塌|旱|冻了|遭(?:了)?冻|冻坏|霜冻|打霜|风刮")),
+    ("other", re.compile(
+        r"遭贼|被偷|被骗|漏雨|漏水|房子(?:坏|裂|塌)|摔伤|摔坏|摔了|摔倒|跌倒|受伤|骨折|砸伤|工伤|出事|去世|过世|病故|丧事|"
+        r"刚(?:刚)?(?:走|没|去世|过世)|"
+        # debts, losses of livestock or harvest, wages not paid: a sudden hardship staff weigh
+        r"欠(?:了|下)?.{0,6}(?:万|千|钱|账|债)|拉(?:了|下)?饥荒|外债|借(?:了)?.{0,4}钱|"
+        r"(?:羊|牛|猪|鸡|驴|马|牲口|牲畜).{0,10}死|死了.{0,6}(?:只|头|匹)|瘟|绝收|颗粒无收|白干|"
+        r"欠薪|工钱.{0,4}没|工资.{0,4}没(?:给|发|拿)|老板跑|赔了|亏了")),
 )
 
 
@@ -135,7 +155,7 @@ def _first_number(text: str, kinds: tuple[str, ...], low: float, high: float) ->
 
 def parse_region(text: str) -> Any:
     """The place named; a 乡镇/街道 alone ("俺是解州镇的") gives its county when only one has it."""
-    region = normalize_region(text) or county_of_town(text)
+    region = region_in_answer(text) or county_of_town(text)
     return region.name if region else NOT_UNDERSTOOD
 
 
@@ -155,13 +175,24 @@ def _count(word: str) -> int | None:
         return None
 
 
+# Family members said to live elsewhere ("媳妇娃在甘肃老家", "儿子在外地打工"): counted as said (the
+# question asks who lives together); whether they count for 低保 is for the 乡镇 window to decide.
+_ELSEWHERE_RE = re.compile(r"在(?:[\u4e00-\u9fa5]{0,4}老家|外地|外面|外头|外省|城里|县城|[\u4e00-\u9fa5]{2,4}(?:打工|上班|上学|念书))|不在一起|不在这|分开住|不在家")
+
+
+def lives_elsewhere(text: str) -> bool:
+    """The answer to the household question names family members living elsewhere."""
+    text = plain_words(text)
+    return bool(_ELSEWHERE_RE.search(text) and _FAMILY_RE.search(text))
+
+
 def parse_household_size(text: str) -> Any:
     text = _FEW_PEOPLE_RE.sub(lambda m: "两" if m.group(1) == "俩" else "三", text)
     text = re.sub(r"^仨(?=[，,。\s]|$)", "三", text)
     now = re.search(r"(?:现在|如今|目前)(.+)$", text)
     if now and (size := parse_household_size(now.group(1))) is not NOT_UNDERSTOOD:
         return size  # "原来三口人……现在家里就剩我一个"
-    if re.search(r"剩(?:下)?(?:我|俺|她|他)(?:一个|自己)|(就|只有|只)(我|俺|咱|她|他)(一个|自己)|^(?:就)?(?:我|俺|她|他|老人)?(?:自己)?一个人?(?:[，,。\s]|$)|一个人过|自己一个人|自个儿|独居|光棍|孤身|一个人住|就我自己|就俺自己", text):
+    if re.search(r"剩(?:下)?(?:我|俺|她|他)(?:一个|自己)|(就|只有|只)(我|俺|咱|她|他)(一个|自己)|^(?:就)?(?:我|俺|她|他|老人)?(?:自己)?一个人?(?:在这(?:儿|边|里)?|在家|在外|在[\u4e00-\u9fa5]{1,4}(?:打工|干活|住))?(?:[，,。\s]|$)|一个人过|自己一个人|自个儿|独居|光棍|孤身|一个人住|就我自己|就俺自己", text):
         return 1
     # The number the answer starts with ("四口，俺两口子俩娃"; "三个人"), before any other.
     leading = re.match(rf"^(?:俺家|我家|咱家|家里|一共|总共|全家|就|有)*({_CN_COUNT})\s*(?:(?:口人|个人|口|个|人)(?!子)|(?=[，,。\s]|$))", text)
@@ -184,7 +215,8 @@ def parse_household_size(text: str) -> Any:
         size = count  # "三代人六口"
     listed = re.match(r"^(?:就)?(?:我|俺)(?:和|跟|与|带着|领着|、|，|,)(.+)$", text)
     if size is NOT_UNDERSTOOD and listed:  # "我和老伴还有孙女": me and each one named
-        named = _FAMILY_RE.findall(listed.group(1))
+        here = [part for part in re.split(r"[，,。；;]", listed.group(1)) if not _ELSEWHERE_RE.search(part)]
+        named = _FAMILY_RE.findall("，".join(here))
         if named:
             return 1 + len(named)
     return size
@@ -207,6 +239,8 @@ def _money(text: str, per_year: bool) -> Any:
     for match in sorted(_numbers(text, "money", "number"), key=lambda m: m.kind != "money"):
         if not 0 <= match.value <= 10_000_000:
             continue
+        if not per_year and _spent(text, match):
+            continue  # "一个月一千，看病还得花五百": money spent is not income
         yearly = match.period == PER_YEAR or (match.period is None and re.search(r"一年|每年|年收入|全年", text))
         monthly = match.period == "month" or (match.period is None and re.search(r"一个月|每个月|每月|月收入|一月", text))
         if per_year and monthly and not yearly:
@@ -414,9 +448,18 @@ def parse_income_source(text: str) -> Any:
     return _bool(text)
 
 
+# Only light work for the household ("种点菜", "做点家务"): whether that is 劳动能力 in the rules'
+# sense is for staff to judge (the answer is kept, the fact stays unknown).
+_LIGHT_WORK_RE = re.compile(
+    r"^(?:就|只|只能|还能|能)?(?:种|干|做|弄|拾掇|收拾)(?:点|些|一点|一些)?(?:儿)?(?:菜|菜地|园子|家务|轻活|小活|杂活|家里的活)"
+    r"[啊呀吧了的，。！\s]*$|^(?:就|只能)?(?:看|带|接送)(?:个)?(?:娃|孩子|孙子|孙女)")
+
+
 def parse_able_to_work(text: str) -> Any:
     if re.search(r"瘫|卧床|躺床|躺在床|起不来|下不了床|不能动|动不了", text):
         return False
+    if _LIGHT_WORK_RE.search(text):
+        return UNKNOWN
     return _bool(text)
 
 
@@ -479,7 +522,7 @@ PARSERS: dict[str, Callable[[str], Any]] = {
 def plain_words(text: str) -> str:
     """The text normalised, with dialect and spoken forms read as the common words."""
     text = normalize_text(text)
-    for spoken, common in DIALECT:
+    for spoken, common in words()["replaced"]:
         text = text.replace(spoken, common)
     return text
 
@@ -671,6 +714,32 @@ def _clause_about_someone_else(text: str, position: int, subject: str | None) ->
     return relative_kind(match.group(1)) != subject
 
 
+# Money said as income ("一个月挣两千", "退休金一千八") and money spent or owed, which never is
+# ("上个月心梗住院，花了六七万", "看病欠了五万").
+_INCOME_WORDS_RE = re.compile(r"收入|挣|赚|工资|进项|养老金|退休金|月入|一个月|每月|每个月|一月|/月")
+_SPENT_RE = re.compile(r"花|看病|医药|药费|药钱|住院|治|手术|欠|借|债|赔|亏|学费|费用|开销|开支|报销|自付|掏")
+
+
+def _clause(text: str, start: int, end: int) -> str:
+    """The clause around text[start:end] (not cut at spaces: "一个月 两千" is one amount said)."""
+    begin = max(text.rfind(mark, 0, start) for mark in "，,。；;！!？?") + 1
+    ends = [i for i in (text.find(mark, end) for mark in "，,。；;！!？?") if i >= 0]
+    return text[begin: min(ends) if ends else len(text)]
+
+
+def _spent(text: str, match: NumberMatch) -> bool:
+    """The amount is money spent or owed ("看病花了两万"), not said as income."""
+    clause = _clause(text, match.start, match.end)
+    return bool(_SPENT_RE.search(clause) and not re.search(r"收入|挣|赚|工资|进项|养老金|退休金", clause))
+
+
+def _is_income(text: str, match: NumberMatch) -> bool:
+    """The amount is the household's income: said with an income word in its own clause, and
+    not as money spent or owed."""
+    clause = _clause(text, match.start, match.end)
+    return bool(_INCOME_WORDS_RE.search(clause) and not _SPENT_RE.search(clause))
+
+
 def mentioned_facts(text: str, subject: str | None = None, story: bool = False) -> dict[str, Any]:
     """Facts stated in so many words, whatever was asked: for corrections and volunteered facts.
     An age said of a relative is not the applicant's, unless the questionnaire is about them.
@@ -687,7 +756,7 @@ def mentioned_facts(text: str, subject: str | None = None, story: bool = False) 
         elif (match.kind == "age" and 0 <= match.value <= 120) or (story and match.kind == "number" and _bare_age(text, match)):
             if not _clause_about_someone_else(text, match.start, subject):
                 facts["applicant.age"] = match.value
-        elif match.kind == "money" and re.search(r"收入|挣|工资|进项|一个月|每月|月", text):
+        elif match.kind == "money" and _is_income(text, match):
             # "一年也就收入一万来块" is a yearly figure: the fact is monthly.
             facts["household.monthly_income"] = (
                 round(match.value / 12) if match.period == PER_YEAR else match.value

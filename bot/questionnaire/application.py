@@ -11,6 +11,7 @@ from typing import Any, Mapping, Optional
 
 from bot import replies
 from bot.eligibility.engine import PROGRAMS
+from bot.questionnaire.answers import plain_words, words as answer_words
 from bot.towns import town_named
 from bot.core.privacy import (
     InvalidField,
@@ -39,9 +40,6 @@ PROGRAM_WORDS = (
     ("temporary_assistance", ("临时救助", "临时补助", "急难", "临时")),
     ("dibao", ("低保", "最低生活保障")),
 )
-YES_WORDS = ("同意", "可以", "好的", "好", "行", "是的", "对", "确认", "没问题", "嗯", "正确", "愿意", "要", "是",
-             "成", "中")  # 成, 中: yes in 山西 and 宁夏 speech ("能成", "中中中")
-NO_WORDS = ("不同意", "不行", "不可以", "不要", "不愿意", "拒绝", "不对", "不是", "错", "不正确", "不用", "不成", "不中")
 # What residents say around a name: "俺叫王秀兰", "我是王秀兰", "名字不对，是王秀兰", "就叫王秀兰吧".
 NAME_CUES = re.compile(
     r"^(?:(?:申请人|本人|老人家|老人|(?:我|俺|咱)(?:妈|爸|娘|爹|母亲|父亲|婆婆|公公|奶奶|爷爷|老伴|家老人)|我|俺|咱|他|她)(?:的)?)?"
@@ -93,10 +91,11 @@ YES_IDIOMS = re.compile(r"没错|没有错|没问题|没毛病|不错|错不了|
 
 
 def yes_or_no(text: str) -> Optional[bool]:
-    text = YES_IDIOMS.sub("对", text)
-    if any(word in text for word in NO_WORDS):
+    """Yes or no by the words of data/answer_words.yml (dialect too: "能成", "得行", "么得")."""
+    text = YES_IDIOMS.sub("对", plain_words(text))
+    if any(word in text for word in answer_words()["no"]):
         return False
-    if any(word in text for word in YES_WORDS):
+    if any(word in text for word in answer_words()["yes"]):
         return True
     return None
 

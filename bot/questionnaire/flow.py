@@ -211,10 +211,14 @@ def result_text(result: ScreeningResult) -> str:
         if p.get("amount") else short_name(p["program"])
         for p in data["programs"] if p["outcome"] in POSSIBLE
     ]
+    # Undecided without a fact to ask: what decides it and who checks it, said per program where
+    # the catalogue has it (低保 where the local standard is not in the documents, as in 运城).
+    staff = replies.group("questionnaire.result.undecided_staff_by_program")
     undecided = [
         say("questionnaire.result.undecided_item", program=short_name(p["program"]),
             fact=LABELS.get(p["missing"][0], p["missing"][0]))
         if p["missing"] else say("questionnaire.result.undecided_staff", program=short_name(p["program"]))
+        if p["program"] not in staff else staff[p["program"]].format(program=short_name(p["program"]))
         for p in data["programs"] if p["outcome"] == "unknown"
     ]
     ineligible = [short_name(p["program"]) for p in data["programs"] if p["outcome"] == "ineligible"]

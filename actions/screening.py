@@ -173,7 +173,7 @@ class ValidateScreeningForm(FormValidationAction):
             dispatcher.utter_message(text=replies.text("questionnaire.noted", facts=noted))
             return fact_events(facts)
         count = misread_count(tracker, requested) + 1
-        if count >= SKIP_AFTER:
+        if count >= SKIP_AFTER and requested != "region":  # the rules need a place: never skipped
             dispatcher.utter_message(text=replies.text("questionnaire.skipped"))
             return [SlotSet(requested, UNKNOWN), SlotSet(MISREAD_SLOT, None)]
         return [SlotSet(requested, None), SlotSet(MISREAD_SLOT, {"slot": requested, "count": count})]
@@ -258,6 +258,10 @@ class AskScreeningQuestion(Action, ABC):
         elif count == 1:
             dispatcher.utter_message(text=replies.text(f"questionnaire.rephrase.{self.slot}"),
                                      buttons=ask_buttons(self.slot))
+        elif self.slot == "region" and count >= SKIP_AFTER:
+            # Still no place after the options: a person or stopping, in words other than the last.
+            key = "questionnaire.region_still" if count % 2 else "questionnaire.options_region"
+            dispatcher.utter_message(text=replies.text(key), buttons=options_buttons(self.slot))
         else:
             # The region cannot be skipped (the rules need a place): no "跳过" offered for it.
             options = "questionnaire.options_region" if self.slot == "region" else "questionnaire.options"
@@ -387,13 +391,14 @@ _YES_FIRST_RE = re.compile(r"^(?:好|行|中|嗯|可以|成|能成|要得|好的
 def accepts_offer(text: str) -> bool:
     """A yes to the offer: a short reply that says yes or asks to start ("中", "好，测一下"), or one
     that starts with a yes ("行，你问吧，俺听着"); a question of its own ("要带什么材料") is not."""
-    if asks_something(text, "offer") and not re.search("测", text):
+    yes_first = bool(_YES_FIRST_RE.match(text.strip()))
+    if asks_something(text, "after_yes" if yes_first else "offer") and not re.search("测", text):
         return False
     short = re.sub(r"[\s，,。！!？?~～、…]+", "", text)
     if len(short) <= _SHORT_REPLY_CHARS and (yes_or_no(short) is True or wants_screening_now(short)
                                              or _GO_ON_RE.search(short)):
         return True
-    return bool(_YES_FIRST_RE.match(text.strip()))
+    return yes_first
 
 
 def start_after_offer(dispatcher: CollectingDispatcher) -> List[Dict[Text, Any]]:

@@ -118,3 +118,19 @@ def test_an_age_said_bare_in_a_story_is_noted_and_not_asked_again(servers: Serve
         assert asked(servers, sender) != "sc_age"
         servers.talk(sender, answer)
     assert asked(servers, sender) != "sc_age"
+
+
+def test_the_region_is_never_skipped_and_never_asked_the_same_way_twice_in_a_row(servers: Servers) -> None:
+    # The review of 2026-12-03: the third unreadable place skipped the region, and a result of
+    # nothing but "还定不了" followed at once.
+    sender = new_sender("noregion")
+    servers.talk(sender, "帮我看看能申请啥")
+    assert asked(servers, sender) == "region"
+    last = None
+    for answer in ("不是", "不知道", "嗯嗯", "说不上来", "哎呀"):
+        said = servers.talk(sender, answer)
+        assert asked(servers, sender) == "region", said
+        assert not any("初步判断" in text for text in said), said
+        assert said[-1] != last, said
+        last = said[-1]
+    assert "运城" in "\n".join(servers.talk(sender, "运城市盐湖区")) or asked(servers, sender) != "region"

@@ -26,6 +26,10 @@ from tests.test_conversation_repairs import new_sender
         ("138 3591-2270", None),
         ("14082119530502124X", None),
         ("1500", None),
+        ("SJ20261123-0007", None),  # the 受理编号 the status question asks for
+        ("sj20261123-0007 2270", None),
+        ("SJ", "no_chinese"),
+        ("1 " * 240 + "a", "no_chinese"),  # answered at once, not by backtracking (a hang fails the timeout)
         ("一千五", None),
         ("低保标准是多少", None),
     ],

@@ -89,6 +89,9 @@ def test_corrections_and_volunteered_facts() -> None:
         ("applicant.has_income_source", "除了养老金啥也没有", PENSION_ONLY),
         ("applicant.has_income_source", "就一百多块养老金", PENSION_ONLY),
         ("applicant.has_income_source", "一千出头，退休金", True),
+        ("applicant.has_income_source", "一个月两千多养老金", True),  # a retirement pension by its size
+        ("applicant.has_income_source", "有养老金，一个月三千", True),
+        ("applicant.has_income_source", "养老金二百块", PENSION_ONLY),
         ("applicant.has_income_source", "养老金加上种点地", True),
         ("applicant.has_income_source", "没有养老金，啥也没有", False),
         ("applicant.unemployed_months", "每月都有养老金", 0),
@@ -368,6 +371,9 @@ def test_application_answers_in_everyday_words() -> None:
         ("我都七十三岁了", 73),
         ("老伴今年七十五了，我身体也不好", None),  # a relative's
         ("俺娃十八了 考上大学了", None),
+        ("俺闺女 十八了", None),  # a space between the relative and the number
+        ("老伴 七十五岁了", None),
+        ("我妈 今年七十八岁", None),
         ("干了三十年了", None),  # a unit
         ("欠了五万了", None),
         ("今年都七十好几了", None),  # not a figure
@@ -380,3 +386,12 @@ def test_a_bare_number_of_years_in_a_story_is_the_age(story: str, age: int | Non
 
 def test_a_bare_number_answering_another_question_is_not_the_age() -> None:
     assert "applicant.age" not in mentioned_facts("十八了")
+
+
+@pytest.mark.parametrize("text", ["我男人是残疾，二级", "儿子是二级残疾", "俺男人残疾二级 俺没工作"])
+def test_a_relatives_disability_said_unasked_is_not_the_applicants(text: str) -> None:
+    assert "applicant.disability" not in mentioned_facts(text)
+
+
+def test_the_disability_of_the_relative_asked_for_is_the_applicants() -> None:
+    assert mentioned_facts("我妈是二级残疾", "mother") == {"applicant.disability": "unstated:2"}

@@ -24,6 +24,7 @@ from bot import replies
 from bot.eligibility.parameters import (
     BASES, BASIS_STANDARDS, CATALOGUE, Amount, Lookup, Multiple, ParameterSet, ParameterValue,
 )
+from bot.eligibility.rules import money
 from bot.knowledge.corpus import Measure, PolicyDocument
 from bot.knowledge.gists import Gists, Line, Question
 from bot.knowledge.search import PolicyIndex, SearchHit, SearchResult, split_sentences
@@ -302,11 +303,6 @@ def number_text(value: Fraction) -> str:
     return str(value.numerator) if value.denominator == 1 else f"{float(value):g}"
 
 
-def money_text(value: Fraction) -> str:
-    """An amount in 元: whole, or to the 分 (5520元 a year is 460元 a month; × 1.3 = 598元)."""
-    return str(value.numerator) if value.denominator == 1 else f"{float(value):.2f}"
-
-
 def figure_text(value: ParameterValue) -> str:
     """A parameter's value as a resident reads it: 每人每月650元, 不低于城市低保月标准的2倍."""
     data = value.data
@@ -480,8 +476,8 @@ class Composer:
         if any(lookup.value is None for lookup in lookups):
             return self.no_figure(lookups, hit)
         values = {lookup.name: self.figure(lookup, place, as_of) for lookup in lookups if lookup.value}
-        sources = (*measure_sources(hit), *(parameter_source(lookup.value) for lookup in lookups if lookup.value),
-                   *values.values())
+        sources = (*measure_sources(hit),
+                   *(source for lookup in lookups if lookup.value for source in self.figure_sources(lookup, place, as_of)))
         return DirectAnswer(line.say.format(**values), sources)
 
     def figure(self, lookup: Lookup, place: str, as_of: dt.date) -> str:
@@ -493,12 +489,26 @@ class Composer:
         if not isinstance(value.data, Multiple) or lookup.name not in MONTHLY_MULTIPLES:
             return text
         amounts = []
+        minimum = replies.text("policy.multiple_at_least") if value.data.at_least else ""
         for name in BASIS_STANDARDS[value.data.of]:
             standard = self.parameters().lookup(name, place, as_of).value
             if standard is not None and isinstance(standard.data, Amount):
                 monthly = value.data.factor * standard.data.monthly
-                amounts.append(replies.text(f"policy.multiple_amount.{name}", n=money_text(monthly)))
+                amounts.append(replies.text(f"policy.multiple_amount.{name}", n=money(monthly), minimum=minimum))
         return replies.text("policy.multiple_with_amounts", figure=text, amounts="，".join(amounts)) if amounts else text
+
+    def figure_sources(self, lookup: Lookup, place: str, as_of: dt.date) -> tuple[str, ...]:
+        """What figure() may take its figures from: the parameter, the standards a multiple is of,
+        and the products alone (factor × standard, computed here)."""
+        value = lookup.value
+        assert value is not None
+        sources = [parameter_source(value)]
+        if isinstance(value.data, Multiple) and lookup.name in MONTHLY_MULTIPLES:
+            for name in BASIS_STANDARDS[value.data.of]:
+                standard = self.parameters().lookup(name, place, as_of).value
+                if standard is not None and isinstance(standard.data, Amount):
+                    sources += [parameter_source(standard), money(value.data.factor * standard.data.monthly)]
+        return tuple(sources)
 
     def standard_answer(
         self, names: Iterable[str], hit: SearchHit, place: str, as_of: dt.date
@@ -520,8 +530,8 @@ class Composer:
         missing = [CATALOGUE[lookup.name].label for lookup in lookups if lookup.value is None]
         if missing:
             text += replies.text("policy.standard_missing", labels="、".join(missing))
-        sources = (*measure_sources(hit), *(parameter_source(lookup.value) for lookup in found if lookup.value),
-                   *shown.values())
+        sources = (*measure_sources(hit),
+                   *(source for lookup in found for source in self.figure_sources(lookup, place, as_of)))
         return DirectAnswer(text, sources)
 
     def no_figure(self, lookups: list[Lookup], hit: SearchHit) -> DirectAnswer | None:

@@ -65,8 +65,14 @@ class TextNormalizer(MessageLengthLimited):
         return messages
 
 
-# Without Chinese, only a number is an answer: a mobile (138 3591-2270), an ID number (…X), an amount.
+# Without Chinese, only numbers are an answer: a mobile (138 3591-2270), an ID number (…X), an
+# amount, an application's 受理编号 (SJ20261123-0007, as the status question asks for it).
 _NUMBER_ONLY_RE = re.compile(r"[0-9０-９\sXx+＋\-－—()（）.。,，/、]*[0-9０-９][0-9０-９\sXx+＋\-－—()（）.。,，/、]*")
+_CASE_PREFIX_RE = re.compile(r"[Ss][Jj](?=\s*[0-9０-９])")
+
+
+def _only_numbers(text: str) -> bool:
+    return bool(_NUMBER_ONLY_RE.fullmatch(_CASE_PREFIX_RE.sub("", text.strip())))
 
 
 def input_issue(text: Optional[str], original_length: int, max_chars: int) -> Optional[str]:
@@ -76,7 +82,7 @@ def input_issue(text: Optional[str], original_length: int, max_chars: int) -> Op
         return "too_long"
     if not has_words(text):
         return "no_words"
-    if not has_chinese(text) and not _NUMBER_ONLY_RE.fullmatch(text.strip()):
+    if not has_chinese(text) and not _only_numbers(text):
         return "no_chinese"  # "<script>alert(1)</script>" too (it was read as 再见)
     return None
 

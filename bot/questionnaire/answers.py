@@ -427,11 +427,20 @@ _SUPPORTED_BY_RE = re.compile(r"^(?:就|全|都)?靠(?:儿女|儿子|闺女|女�
 _PENSION_RE = re.compile(r"养老金")
 
 
+# A pension of a thousand 元 a month or more is a retirement pension, whatever it is called: the
+# residents' scheme pays a few hundred ("一百多块养老金"). Not a figure told to anyone; only how an
+# answer is read.
+_RETIREMENT_PENSION_FROM = 1000
+
+
 def _pension_only(text: str) -> bool:
     """The only income source named, and not denied, is a pension of the residents' scheme."""
     named = [m.group() for m in _INCOME_SOURCES_RE.finditer(text)
              if not _NEGATED_BEFORE.search(text[: m.start()])]
-    return bool(named) and all(_PENSION_RE.fullmatch(name) for name in named) and "退休" not in text
+    if not named or not all(_PENSION_RE.fullmatch(name) for name in named) or "退休" in text:
+        return False
+    amounts = [m.value for m in extract_numbers(text) if m.kind in ("money", "number")]
+    return not any(amount >= _RETIREMENT_PENSION_FROM for amount in amounts)
 
 
 def parse_income_source(text: str) -> Any:
@@ -544,7 +553,7 @@ def only_asks_back(text: str) -> bool:
 
 
 # Where a message is asked whether it asks something (data/question_words.yml).
-QUESTION_USES = ("statement", "offer", "free_text")
+QUESTION_USES = ("statement", "offer", "free_text", "after_yes")
 
 
 @lru_cache(maxsize=4)
@@ -566,7 +575,8 @@ def asks_something(text: str, use: str = "statement") -> bool:
     """Whether the message asks anything, for `use` (one of QUESTION_USES): "statement", inside
     the questionnaire (a message that asks nothing is an answer, never a policy question); "offer",
     a reply to the offer of the questionnaire ("要带什么材料" is no yes); "free_text", an answer
-    to the application's name, 乡镇 or address question."""
+    to the application's name, 乡镇 or address question; "after_yes", the rest of a reply to the offer
+    that starts with a yes (a topic named is no question: "好，看看我够不够条件")."""
     return bool(_question_patterns(get_settings().data_dir)[use].search(plain_words(text)))
 
 
@@ -685,10 +695,16 @@ def about_someone_else(text: str, subject: str | None = None) -> str | None:
     return kind if kind != subject else None
 
 
-def _clause_at(text: str, position: int) -> tuple[int, str]:
+_CLAUSE_MARKS = "，,。；;"
+# A bare number of years stands alone between spaces too ("俺娃 十八了"), but whom a clause is
+# about is read up to the commas: residents and speech-to-text separate words with spaces.
+_BARE_CLAUSE_MARKS = _CLAUSE_MARKS + "！!？? "
+
+
+def _clause_at(text: str, position: int, marks: str = _CLAUSE_MARKS) -> tuple[int, str]:
     """The clause (between commas, stops, semicolons) around `position`, and where it starts."""
-    start = max(text.rfind(mark, 0, position) for mark in "，,。；;！!？? ") + 1
-    ends = [i for i in (text.find(mark, position) for mark in "，,。；;！!？? ") if i >= 0]
+    start = max(text.rfind(mark, 0, position) for mark in marks) + 1
+    ends = [i for i in (text.find(mark, position) for mark in marks) if i >= 0]
     return start, text[start: min(ends) if ends else len(text)]
 
 
@@ -699,7 +715,7 @@ _BARE_AGE_AFTER_RE = re.compile(r"(?:岁)?(?:了|啦)")
 
 
 def _bare_age(text: str, match: NumberMatch) -> bool:
-    start, clause = _clause_at(text, match.start)
+    start, clause = _clause_at(text, match.start, _BARE_CLAUSE_MARKS)
     before, after = clause[: match.start - start], clause[match.end - start:]
     return (not match.approximate and 16 <= match.value <= 110
             and bool(_BARE_AGE_BEFORE_RE.fullmatch(before)) and bool(_BARE_AGE_AFTER_RE.fullmatch(after)))
@@ -722,9 +738,7 @@ _SPENT_RE = re.compile(r"花|看病|医药|药费|药钱|住院|治|手术|欠|�
 
 def _clause(text: str, start: int, end: int) -> str:
     """The clause around text[start:end] (not cut at spaces: "一个月 两千" is one amount said)."""
-    begin = max(text.rfind(mark, 0, start) for mark in "，,。；;！!？?") + 1
-    ends = [i for i in (text.find(mark, end) for mark in "，,。；;！!？?") if i >= 0]
-    return text[begin: min(ends) if ends else len(text)]
+    return _clause_at(text, start, _CLAUSE_MARKS + "！!？?")[1]
 
 
 def _spent(text: str, match: NumberMatch) -> bool:
@@ -738,6 +752,16 @@ def _is_income(text: str, match: NumberMatch) -> bool:
     not as money spent or owed."""
     clause = _clause(text, match.start, match.end)
     return bool(_INCOME_WORDS_RE.search(clause) and not _SPENT_RE.search(clause))
+
+
+def _said_of_relative(text: str, position: int, subject: str | None) -> bool:
+    """A relative named before `position` in its clause, with no 我/俺 after them ("俺男人残疾二级")."""
+    start, clause = _clause_at(text, position)
+    before = clause[: position - start]
+    named = list(re.finditer(_RELATIVE_WORDS, before))
+    if not named or re.search(r"我|俺|自己|本人", before[named[-1].end():]):
+        return False
+    return relative_kind(named[-1].group()) != subject
 
 
 def mentioned_facts(text: str, subject: str | None = None, story: bool = False) -> dict[str, Any]:
@@ -766,6 +790,10 @@ def mentioned_facts(text: str, subject: str | None = None, story: bool = False) 
     disability = parse_disability(text)
     if disability not in (NOT_UNDERSTOOD, NONE) and disability.startswith(UNSTATED_KIND) and "残" not in text:
         disability = NOT_UNDERSTOOD  # a grade said unasked counts only beside 残疾 ("我是二级厨师")
+    said_at = text.find("残") if "残" in text else (grade.start() if (grade := _GRADE_SAID_RE.search(text)) else 0)
+    if disability not in (NOT_UNDERSTOOD, NONE) and (
+            _clause_about_someone_else(text, said_at, subject) or _said_of_relative(text, said_at, subject)):
+        disability = NOT_UNDERSTOOD  # "我男人是残疾，二级": the husband's, not the applicant's
     if disability not in (NOT_UNDERSTOOD, NONE) or (disability == NONE and "残疾" in text):
         facts["applicant.disability"] = disability
     if re.search(r"住在|家在|是.{0,2}(农村|城里|城市|城镇)|^(在)?(农村|城里|城市|城镇|县城)(的|人)?$", text):

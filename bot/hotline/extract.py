@@ -346,7 +346,7 @@ def _answers_to(segment: str, asked: tuple[str, ...]) -> dict[str, Any]:
 
 def segment_facts(text: str) -> dict[str, Any]:
     """Facts a piece of an utterance states in so many words."""
-    facts = {path: value for path, value in mentioned_facts(text).items() if path != "region"}
+    facts = {path: value for path, value in mentioned_facts(text, relatives_apart=False).items() if path != "region"}
     if "applicant.disability" in facts and "残" not in text:
         del facts["applicant.disability"]  # "做了手术" is not a limb disability
     numbers = extract_numbers(text)

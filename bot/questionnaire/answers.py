@@ -764,9 +764,13 @@ def _said_of_relative(text: str, position: int, subject: str | None) -> bool:
     return relative_kind(named[-1].group()) != subject
 
 
-def mentioned_facts(text: str, subject: str | None = None, story: bool = False) -> dict[str, Any]:
+def mentioned_facts(text: str, subject: str | None = None, story: bool = False,
+                    relatives_apart: bool = True) -> dict[str, Any]:
     """Facts stated in so many words, whatever was asked: for corrections and volunteered facts.
-    An age said of a relative is not the applicant's, unless the questionnaire is about them.
+    An age said of a relative is not the applicant's, unless the questionnaire is about them;
+    with `relatives_apart` a relative's disability is not either (the chat, where the resident is
+    the applicant unless they said otherwise; on the hotline the call is about whoever needs help:
+    "我儿子是重度残疾 一级 … 能不能给他单独办").
     In a `story` (no question asked) a bare "七十三了" is the age too; as the answer to another
     question ("十八了" to the months without work) it is not."""
     text = plain_words(text)
@@ -791,7 +795,7 @@ def mentioned_facts(text: str, subject: str | None = None, story: bool = False) 
     if disability not in (NOT_UNDERSTOOD, NONE) and disability.startswith(UNSTATED_KIND) and "残" not in text:
         disability = NOT_UNDERSTOOD  # a grade said unasked counts only beside 残疾 ("我是二级厨师")
     said_at = text.find("残") if "残" in text else (grade.start() if (grade := _GRADE_SAID_RE.search(text)) else 0)
-    if disability not in (NOT_UNDERSTOOD, NONE) and (
+    if disability not in (NOT_UNDERSTOOD, NONE) and relatives_apart and (
             _clause_about_someone_else(text, said_at, subject) or _said_of_relative(text, said_at, subject)):
         disability = NOT_UNDERSTOOD  # "我男人是残疾，二级": the husband's, not the applicant's
     if disability not in (NOT_UNDERSTOOD, NONE) or (disability == NONE and "残疾" in text):

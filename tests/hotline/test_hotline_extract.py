@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from bot.hotline.extract import asked_fields, find_district_name, hear
+from bot.hotline.extract import asked_fields, find_district_name, hear, segment_facts
 from bot.hotline.spoken import address_numerals, masked_speech, read_out_digits, tail_correction
 from bot.core.testing import sample_id_number
 
@@ -176,3 +176,10 @@ def test_what_the_caller_wants(said: str, category: str) -> None:
 
 def test_asking_how_to_apply_is_not_applying() -> None:
     assert hear("低保怎么申请啊").categories == ()
+
+
+def test_a_relatives_disability_is_heard_on_the_hotline() -> None:
+    # The call is about whoever needs help ("…能不能给他单独办"); in the chat a relative's
+    # disability is not the applicant's (bot.questionnaire.answers.mentioned_facts).
+    said = "喂 我想问一下单独吃低保的事 我儿子是重度残疾 一级 智力残疾"
+    assert segment_facts(said)["applicant.disability"] == "intellectual:1"

@@ -7,6 +7,7 @@ placeholder is an error at once (a test renders every entry), never a reply with
 """
 from __future__ import annotations
 
+import datetime as dt
 import string
 from functools import lru_cache
 from pathlib import Path
@@ -54,6 +55,11 @@ def text(key: str, **values: Any) -> str:
     except KeyError:
         raise UnknownReply(key) from None
     return template.format(**values)
+
+
+def date_text(day: dt.date) -> str:
+    """A date as residents and staff read it ("common.date"): 2026年12月3日."""
+    return text("common.date", year=day.year, month=day.month, day=day.day)
 
 
 def group(prefix: str) -> dict[str, str]:

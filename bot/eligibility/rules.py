@@ -160,10 +160,6 @@ class Context:
 # Formatting --------------------------------------------------------------------------------
 
 
-def date_text(day: dt.date) -> str:
-    return say("eligibility.date", year=day.year, month=day.month, day=day.day)
-
-
 def money(value: Fraction | int | float) -> str:
     number = Fraction(str(value)) if isinstance(value, float) else Fraction(value)
     if number.denominator == 1:
@@ -215,7 +211,7 @@ def stale_warnings(lookup: Lookup) -> tuple[str, ...]:
     document = lookup.value.document
     until = document.valid_until
     assert until is not None
-    return (say("eligibility.stale", document=document.name, until=date_text(until), as_of=date_text(lookup.as_of)),)
+    return (say("eligibility.stale", document=document.name, until=replies.date_text(until), as_of=replies.date_text(lookup.as_of)),)
 
 
 def not_available(ctx: Context, lookup: Lookup, label: str | None = None) -> Condition:
@@ -226,7 +222,7 @@ def not_available(ctx: Context, lookup: Lookup, label: str | None = None) -> Con
         value = lookup.upcoming
         return unknown(
             say("eligibility.not_available.upcoming", place=display_name(value.region), label=label,
-                since=date_text(value.effective), as_of=date_text(ctx.as_of)),
+                since=replies.date_text(value.effective), as_of=replies.date_text(ctx.as_of)),
             str(value.citation),
         )
     if lookup.unpublished is not None:

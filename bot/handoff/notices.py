@@ -15,9 +15,6 @@ def _say(key: str, **values: Any) -> str:
     return replies.text(f"service.handoff_notice.{key}", **values)
 
 
-EMERGENCY = _say("emergency")
-
-
 def _who(district: Optional[str]) -> str:
     if district:
         return _say("who_district", district=district)

@@ -38,8 +38,7 @@ MAX_CANNED = 200
 
 
 def _date_text(day: dt.date | None) -> str:
-    return (replies.text("casework.date", year=day.year, month=day.month, day=day.day) if day
-            else replies.text("casework.no_date"))
+    return replies.date_text(day) if day else replies.text("casework.no_date")
 
 
 def _visible_application(session: Any, application_id: int, actor: StaffUser) -> Application:

@@ -97,7 +97,7 @@ def resident_notice(application: Application, change: StatusChange) -> str:
         where = application.department or application.district
         if application.due_date:
             return say("casework.deadline.kept_on_transfer", number=number, where=where,
-                       due=_date(application.due_date))
+                       due=replies.date_text(application.due_date))
         return say("casework.notice.transferred", number=number, where=where)
     if status == RETURNED:
         return say("casework.notice.returned", number=number, note=note, due=due)
@@ -106,9 +106,5 @@ def resident_notice(application: Application, change: StatusChange) -> str:
     return say("casework.notice.closed", number=number, note=note)
 
 
-def _date(day: dt.date) -> str:
-    return replies.text("casework.date", year=day.year, month=day.month, day=day.day)
-
-
 def _due_clause(due: dt.date | None) -> str:
-    return replies.text("casework.notice.due", date=_date(due)) if due else ""
+    return replies.text("casework.notice.due", date=replies.date_text(due)) if due else ""

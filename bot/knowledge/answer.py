@@ -106,10 +106,6 @@ class Answer:
     related: tuple[MeasureRef, ...] = ()
 
 
-def format_date(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def cited_title(document: PolicyDocument, title: str | None = None) -> str:
     inner = (title or document.title).replace("《", "〈").replace("》", "〉")
     return f"《{inner}》"
@@ -293,7 +289,7 @@ def expiry_warning(measure: Measure, valid_until: dt.date | None) -> str:
     if measure.expiry_note:
         reason = measure.expiry_note.rstrip("。")
     elif valid_until:
-        reason = replies.text("policy.expired_document", date=format_date(valid_until))
+        reason = replies.text("policy.expired_document", date=replies.date_text(valid_until))
     else:
         reason = replies.text("policy.expired_measure")
     return replies.text("policy.expired", reason=reason)
@@ -396,7 +392,7 @@ class Composer:
             said = "" if direct.text.endswith("：") else direct.text
             cited = f"{hit.document.doc_number}{hit.measure.clause}"
             place = display_name(hit.document.region)
-            note = (replies.text("policy.each_region_expired", date=format_date(hit.valid_until))
+            note = (replies.text("policy.each_region_expired", date=replies.date_text(hit.valid_until))
                     if hit.expired and hit.valid_until else
                     replies.text("policy.each_region_ended") if hit.expired else "")
             key = "policy.each_region_line"
@@ -475,40 +471,31 @@ class Composer:
         lookups = [self.parameters().lookup(name, place, as_of) for name in names]
         if any(lookup.value is None for lookup in lookups):
             return self.no_figure(lookups, hit)
-        values = {lookup.name: self.figure(lookup, place, as_of) for lookup in lookups if lookup.value}
-        sources = (*measure_sources(hit),
-                   *(source for lookup in lookups if lookup.value for source in self.figure_sources(lookup, place, as_of)))
+        shown = {lookup.name: self.figure(lookup, place, as_of) for lookup in lookups if lookup.value}
+        values = {name: text for name, (text, _sources) in shown.items()}
+        sources = (*measure_sources(hit), *(source for _text, found in shown.values() for source in found))
         return DirectAnswer(line.say.format(**values), sources)
 
-    def figure(self, lookup: Lookup, place: str, as_of: dt.date) -> str:
+    def figure(self, lookup: Lookup, place: str, as_of: dt.date) -> tuple[str, tuple[str, ...]]:
         """figure_text, and for a multiple of a 低保 standard the amounts it comes to where the
-        standard is known: 城乡低保月标准的1.3倍（城市每人每月845元，农村每人每月598元）."""
+        standard is known: 城乡低保月标准的1.3倍（城市每人每月845元，农村每人每月598元）; with what
+        its figures may come from: the parameter, the standards used and the products alone."""
         value = lookup.value
         assert value is not None
-        text = figure_text(value)
+        text, sources = figure_text(value), [parameter_source(value)]
         if not isinstance(value.data, Multiple) or lookup.name not in MONTHLY_MULTIPLES:
-            return text
+            return text, tuple(sources)
         amounts = []
         minimum = replies.text("policy.multiple_at_least") if value.data.at_least else ""
         for name in BASIS_STANDARDS[value.data.of]:
             standard = self.parameters().lookup(name, place, as_of).value
             if standard is not None and isinstance(standard.data, Amount):
-                monthly = value.data.factor * standard.data.monthly
-                amounts.append(replies.text(f"policy.multiple_amount.{name}", n=money(monthly), minimum=minimum))
-        return replies.text("policy.multiple_with_amounts", figure=text, amounts="，".join(amounts)) if amounts else text
-
-    def figure_sources(self, lookup: Lookup, place: str, as_of: dt.date) -> tuple[str, ...]:
-        """What figure() may take its figures from: the parameter, the standards a multiple is of,
-        and the products alone (factor × standard, computed here)."""
-        value = lookup.value
-        assert value is not None
-        sources = [parameter_source(value)]
-        if isinstance(value.data, Multiple) and lookup.name in MONTHLY_MULTIPLES:
-            for name in BASIS_STANDARDS[value.data.of]:
-                standard = self.parameters().lookup(name, place, as_of).value
-                if standard is not None and isinstance(standard.data, Amount):
-                    sources += [parameter_source(standard), money(value.data.factor * standard.data.monthly)]
-        return tuple(sources)
+                monthly = money(value.data.factor * standard.data.monthly)
+                amounts.append(replies.text(f"policy.multiple_amount.{name}", n=monthly, minimum=minimum))
+                sources += [parameter_source(standard), monthly]
+        if amounts:
+            text = replies.text("policy.multiple_with_amounts", figure=text, amounts="，".join(amounts))
+        return text, tuple(sources)
 
     def standard_answer(
         self, names: Iterable[str], hit: SearchHit, place: str, as_of: dt.date
@@ -518,10 +505,10 @@ class Composer:
         if not found:
             return self.no_figure(lookups, hit)
         shown = {lookup.name: self.figure(lookup, place, as_of) for lookup in found}
-        parts = "，".join(f"{CATALOGUE[name].label}{figure}" for name, figure in shown.items())
+        parts = "，".join(f"{CATALOGUE[name].label}{figure}" for name, (figure, _sources) in shown.items())
         first = found[0].value
         assert first is not None
-        since = format_date(first.effective)
+        since = replies.date_text(first.effective)
         quoted = (hit.document.doc_number, hit.measure.clause) == (first.citation.document, first.citation.clause)
         short_place = display_name(first.region)
         text = (replies.text("policy.standard", place=short_place, figures=parts, since=since) if quoted
@@ -530,8 +517,7 @@ class Composer:
         missing = [CATALOGUE[lookup.name].label for lookup in lookups if lookup.value is None]
         if missing:
             text += replies.text("policy.standard_missing", labels="、".join(missing))
-        sources = (*measure_sources(hit),
-                   *(source for lookup in found for source in self.figure_sources(lookup, place, as_of)))
+        sources = (*measure_sources(hit), *(source for _text, used in shown.values() for source in used))
         return DirectAnswer(text, sources)
 
     def no_figure(self, lookups: list[Lookup], hit: SearchHit) -> DirectAnswer | None:

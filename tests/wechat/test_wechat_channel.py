@@ -16,8 +16,8 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from bot import replies
 from bot.handoff.delivery import RasaConversations
-from bot.handoff.notices import EMERGENCY
 from bot.handoff.tickets import HANDED_BACK_TEXT, hand_back, open_ticket_for, staff_reply
 from bot.core.db import session_factory, transaction
 from bot.core.models import ACCEPTED, Application, Message, StaffUser
@@ -130,7 +130,7 @@ def test_subscribe_ask_screen_apply_hand_off_and_staff_reply_in_safe_mode(
 
     # Hand-off from the menu; while paused the bot stays quiet and the message goes on the ticket.
     notice = sim.post(event_xml(openid, "CLICK", "HUMAN")).text or ""
-    assert "服务单号 R" in notice and EMERGENCY in notice
+    assert "服务单号 R" in notice and replies.text("service.handoff_notice.emergency") in notice
     assert sim.text(openid, "我家老伴住院了，想问问临时救助").text is None
     ticket = open_ticket_for(openid, factory=db)
     assert ticket.channel == "wechat" and ticket.application_id in (None, application.id)
